@@ -1,0 +1,152 @@
+//! Service configuration: defaults layered under `HOOKFLOW_*` environment variables (SPEC §1).
+
+use std::net::SocketAddr;
+
+use figment::{
+    Figment,
+    providers::{Env, Serialized},
+};
+use serde::{Deserialize, Serialize};
+
+/// Which service a configuration is for; it decides the default listen port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// The webhook front door.
+    Ingress,
+    /// The node-graph workers.
+    Executor,
+    /// The workflow store and REST API.
+    ConfigApi,
+}
+
+impl Service {
+    /// Default `HOOKFLOW_LISTEN` address of the service.
+    pub fn default_listen(self) -> &'static str {
+        match self {
+            Service::Ingress => "0.0.0.0:13000",
+            Service::ConfigApi => "0.0.0.0:13001",
+            Service::Executor => "0.0.0.0:13002",
+        }
+    }
+
+    /// Name reported to tracing when `OTEL_SERVICE_NAME` is not set.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Ingress => "hookflow-ingress",
+            Service::Executor => "hookflow-executor",
+            Service::ConfigApi => "hookflow-config-api",
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, carrying the trace id.
+    Json,
+}
+
+/// Every setting of every service; each service reads the ones it needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// PostgreSQL connection URL (executor, config-api).
+    pub database_url: String,
+    /// RabbitMQ connection URL.
+    pub amqp_url: String,
+    /// Address the HTTP server binds.
+    pub listen: String,
+    /// Base URL of config-api, used by ingress to fetch trigger definitions.
+    pub config_api_url: String,
+    /// Base of the webhook URLs that config-api hands out.
+    pub public_url: String,
+    /// Bearer token of the config-api REST API.
+    pub admin_token: Option<String>,
+    /// Lets config-api start without an admin token (development only).
+    pub insecure_no_auth: bool,
+    /// Prefix of every exchange and queue name.
+    pub amqp_prefix: String,
+    /// Largest accepted webhook body.
+    pub max_body_bytes: usize,
+    /// How long a draining service may take to finish what it holds.
+    pub shutdown_grace_secs: u64,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Executions an executor runs at once per queue (AMQP prefetch).
+    pub executor_prefetch: u16,
+    /// Webhook publishes an ingress keeps in flight before answering 503.
+    pub max_inflight_publishes: usize,
+    /// How long ingress waits for a publisher confirm before answering 503.
+    pub publish_timeout_ms: u64,
+    /// Deliveries of one execution before it is dead-lettered.
+    pub delivery_limit: u32,
+    /// Maximum size of the database pool.
+    pub database_pool_size: usize,
+}
+
+impl Config {
+    /// Defaults for `service`, as in SPEC §1.
+    pub fn defaults(service: Service) -> Self {
+        Config {
+            database_url: "postgres://postgres@127.0.0.1:5432/hookflow".into(),
+            amqp_url: "amqp://guest:guest@127.0.0.1:5672/%2f".into(),
+            listen: service.default_listen().into(),
+            config_api_url: "http://127.0.0.1:13001".into(),
+            public_url: "http://localhost:13000".into(),
+            admin_token: None,
+            insecure_no_auth: false,
+            amqp_prefix: "hookflow".into(),
+            max_body_bytes: 2 * 1024 * 1024,
+            shutdown_grace_secs: 25,
+            log_format: LogFormat::Text,
+            executor_prefetch: 32,
+            max_inflight_publishes: 1024,
+            publish_timeout_ms: 5000,
+            delivery_limit: 5,
+            database_pool_size: 16,
+        }
+    }
+
+    /// Defaults for `service` overridden by `HOOKFLOW_*` environment variables.
+    pub fn load(service: Service) -> Result<Self, figment::Error> {
+        Figment::from(Serialized::defaults(Config::defaults(service)))
+            .merge(Env::prefixed("HOOKFLOW_"))
+            .extract()
+    }
+
+    /// The listen address, parsed.
+    pub fn listen_addr(&self) -> Result<SocketAddr, std::net::AddrParseError> {
+        self.listen.parse()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let config = Config::defaults(Service::ConfigApi);
+        assert_eq!(config.listen, "0.0.0.0:13001");
+        assert_eq!(config.amqp_prefix, "hookflow");
+        assert_eq!(config.max_body_bytes, 2 * 1024 * 1024);
+        assert_eq!(Config::defaults(Service::Executor).listen, "0.0.0.0:13002");
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("HOOKFLOW_AMQP_PREFIX", "t1");
+            jail.set_env("HOOKFLOW_MAX_BODY_BYTES", "10");
+            jail.set_env("HOOKFLOW_INSECURE_NO_AUTH", "1");
+            let config = Config::load(Service::Ingress).expect("config");
+            assert_eq!(config.amqp_prefix, "t1");
+            assert_eq!(config.max_body_bytes, 10);
+            assert!(config.insecure_no_auth);
+            Ok(())
+        });
+    }
+}

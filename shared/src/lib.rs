@@ -1,0 +1,19 @@
+//! What the Hookflow services share: the workflow model, wire messages, request parsing,
+//! templates, the node engine, and broker, database and telemetry plumbing.
+
+pub mod broker;
+pub mod condition;
+pub mod config;
+pub mod db;
+pub mod engine;
+pub mod expr;
+pub mod health;
+pub mod messages;
+pub mod model;
+pub mod paths;
+pub mod qs;
+pub mod store;
+pub mod telemetry;
+pub mod template;
+#[cfg(feature = "testkit")]
+pub mod testkit;

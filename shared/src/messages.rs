@@ -1,0 +1,154 @@
+//! Messages on the wire between the services, serialised as JSON.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::model::HeaderSpec;
+
+/// Status of an execution (SPEC §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecutionStatus {
+    /// Accepted, not yet picked up.
+    Queued,
+    /// Running on an executor.
+    Started,
+    /// Finished successfully.
+    Resolved,
+    /// Ended as failed by the flow (an `end` node, `rejectOnFalse`).
+    Failed,
+    /// A node raised, or the message could not be processed.
+    Error,
+    /// Stopped by a timeout.
+    Aborted,
+}
+
+impl ExecutionStatus {
+    /// The lower-case name used in the API and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Queued => "queued",
+            ExecutionStatus::Started => "started",
+            ExecutionStatus::Resolved => "resolved",
+            ExecutionStatus::Failed => "failed",
+            ExecutionStatus::Error => "error",
+            ExecutionStatus::Aborted => "aborted",
+        }
+    }
+
+    /// Parses the lower-case name.
+    pub fn parse(s: &str) -> Option<Self> {
+        serde_json::from_value(Value::String(s.to_owned())).ok()
+    }
+
+    /// Whether the execution is over.
+    pub fn is_final(self) -> bool {
+        !matches!(self, ExecutionStatus::Queued | ExecutionStatus::Started)
+    }
+}
+
+/// Status of one node's job (SPEC §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    /// Waiting (e.g. inside a delay).
+    Pending,
+    /// Done.
+    Resolved,
+    /// Ended the flow as failed.
+    Failed,
+    /// Raised an error.
+    Error,
+    /// Stopped by a timeout.
+    Aborted,
+}
+
+impl JobStatus {
+    /// The lower-case name used in the API and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Resolved => "resolved",
+            JobStatus::Failed => "failed",
+            JobStatus::Error => "error",
+            JobStatus::Aborted => "aborted",
+        }
+    }
+}
+
+/// An HTTP answer decided by the flow (a Response node) or configured on the trigger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpReply {
+    /// Status code.
+    pub status_code: u16,
+    /// Headers.
+    #[serde(default)]
+    pub headers: Vec<HeaderSpec>,
+    /// Body: a string is sent as `text/plain`, anything else as JSON, unless a
+    /// `Content-Type` header says otherwise.
+    #[serde(default)]
+    pub body: Value,
+}
+
+/// One webhook call to run: published by ingress, consumed by executors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionMessage {
+    /// Assigned by ingress (UUID v7); the idempotency key of the delivery.
+    pub execution_id: Uuid,
+    /// The workflow.
+    pub workflow_id: Uuid,
+    /// Its webhook key.
+    pub workflow_key: String,
+    /// The version to run.
+    pub version: i32,
+    /// Whether a caller waits for the reply.
+    pub sync: bool,
+    /// `$context`: headers, query, body, raw.
+    pub context: Value,
+    /// When ingress accepted the request.
+    pub received_at: DateTime<Utc>,
+}
+
+/// The answer an executor sends back to the ingress holding a sync request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncReply {
+    /// The execution.
+    pub execution_id: Uuid,
+    /// How it ended.
+    pub status: ExecutionStatus,
+    /// The Response node's answer, if one ran.
+    pub response: Option<HttpReply>,
+}
+
+/// What happened to a workflow; config-api publishes it, ingress evicts its cache entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeEvent {
+    /// The workflow.
+    pub workflow_id: Uuid,
+    /// Its webhook key.
+    pub key: String,
+    /// The kind of change.
+    pub change: ChangeKind,
+}
+
+/// Kinds of workflow change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    /// Created.
+    Created,
+    /// A new version became current.
+    Updated,
+    /// Enabled.
+    Enabled,
+    /// Disabled.
+    Disabled,
+    /// Deleted.
+    Deleted,
+}
