@@ -1,1 +1,101 @@
-//! Placeholder: being written.
+//! Execution records as the executor reads and writes them, behind a small interface with
+//! a PostgreSQL implementation.
+
+mod postgres;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::engine::RunResult;
+use crate::messages::{ExecutionMessage, ExecutionStatus, HttpReply};
+use crate::model::WorkflowDocument;
+
+pub use postgres::PgStore;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No connection could be had; retrying later may succeed.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A statement failed.
+    #[error("database error: {0}")]
+    Query(#[from] tokio_postgres::Error),
+    /// A stored workflow document does not read as one; retrying will not help.
+    #[error("stored document of workflow {workflow_id} version {version} is invalid: {reason}")]
+    InvalidDocument {
+        /// The workflow.
+        workflow_id: Uuid,
+        /// The version.
+        version: i32,
+        /// What serde said.
+        reason: String,
+    },
+    /// A stored value is not what the schema promises.
+    #[error("stored data is invalid: {0}")]
+    Invalid(String),
+}
+
+impl StoreError {
+    /// Whether running the same operation again can succeed (a connection or server
+    /// problem rather than bad data).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_) | StoreError::Query(_))
+    }
+}
+
+/// How an execution ended, as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finished {
+    /// Its final status.
+    pub status: ExecutionStatus,
+    /// The Response node's answer, if one ran.
+    pub response: Option<HttpReply>,
+}
+
+/// What [`Store::begin`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Begin {
+    /// New, or started before without finishing: run it.
+    Run,
+    /// Already finished (a redelivery): do not run it again.
+    Finished(Finished),
+}
+
+/// A message that reached the dead-letter queue.
+#[derive(Debug, Clone, Copy)]
+pub enum DeadLetter<'a> {
+    /// It reads as an execution.
+    Execution(&'a ExecutionMessage),
+    /// It does not even parse; the raw bytes.
+    Unreadable(&'a [u8]),
+}
+
+/// What the executor reads and writes.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The document of one workflow version (versions are immutable), or `None` if there
+    /// is no such version.
+    async fn load_version(
+        &self,
+        workflow_id: Uuid,
+        version: i32,
+    ) -> Result<Option<WorkflowDocument>, StoreError>;
+
+    /// Records that `message` is starting (counting attempts) and tells whether it
+    /// already finished.
+    async fn begin(&self, message: &ExecutionMessage) -> Result<Begin, StoreError>;
+
+    /// Records how the execution ended and its jobs, atomically. When another attempt
+    /// finished it first, nothing is written and that attempt's outcome is returned.
+    async fn finish(&self, execution_id: Uuid, result: &RunResult) -> Result<Finished, StoreError>;
+
+    /// Records a dead-lettered message as an `error` execution with `reason`; returns the
+    /// execution id (a new one when the message does not parse). An execution that
+    /// already finished keeps its outcome.
+    async fn record_dead_letter(
+        &self,
+        letter: DeadLetter<'_>,
+        reason: &str,
+    ) -> Result<Uuid, StoreError>;
+}

@@ -1,0 +1,85 @@
+//! The variables a running node sees: the template scope and the CEL data.
+
+use chrono::{SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use super::{cel_cache::CelCache, node::NodeError, runner::ExecutionMeta};
+use crate::{expr, template};
+
+/// What a node can read while it runs: `$context`, the outputs of the nodes that ran
+/// before it (`$jobsMapByNodeKey`), `$system.now`, `$execution.id` and `$workflow.key`.
+pub struct RunScope<'a> {
+    vars: Value,
+    cel: &'a CelCache,
+}
+
+impl<'a> RunScope<'a> {
+    pub(crate) fn new(meta: &ExecutionMeta, context: Value, cel: &'a CelCache) -> Self {
+        let vars = json!({
+            "$context": context,
+            "$jobsMapByNodeKey": {},
+            "$system": {"now": now()},
+            "$execution": {"id": meta.execution_id.to_string()},
+            "$workflow": {"key": meta.workflow_key, "id": meta.workflow_id.to_string()},
+        });
+        RunScope { vars, cel }
+    }
+
+    /// The template scope, one object keyed by the `$` roots.
+    pub fn vars(&self) -> &Value {
+        &self.vars
+    }
+
+    /// Renders the templates inside `value` (a single placeholder keeps its type).
+    pub fn render(&self, value: &Value) -> Value {
+        template::render_value(value, &self.vars)
+    }
+
+    /// Renders one templated string.
+    pub fn render_str(&self, text: &str) -> Value {
+        template::render_str(text, &self.vars)
+    }
+
+    /// Evaluates a CEL expression over `context`, `jobs` and `system`.
+    pub fn cel(&self, source: &str) -> Result<Value, NodeError> {
+        let program = self
+            .cel
+            .get(source)
+            .map_err(|e| NodeError::Expression(e.to_string()))?;
+        expr::evaluate(&program, &self.cel_data()).map_err(|e| NodeError::Expression(e.to_string()))
+    }
+
+    /// Evaluates a CEL expression that must yield a boolean.
+    pub fn cel_bool(&self, source: &str) -> Result<bool, NodeError> {
+        let program = self
+            .cel
+            .get(source)
+            .map_err(|e| NodeError::Expression(e.to_string()))?;
+        expr::evaluate_bool(&program, &self.cel_data())
+            .map_err(|e| NodeError::Expression(e.to_string()))
+    }
+
+    fn cel_data(&self) -> Value {
+        json!({
+            "context": self.vars["$context"],
+            "jobs": self.vars["$jobsMapByNodeKey"],
+            "system": self.vars["$system"],
+        })
+    }
+
+    /// Makes `output` visible to later nodes as `$jobsMapByNodeKey.<key>`.
+    pub(crate) fn record_output(&mut self, key: &str, output: Value) {
+        if let Some(Value::Object(jobs)) = self.vars.get_mut("$jobsMapByNodeKey") {
+            jobs.insert(key.to_owned(), output);
+        }
+    }
+
+    /// Moves `$system.now` to the present, before each node.
+    pub(crate) fn tick(&mut self) {
+        self.vars["$system"]["now"] = Value::String(now());
+    }
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}

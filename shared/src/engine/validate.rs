@@ -1,0 +1,159 @@
+//! `validate_document`: every problem of a workflow document, each with its path.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::{Problem, node::ValidationCtx, registry::Registry};
+use crate::model::{Node, WorkflowDocument};
+use crate::template;
+
+/// Every problem of `doc` for the built-in node types (empty when it is valid).
+pub fn validate_document(doc: &WorkflowDocument) -> Vec<Problem> {
+    validate_with(Registry::shared_builtin(), doc)
+}
+
+pub(crate) fn validate_with(registry: &Registry, doc: &WorkflowDocument) -> Vec<Problem> {
+    let mut walk = Walk {
+        registry,
+        ctx: ValidationCtx { sync: doc.sync },
+        first_use: HashMap::new(),
+        problems: Vec::new(),
+    };
+    walk.trigger(doc);
+    walk.chain(&doc.nodes, "nodes");
+    walk.problems
+}
+
+struct Walk<'a> {
+    registry: &'a Registry,
+    ctx: ValidationCtx,
+    /// Where each key was first used, to name both places of a duplicate.
+    first_use: HashMap<&'a str, String>,
+    problems: Vec<Problem>,
+}
+
+impl<'a> Walk<'a> {
+    fn trigger(&mut self, doc: &WorkflowDocument) {
+        let trigger = &doc.trigger;
+        if trigger.kind != "webhook" {
+            self.problems.push(Problem::new(
+                "trigger.type",
+                format!(
+                    "the trigger type must be \"webhook\", not \"{}\"",
+                    trigger.kind
+                ),
+            ));
+        }
+        if let Some(code) = trigger.response.status_code
+            && !(200..=599).contains(&code)
+        {
+            self.problems.push(Problem::new(
+                "trigger.response.statusCode",
+                format!("the status code must be between 200 and 599, not {code}"),
+            ));
+        }
+        if let Some(body) = &trigger.response.body {
+            self.templates(body, "trigger.response.body");
+        }
+        for (i, header) in trigger.response.headers.iter().enumerate() {
+            let value = Value::String(header.value.clone());
+            self.templates(&value, &format!("trigger.response.headers[{i}].value"));
+        }
+        if let Some(key) = &trigger.idempotency_key {
+            self.templates(&Value::String(key.clone()), "trigger.idempotencyKey");
+        }
+    }
+
+    fn chain(&mut self, nodes: &'a [Node], path: &str) {
+        let mut terminated_at: Option<String> = None;
+        for (i, node) in nodes.iter().enumerate() {
+            let node_path = format!("{path}[{i}]");
+            if let Some(terminator) = &terminated_at {
+                self.problems.push(Problem::new(
+                    node_path.clone(),
+                    format!("this node never runs: the node at {terminator} ends the workflow"),
+                ));
+            }
+            if self.node(node, &node_path) && terminated_at.is_none() {
+                terminated_at = Some(node_path);
+            }
+        }
+    }
+
+    /// Checks one node and its branches; tells whether it ends the workflow.
+    fn node(&mut self, node: &'a Node, path: &str) -> bool {
+        self.key(node, path);
+        self.templates(&node.config, &format!("{path}.config"));
+        let Some(node_type) = self.registry.get(&node.kind) else {
+            self.problems.push(Problem::new(
+                format!("{path}.type"),
+                format!(
+                    "unknown node type \"{}\"; known types are {}",
+                    node.kind,
+                    self.registry.kinds().join(", ")
+                ),
+            ));
+            for (name, branch) in &node.branches {
+                self.chain(branch, &format!("{path}.branches.{name}"));
+            }
+            return false;
+        };
+        self.problems.extend(
+            node_type
+                .validate(node, &self.ctx)
+                .into_iter()
+                .map(|problem| problem.under(path)),
+        );
+        for name in node_type.required_branches(node) {
+            if !node.branches.contains_key(*name) {
+                self.problems.push(Problem::new(
+                    format!("{path}.branches.{name}"),
+                    format!(
+                        "a {} node needs a \"{name}\" branch (an empty list when nothing should run)",
+                        node.kind
+                    ),
+                ));
+            }
+        }
+        for (name, branch) in &node.branches {
+            let branch_path = format!("{path}.branches.{name}");
+            if !node_type.branch_names().contains(&name.as_str()) {
+                self.problems.push(Problem::new(
+                    branch_path.clone(),
+                    format!("a {} node has no \"{name}\" branch", node.kind),
+                ));
+            }
+            self.chain(branch, &branch_path);
+        }
+        node_type.terminates(node)
+    }
+
+    fn key(&mut self, node: &'a Node, path: &str) {
+        let key_path = format!("{path}.key");
+        if node.key.trim().is_empty() {
+            self.problems
+                .push(Problem::new(key_path, "every node needs a non-empty key"));
+            return;
+        }
+        match self.first_use.get(node.key.as_str()) {
+            Some(first) => self.problems.push(Problem::new(
+                key_path,
+                format!(
+                    "the key \"{}\" is already used by the node at {first}",
+                    node.key
+                ),
+            )),
+            None => {
+                self.first_use.insert(&node.key, path.to_owned());
+            }
+        }
+    }
+
+    fn templates(&mut self, value: &Value, path: &str) {
+        for (inner, error) in template::check_value(value) {
+            self.problems
+                .push(Problem::new(inner, format!("template does not parse: {error}")).under(path));
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! [`Store`] over PostgreSQL (tables of `migrations/V1__initial_schema.sql`).
+
+use std::borrow::Cow;
+
+use async_trait::async_trait;
+use deadpool_postgres::Pool;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{Begin, DeadLetter, Finished, Store, StoreError};
+use crate::engine::RunResult;
+use crate::messages::{ExecutionMessage, ExecutionStatus, HttpReply};
+use crate::model::WorkflowDocument;
+
+/// The PostgreSQL store.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+}
+
+impl PgStore {
+    /// A store over `pool`.
+    pub fn new(pool: Pool) -> Self {
+        PgStore { pool }
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+}
+
+const FINAL: &str = "('resolved', 'failed', 'error', 'aborted')";
+
+#[async_trait]
+impl Store for PgStore {
+    async fn load_version(
+        &self,
+        workflow_id: Uuid,
+        version: i32,
+    ) -> Result<Option<WorkflowDocument>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(
+                "SELECT document FROM workflow_versions WHERE workflow_id = $1 AND version = $2",
+            )
+            .await?;
+        let Some(row) = client
+            .query_opt(&statement, &[&workflow_id, &version])
+            .await?
+        else {
+            return Ok(None);
+        };
+        let document: Value = row.try_get(0)?;
+        serde_json::from_value(document)
+            .map(Some)
+            .map_err(|e| StoreError::InvalidDocument {
+                workflow_id,
+                version,
+                reason: e.to_string(),
+            })
+    }
+
+    async fn begin(&self, message: &ExecutionMessage) -> Result<Begin, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(
+                "INSERT INTO executions (id, workflow_id, version, status, context, created_at, started_at) \
+                 VALUES ($1, $2, $3, 'started', $4, $5, now()) \
+                 ON CONFLICT (id) DO UPDATE SET attempts = executions.attempts + 1 \
+                 RETURNING status, response",
+            )
+            .await?;
+        let row = client
+            .query_one(
+                &statement,
+                &[
+                    &message.execution_id,
+                    &message.workflow_id,
+                    &message.version,
+                    &storable(&message.context).as_ref(),
+                    &message.received_at,
+                ],
+            )
+            .await?;
+        let finished = finished_from(row.try_get(0)?, row.try_get(1)?)?;
+        Ok(if finished.status.is_final() {
+            Begin::Finished(finished)
+        } else {
+            Begin::Run
+        })
+    }
+
+    async fn finish(&self, execution_id: Uuid, result: &RunResult) -> Result<Finished, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let response = result
+            .response
+            .as_ref()
+            .map(|reply| {
+                serde_json::to_value(reply).map_err(|e| StoreError::Invalid(e.to_string()))
+            })
+            .transpose()?
+            .map(|value| storable(&value).into_owned());
+        let update = format!(
+            "UPDATE executions SET status = $2, response = $3, error = $4, finished_at = now() \
+             WHERE id = $1 AND status NOT IN {FINAL}"
+        );
+        let updated = tx
+            .execute(
+                &update,
+                &[
+                    &execution_id,
+                    &result.status.as_str(),
+                    &response,
+                    &result.error,
+                ],
+            )
+            .await?;
+        if updated == 0 {
+            // Another attempt got there first (or the row is gone): keep what it recorded.
+            let row = tx
+                .query_opt(
+                    "SELECT status, response FROM executions WHERE id = $1",
+                    &[&execution_id],
+                )
+                .await?;
+            return match row {
+                Some(row) => finished_from(row.try_get(0)?, row.try_get(1)?),
+                None => Err(StoreError::Invalid(format!(
+                    "execution {execution_id} is not recorded"
+                ))),
+            };
+        }
+        let insert = tx
+            .prepare_cached(
+                "INSERT INTO jobs (execution_id, position, node_key, node_type, status, result, started_at, finished_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .await?;
+        for (position, job) in result.jobs.iter().enumerate() {
+            let position =
+                i32::try_from(position).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            tx.execute(
+                &insert,
+                &[
+                    &execution_id,
+                    &position,
+                    &job.node_key,
+                    &job.node_type,
+                    &job.status.as_str(),
+                    &storable(&job.result).as_ref(),
+                    &job.started_at,
+                    &job.finished_at,
+                ],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Finished {
+            status: result.status,
+            response: result.response.clone(),
+        })
+    }
+
+    async fn record_dead_letter(
+        &self,
+        letter: DeadLetter<'_>,
+        reason: &str,
+    ) -> Result<Uuid, StoreError> {
+        let client = self.client().await?;
+        let (id, workflow_id, version, context, created_at) = match letter {
+            DeadLetter::Execution(message) => (
+                message.execution_id,
+                message.workflow_id,
+                message.version,
+                storable(&message.context).into_owned(),
+                message.received_at,
+            ),
+            // No workflow to name: the nil id and version 0 mark it, and the raw bytes
+            // are kept as text so that an operator can see what arrived.
+            DeadLetter::Unreadable(payload) => (
+                Uuid::now_v7(),
+                Uuid::nil(),
+                0,
+                Value::String(String::from_utf8_lossy(payload).replace('\0', "")),
+                chrono::Utc::now(),
+            ),
+        };
+        let statement = format!(
+            "INSERT INTO executions (id, workflow_id, version, status, context, error, created_at, finished_at) \
+             VALUES ($1, $2, $3, 'error', $4, $5, $6, now()) \
+             ON CONFLICT (id) DO UPDATE SET status = 'error', error = EXCLUDED.error, finished_at = now() \
+             WHERE executions.status NOT IN {FINAL}"
+        );
+        client
+            .execute(
+                &statement,
+                &[&id, &workflow_id, &version, &context, &reason, &created_at],
+            )
+            .await?;
+        Ok(id)
+    }
+}
+
+fn finished_from(status: String, response: Option<Value>) -> Result<Finished, StoreError> {
+    let status = ExecutionStatus::parse(&status)
+        .ok_or_else(|| StoreError::Invalid(format!("unknown execution status {status:?}")))?;
+    let response = match response {
+        Some(value) => Some(
+            serde_json::from_value::<HttpReply>(value)
+                .map_err(|e| StoreError::Invalid(format!("stored response: {e}")))?,
+        ),
+        None => None,
+    };
+    Ok(Finished { status, response })
+}
+
+/// `value` without NUL characters, which PostgreSQL's jsonb refuses: a caller sending
+/// `\u0000` must not make its execution impossible to record.
+fn storable(value: &Value) -> Cow<'_, Value> {
+    if has_nul(value) {
+        Cow::Owned(strip_nul(value))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+fn strip_nul(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(s.replace('\0', "")),
+        Value::Array(items) => Value::Array(items.iter().map(strip_nul).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.replace('\0', ""), strip_nul(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
