@@ -1,1 +1,139 @@
+//! The webhook front door: authenticates and parses webhook calls, queues executions on
+//! RabbitMQ, and waits for the reply of sync workflows. It never touches PostgreSQL.
 
+pub mod basic_auth;
+pub mod body;
+pub mod context;
+pub mod error;
+mod instruments;
+pub mod replies;
+pub mod respond;
+pub mod triggers;
+pub mod webhook;
+
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use async_trait::async_trait;
+use futures_util::future::BoxFuture;
+use serde_json::json;
+use shared::{
+    broker::{AmqpBroker, Broker},
+    config::Config,
+    health::{BrokerCheck, Health, ReadinessCheck},
+};
+use tokio::sync::Semaphore;
+
+use crate::{
+    replies::Replies,
+    triggers::{ConfigApiClient, TriggerCache},
+    webhook::Ingress,
+};
+
+/// Serves webhooks on `listener` over RabbitMQ until `shutdown` resolves, then drains.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: BoxFuture<'static, ()>,
+) -> anyhow::Result<()> {
+    let broker: Arc<dyn Broker> = AmqpBroker::start(&config);
+    let served = serve(config, listener, Arc::clone(&broker), shutdown).await;
+    broker.close().await;
+    served
+}
+
+/// Serves webhooks on `listener` over `broker` (RabbitMQ, or an in-process broker in
+/// tests) until `shutdown` resolves; in-flight calls get `shutdown_grace_secs` to finish.
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    broker: Arc<dyn Broker>,
+    shutdown: BoxFuture<'static, ()>,
+) -> anyhow::Result<()> {
+    let triggers = TriggerCache::new(ConfigApiClient::new(&config)?);
+    let replies = Replies::new();
+    let background = [
+        tokio::spawn(triggers::follow_changes(
+            Arc::clone(&broker),
+            Arc::clone(&triggers),
+        )),
+        tokio::spawn(triggers::clear_on_reconnect(
+            Arc::clone(&broker),
+            Arc::clone(&triggers),
+        )),
+        tokio::spawn(replies::consume(Arc::clone(&broker), Arc::clone(&replies))),
+    ];
+    let health = Arc::new(Health::new(vec![
+        Arc::new(BrokerCheck(Arc::clone(&broker))),
+        Arc::new(TriggerCacheCheck(Arc::clone(&triggers))),
+        Arc::new(RepliesCheck(Arc::clone(&replies))),
+    ]));
+    let ingress = web::Data::new(Ingress {
+        broker,
+        triggers,
+        replies,
+        publishes: Semaphore::new(config.max_inflight_publishes.max(1)),
+        publish_timeout: Duration::from_millis(config.publish_timeout_ms),
+        max_body_bytes: config.max_body_bytes,
+    });
+    let metrics = shared::telemetry::metrics_handle();
+    let app_health = Arc::clone(&health);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(ingress.clone())
+            .configure(|cfg| {
+                shared::health::configure(cfg, Arc::clone(&app_health), metrics.clone())
+            })
+            .configure(webhook::routes)
+            .default_service(web::to(not_found))
+    })
+    .listen(listener)?
+    .disable_signals()
+    .shutdown_timeout(config.shutdown_grace_secs)
+    .run();
+
+    let handle = server.handle();
+    let drain = tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("draining: no new webhook calls, finishing in-flight ones");
+        health.start_draining();
+        handle.stop(true).await;
+    });
+    let served = server.await;
+    drain.abort();
+    for task in background {
+        task.abort();
+    }
+    served?;
+    Ok(())
+}
+
+async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound().json(json!({"error": "not_found", "message": "No such endpoint."}))
+}
+
+/// Ready while change events are followed, so cached triggers cannot go stale unseen.
+struct TriggerCacheCheck(Arc<TriggerCache>);
+
+#[async_trait]
+impl ReadinessCheck for TriggerCacheCheck {
+    fn name(&self) -> &'static str {
+        "trigger_cache"
+    }
+    async fn ready(&self) -> bool {
+        self.0.is_following()
+    }
+}
+
+/// Ready while sync replies are consumed; without it every sync call would time out.
+struct RepliesCheck(Arc<Replies>);
+
+#[async_trait]
+impl ReadinessCheck for RepliesCheck {
+    fn name(&self) -> &'static str {
+        "sync_replies"
+    }
+    async fn ready(&self) -> bool {
+        self.0.is_consuming()
+    }
+}

@@ -1,0 +1,297 @@
+//! Reading webhook bodies within the size limit and parsing them by Content-Type (SPEC §2).
+
+use actix_web::{
+    http::header::{self, HeaderMap},
+    mime::{self, Mime},
+    web,
+};
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+
+use crate::error::WebhookError;
+
+/// How a body is parsed, decided by its Content-Type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    /// `application/json` and any `application/*+json`.
+    Json,
+    /// `application/x-www-form-urlencoded`, parsed qs-style.
+    Form,
+    /// `text/plain`, `text/xml`, `application/xml`: kept as text.
+    Text,
+    /// No Content-Type: an empty body or a JSON document is accepted.
+    Unlabelled,
+}
+
+/// A parsed body: `$context.body` and, for text bodies, `$context.raw`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedBody {
+    /// The whole parsed body (`{}` when empty; the text itself for text bodies).
+    pub body: Value,
+    /// The body as text when it is neither JSON nor form data.
+    pub raw: Option<String>,
+}
+
+/// Decides how to parse a body from its Content-Type header.
+pub fn classify(headers: &HeaderMap) -> Result<BodyKind, WebhookError> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(BodyKind::Unlabelled);
+    };
+    let unsupported = || {
+        WebhookError::UnsupportedMediaType(format!(
+            "Content-Type {:?} is not supported; send application/json, \
+             application/x-www-form-urlencoded, text/plain or XML",
+            String::from_utf8_lossy(value.as_bytes())
+        ))
+    };
+    let mime: Mime = value
+        .to_str()
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(unsupported)?;
+    let (top, sub) = (mime.type_(), mime.subtype());
+    match (top, sub) {
+        (mime::APPLICATION, mime::JSON) => Ok(BodyKind::Json),
+        (mime::APPLICATION, _) if mime.suffix() == Some(mime::JSON) => Ok(BodyKind::Json),
+        (mime::APPLICATION, mime::WWW_FORM_URLENCODED) => Ok(BodyKind::Form),
+        (mime::APPLICATION, mime::XML) | (mime::TEXT, mime::XML) | (mime::TEXT, mime::PLAIN) => {
+            Ok(BodyKind::Text)
+        }
+        _ => Err(unsupported()),
+    }
+}
+
+/// Refuses a body whose declared Content-Length is over `limit` before reading any of it.
+pub fn check_declared_length(headers: &HeaderMap, limit: usize) -> Result<(), WebhookError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.trim().parse::<u64>().ok());
+    match declared {
+        Some(length) if length > limit as u64 => Err(WebhookError::PayloadTooLarge { limit }),
+        _ => Ok(()),
+    }
+}
+
+/// Reads the whole body, refusing it as soon as it grows past `limit` (a chunked body
+/// has no Content-Length, and a declared one may lie), so at most `limit` bytes are held.
+pub async fn read_limited(
+    mut payload: web::Payload,
+    limit: usize,
+    expected: usize,
+) -> Result<web::Bytes, WebhookError> {
+    let mut buffer = web::BytesMut::with_capacity(expected.min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|err| {
+            tracing::debug!(error = %err, "reading the webhook body failed");
+            WebhookError::BadRequest {
+                code: "invalid_body",
+                message: "The request body could not be read completely.".into(),
+            }
+        })?;
+        if buffer.len() + chunk.len() > limit {
+            return Err(WebhookError::PayloadTooLarge { limit });
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(buffer.freeze())
+}
+
+/// The declared Content-Length, used only to size the read buffer.
+pub fn declared_length(headers: &HeaderMap) -> usize {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Parses `bytes` as `kind` into `$context.body` (and `$context.raw` for text).
+pub fn parse(kind: BodyKind, bytes: &[u8]) -> Result<ParsedBody, WebhookError> {
+    if bytes.is_empty() {
+        return Ok(empty());
+    }
+    match kind {
+        BodyKind::Json => parse_json(bytes),
+        BodyKind::Unlabelled => parse_json(bytes).map_err(|_| {
+            WebhookError::UnsupportedMediaType(
+                "The request has a body but no Content-Type, and the body is not JSON; \
+                 send a Content-Type header"
+                    .into(),
+            )
+        }),
+        BodyKind::Form => {
+            let text = utf8(bytes, "form")?;
+            let body = shared::qs::parse_query(text).map_err(|err| WebhookError::BadRequest {
+                code: "invalid_body",
+                message: format!("The form body cannot be parsed: {err}."),
+            })?;
+            Ok(ParsedBody { body, raw: None })
+        }
+        BodyKind::Text => {
+            let text = utf8(bytes, "text")?.to_owned();
+            Ok(ParsedBody {
+                body: Value::String(text.clone()),
+                raw: Some(text),
+            })
+        }
+    }
+}
+
+fn empty() -> ParsedBody {
+    ParsedBody {
+        body: Value::Object(Map::new()),
+        raw: None,
+    }
+}
+
+fn parse_json(bytes: &[u8]) -> Result<ParsedBody, WebhookError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(empty());
+    }
+    let body = serde_json::from_slice(bytes).map_err(|err| WebhookError::BadRequest {
+        code: "invalid_body",
+        message: format!("The body is not valid JSON: {err}."),
+    })?;
+    Ok(ParsedBody { body, raw: None })
+}
+
+fn utf8<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str, WebhookError> {
+    std::str::from_utf8(bytes).map_err(|err| WebhookError::BadRequest {
+        code: "invalid_body",
+        message: format!(
+            "The {what} body is not valid UTF-8 (invalid byte at offset {}).",
+            err.valid_up_to()
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::{HeaderName, HeaderValue};
+    use serde_json::json;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
+        map
+    }
+
+    fn kind_of(content_type: &'static str) -> Result<BodyKind, WebhookError> {
+        classify(&headers(&[("content-type", content_type)]))
+    }
+
+    #[test]
+    fn json_and_json_suffixes_are_json() {
+        assert_eq!(kind_of("application/json").ok(), Some(BodyKind::Json));
+        assert_eq!(
+            kind_of("application/json; charset=utf-8").ok(),
+            Some(BodyKind::Json)
+        );
+        assert_eq!(
+            kind_of("application/vnd.github+json").ok(),
+            Some(BodyKind::Json)
+        );
+        assert_eq!(kind_of("Application/JSON").ok(), Some(BodyKind::Json));
+    }
+
+    #[test]
+    fn form_xml_and_text_are_supported() {
+        assert_eq!(
+            kind_of("application/x-www-form-urlencoded").ok(),
+            Some(BodyKind::Form)
+        );
+        for text in ["text/xml", "application/xml", "text/plain; charset=utf-8"] {
+            assert_eq!(kind_of(text).ok(), Some(BodyKind::Text), "{text}");
+        }
+        assert_eq!(classify(&HeaderMap::new()).ok(), Some(BodyKind::Unlabelled));
+    }
+
+    #[test]
+    fn other_content_types_are_unsupported() {
+        for other in [
+            "application/octet-stream",
+            "multipart/form-data; boundary=x",
+            "text/html",
+            "image/png",
+            "not a mime type",
+        ] {
+            let err = kind_of(other).expect_err(other);
+            assert_eq!(err.code(), "unsupported_media_type", "{other}");
+        }
+    }
+
+    #[test]
+    fn declared_length_over_the_limit_is_refused_up_front() {
+        let big = headers(&[("content-length", "11")]);
+        assert!(matches!(
+            check_declared_length(&big, 10),
+            Err(WebhookError::PayloadTooLarge { limit: 10 })
+        ));
+        assert!(check_declared_length(&headers(&[("content-length", "10")]), 10).is_ok());
+        assert!(check_declared_length(&HeaderMap::new(), 10).is_ok());
+    }
+
+    #[test]
+    fn empty_bodies_are_an_empty_object() {
+        for kind in [
+            BodyKind::Json,
+            BodyKind::Form,
+            BodyKind::Text,
+            BodyKind::Unlabelled,
+        ] {
+            let parsed = parse(kind, b"").expect("empty");
+            assert_eq!(parsed.body, json!({}));
+            assert_eq!(parsed.raw, None);
+        }
+        assert_eq!(
+            parse(BodyKind::Json, b" \n").expect("blank").body,
+            json!({})
+        );
+    }
+
+    #[test]
+    fn json_bodies_keep_their_types() {
+        let parsed = parse(BodyKind::Json, br#"{"id": 7, "items": [{"ok": true}]}"#).expect("json");
+        assert_eq!(parsed.body, json!({"id": 7, "items": [{"ok": true}]}));
+        assert_eq!(parsed.raw, None);
+        assert_eq!(
+            parse(BodyKind::Json, b"[1,2]").expect("array").body,
+            json!([1, 2])
+        );
+    }
+
+    #[test]
+    fn broken_json_is_a_bad_request_naming_the_problem() {
+        let err = parse(BodyKind::Json, b"{\"a\": ").expect_err("broken");
+        assert_eq!(err.code(), "invalid_body");
+        let message = err.to_string();
+        assert!(message.contains("not valid JSON"), "{message}");
+        assert!(message.contains("line 1"), "{message}");
+    }
+
+    #[test]
+    fn text_bodies_are_kept_as_text() {
+        let xml = "<order><id>1</id></order>";
+        let parsed = parse(BodyKind::Text, xml.as_bytes()).expect("xml");
+        assert_eq!(parsed.raw.as_deref(), Some(xml));
+        assert_eq!(parsed.body, json!(xml));
+        let err = parse(BodyKind::Text, b"\xff\xfe").expect_err("not utf-8");
+        assert_eq!(err.code(), "invalid_body");
+    }
+
+    #[test]
+    fn unlabelled_bodies_must_be_json() {
+        let parsed = parse(BodyKind::Unlabelled, br#"{"a": 1}"#).expect("json");
+        assert_eq!(parsed.body, json!({"a": 1}));
+        let err = parse(BodyKind::Unlabelled, b"a=1").expect_err("not json");
+        assert_eq!(err.code(), "unsupported_media_type");
+    }
+}

@@ -1,0 +1,142 @@
+//! Building the trigger variable `$context` from a request (SPEC §2 "Request parsing").
+
+use actix_web::http::header::{HeaderMap, HeaderName};
+use serde_json::{Map, Value};
+use shared::model::RequestSpec;
+
+use crate::{body::ParsedBody, error::WebhookError};
+
+/// Headers never copied into `$context`, whatever the trigger lists: they carry secrets.
+const NEVER_COPIED: [&str; 2] = ["authorization", "proxy-authorization"];
+
+/// `$context`: `headers` (only the declared ones), `query`, `body` and, for text bodies, `raw`.
+pub fn build(
+    headers: &HeaderMap,
+    query_string: &str,
+    request: &RequestSpec,
+    parsed: ParsedBody,
+) -> Result<Value, WebhookError> {
+    let mut context = Map::new();
+    context.insert(
+        "headers".into(),
+        Value::Object(declared_headers(headers, request)),
+    );
+    context.insert("query".into(), query(query_string)?);
+    context.insert("body".into(), parsed.body);
+    if let Some(raw) = parsed.raw {
+        context.insert("raw".into(), Value::String(raw));
+    }
+    Ok(Value::Object(context))
+}
+
+/// The whole query string parsed like Node's `qs`; `{}` when there is none.
+fn query(query_string: &str) -> Result<Value, WebhookError> {
+    if query_string.is_empty() {
+        return Ok(Value::Object(Map::new()));
+    }
+    shared::qs::parse_query(query_string).map_err(|err| WebhookError::BadRequest {
+        code: "invalid_query",
+        message: format!("The query string cannot be parsed: {err}."),
+    })
+}
+
+/// The headers the trigger lists, by lower-case name; repeated headers are joined with
+/// `, ` as HTTP allows.
+fn declared_headers(headers: &HeaderMap, request: &RequestSpec) -> Map<String, Value> {
+    let mut copied = Map::new();
+    for field in &request.headers {
+        let name = field.key.trim().to_ascii_lowercase();
+        if NEVER_COPIED.contains(&name.as_str()) {
+            continue;
+        }
+        let Ok(header_name) = HeaderName::try_from(name.as_str()) else {
+            continue;
+        };
+        let values: Vec<String> = headers
+            .get_all(&header_name)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+            .collect();
+        if !values.is_empty() {
+            copied.insert(name, Value::String(values.join(", ")));
+        }
+    }
+    copied
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::HeaderValue;
+    use serde_json::json;
+    use shared::model::FieldSpec;
+
+    fn listing(names: &[&str]) -> RequestSpec {
+        RequestSpec {
+            headers: names
+                .iter()
+                .map(|name| FieldSpec {
+                    key: (*name).into(),
+                    alias: None,
+                })
+                .collect(),
+            ..RequestSpec::default()
+        }
+    }
+
+    fn request_headers() -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("x-request-id", "r-1"),
+            ("authorization", "Basic c2hvcDpzM2NyZXQ="),
+            ("x-other", "not listed"),
+        ] {
+            headers.append(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
+        headers.append(
+            HeaderName::from_static("x-tag"),
+            HeaderValue::from_static("a"),
+        );
+        headers.append(
+            HeaderName::from_static("x-tag"),
+            HeaderValue::from_static("b"),
+        );
+        headers
+    }
+
+    fn empty_body() -> ParsedBody {
+        ParsedBody {
+            body: json!({}),
+            raw: None,
+        }
+    }
+
+    #[test]
+    fn only_listed_headers_are_copied_lower_cased_and_never_authorization() {
+        let context = build(
+            &request_headers(),
+            "",
+            &listing(&["X-Request-Id", "Authorization", "X-Tag", "X-Missing"]),
+            empty_body(),
+        )
+        .expect("context");
+        assert_eq!(
+            context,
+            json!({"headers": {"x-request-id": "r-1", "x-tag": "a, b"}, "query": {}, "body": {}})
+        );
+    }
+
+    #[test]
+    fn text_bodies_add_raw() {
+        let parsed = ParsedBody {
+            body: json!("<a/>"),
+            raw: Some("<a/>".into()),
+        };
+        let context =
+            build(&HeaderMap::new(), "", &RequestSpec::default(), parsed).expect("context");
+        assert_eq!(context["raw"], "<a/>");
+        assert_eq!(context["body"], "<a/>");
+    }
+}

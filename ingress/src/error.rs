@@ -1,0 +1,179 @@
+//! Every way a webhook call can fail, and the HTTP answer each one gets (SPEC §2).
+
+use actix_web::{
+    HttpResponse, ResponseError,
+    http::{StatusCode, header},
+};
+use serde_json::json;
+
+/// Seconds a caller should wait before retrying after a 503.
+const RETRY_AFTER_SECS: &str = "1";
+
+/// Why a webhook call was not answered by its workflow.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    /// A method other than POST on a webhook path.
+    #[error("webhook URLs accept only POST")]
+    MethodNotAllowed,
+    /// No enabled workflow has this key.
+    #[error("no enabled workflow answers at this URL")]
+    NotFound,
+    /// Basic authentication is configured and the credentials are missing or wrong.
+    #[error("missing or wrong credentials")]
+    Unauthorized,
+    /// The body is larger than the configured limit.
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The Content-Type is not one the webhook accepts.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The body (or query string) cannot be parsed; the message names what is wrong.
+    #[error("{message}")]
+    BadRequest {
+        /// Machine code: `invalid_body` or `invalid_query`.
+        code: &'static str,
+        /// One sentence naming the problem.
+        message: String,
+    },
+    /// The workflow definition could not be fetched; nothing was accepted.
+    #[error("workflow definitions are unavailable")]
+    DefinitionsUnavailable,
+    /// The execution could not be queued durably; nothing was accepted.
+    #[error("the execution could not be queued")]
+    QueueUnavailable,
+    /// A sync workflow did not answer within its timeout.
+    #[error("the workflow did not answer within {timeout_ms} ms")]
+    Timeout {
+        /// The workflow's `options.timeout`.
+        timeout_ms: u64,
+    },
+}
+
+impl WebhookError {
+    /// The machine code of the error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WebhookError::MethodNotAllowed => "method_not_allowed",
+            WebhookError::NotFound => "not_found",
+            WebhookError::Unauthorized => "unauthorized",
+            WebhookError::PayloadTooLarge { .. } => "payload_too_large",
+            WebhookError::UnsupportedMediaType(_) => "unsupported_media_type",
+            WebhookError::BadRequest { code, .. } => code,
+            WebhookError::DefinitionsUnavailable | WebhookError::QueueUnavailable => "unavailable",
+            WebhookError::Timeout { .. } => "timeout",
+        }
+    }
+
+    /// The one human sentence of the error body; it tells the caller whether a retry is safe.
+    fn message(&self) -> String {
+        match self {
+            WebhookError::DefinitionsUnavailable | WebhookError::QueueUnavailable => {
+                format!("The request was not accepted because {self}; it is safe to retry later.")
+            }
+            WebhookError::Timeout { .. } => {
+                format!("{self}; the execution continues and is recorded.")
+            }
+            _ => {
+                let mut sentence = self.to_string();
+                if let Some(first) = sentence.get(..1) {
+                    let upper = first.to_uppercase();
+                    sentence.replace_range(..1, &upper);
+                }
+                if !sentence.ends_with('.') {
+                    sentence.push('.');
+                }
+                sentence
+            }
+        }
+    }
+}
+
+impl ResponseError for WebhookError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            WebhookError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            WebhookError::NotFound => StatusCode::NOT_FOUND,
+            WebhookError::Unauthorized => StatusCode::UNAUTHORIZED,
+            WebhookError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            WebhookError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            WebhookError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            WebhookError::DefinitionsUnavailable | WebhookError::QueueUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            WebhookError::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            WebhookError::MethodNotAllowed => {
+                response.insert_header((header::ALLOW, "POST"));
+            }
+            WebhookError::Unauthorized => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"webhook\""));
+            }
+            WebhookError::DefinitionsUnavailable | WebhookError::QueueUnavailable => {
+                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
+            }
+            _ => {}
+        }
+        response.json(json!({"error": self.code(), "message": self.message()}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+
+    async fn body_of(error: WebhookError) -> serde_json::Value {
+        let bytes = to_bytes(error.error_response().into_body())
+            .await
+            .expect("body");
+        serde_json::from_slice(&bytes).expect("json")
+    }
+
+    #[actix_web::test]
+    async fn errors_carry_the_headers_the_spec_requires() {
+        let allow = WebhookError::MethodNotAllowed.error_response();
+        assert_eq!(allow.status(), 405);
+        assert_eq!(allow.headers().get(header::ALLOW).expect("allow"), "POST");
+
+        let auth = WebhookError::Unauthorized.error_response();
+        assert_eq!(auth.status(), 401);
+        assert_eq!(
+            auth.headers()
+                .get(header::WWW_AUTHENTICATE)
+                .expect("challenge"),
+            "Basic realm=\"webhook\""
+        );
+
+        for unavailable in [
+            WebhookError::QueueUnavailable,
+            WebhookError::DefinitionsUnavailable,
+        ] {
+            let response = unavailable.error_response();
+            assert_eq!(response.status(), 503);
+            assert!(response.headers().contains_key(header::RETRY_AFTER));
+        }
+    }
+
+    #[actix_web::test]
+    async fn error_bodies_are_a_code_and_a_sentence() {
+        let body = body_of(WebhookError::PayloadTooLarge { limit: 10 }).await;
+        assert_eq!(body["error"], "payload_too_large");
+        assert_eq!(body["message"], "The request body is larger than 10 bytes.");
+        let body = body_of(WebhookError::QueueUnavailable).await;
+        assert_eq!(body["error"], "unavailable");
+        assert!(
+            body["message"]
+                .as_str()
+                .expect("message")
+                .contains("safe to retry")
+        );
+    }
+}

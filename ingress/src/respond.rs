@@ -1,0 +1,174 @@
+//! Turning configured or computed answers into HTTP responses (SPEC §2 "Responses").
+
+use actix_web::{
+    HttpResponse,
+    http::{
+        StatusCode,
+        header::{self, HeaderName, HeaderValue},
+    },
+};
+use serde_json::{Value, json};
+use shared::{
+    messages::{ExecutionStatus, HttpReply, SyncReply},
+    model::ResponseSpec,
+};
+
+/// The async answer configured on a trigger, with its defaults (200, `ok`).
+pub fn configured(spec: &ResponseSpec) -> HttpReply {
+    HttpReply {
+        status_code: spec.status_code.unwrap_or(200),
+        headers: spec.headers.clone(),
+        body: spec
+            .body
+            .clone()
+            .unwrap_or_else(|| Value::String("ok".into())),
+    }
+}
+
+/// The answer to a sync caller once its execution replied.
+pub fn sync_reply(reply: &SyncReply) -> HttpResponse {
+    match &reply.response {
+        Some(response) => http_response(response),
+        None => {
+            let status = if reply.status == ExecutionStatus::Resolved {
+                StatusCode::OK
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            };
+            HttpResponse::build(status).json(json!({
+                "executionId": reply.execution_id,
+                "status": reply.status.as_str(),
+            }))
+        }
+    }
+}
+
+/// Builds the HTTP response for `reply`: a string body is sent as `text/plain`, any other
+/// JSON value as `application/json`, unless a `Content-Type` header is configured.
+pub fn http_response(reply: &HttpReply) -> HttpResponse {
+    let status = StatusCode::from_u16(reply.status_code).unwrap_or_else(|_| {
+        tracing::warn!(
+            status = reply.status_code,
+            "configured status code is invalid"
+        );
+        StatusCode::INTERNAL_SERVER_ERROR
+    });
+    let mut response = HttpResponse::build(status);
+    let mut has_content_type = false;
+    for configured in &reply.headers {
+        let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(configured.name.trim()),
+            HeaderValue::try_from(configured.value.as_str()),
+        ) else {
+            tracing::warn!(header = %configured.name, "configured header is invalid; skipped");
+            continue;
+        };
+        // actix computes the framing itself; a configured length would corrupt it.
+        if name == header::CONTENT_LENGTH
+            || name == header::TRANSFER_ENCODING
+            || name == header::CONNECTION
+        {
+            continue;
+        }
+        has_content_type |= name == header::CONTENT_TYPE;
+        response.append_header((name, value));
+    }
+    let (default_type, bytes) = match &reply.body {
+        Value::Null => return response.finish(),
+        Value::String(text) => ("text/plain; charset=utf-8", text.clone().into_bytes()),
+        other => ("application/json", other.to_string().into_bytes()),
+    };
+    if !has_content_type {
+        response.insert_header((header::CONTENT_TYPE, default_type));
+    }
+    response.body(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+    use shared::model::HeaderSpec;
+    use uuid::Uuid;
+
+    async fn parts(response: HttpResponse) -> (u16, Option<String>, String) {
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|value| value.to_str().expect("ascii").to_owned());
+        let body = to_bytes(response.into_body()).await.expect("body");
+        (
+            status,
+            content_type,
+            String::from_utf8(body.to_vec()).expect("utf-8"),
+        )
+    }
+
+    #[actix_web::test]
+    async fn the_default_async_answer_is_200_ok_as_text() {
+        let (status, content_type, body) =
+            parts(http_response(&configured(&ResponseSpec::default()))).await;
+        assert_eq!(status, 200);
+        assert_eq!(content_type.as_deref(), Some("text/plain; charset=utf-8"));
+        assert_eq!(body, "ok");
+    }
+
+    #[actix_web::test]
+    async fn json_bodies_and_headers_are_sent_as_configured() {
+        let spec = ResponseSpec {
+            status_code: Some(202),
+            headers: vec![HeaderSpec {
+                name: "X-Ack".into(),
+                value: "1".into(),
+            }],
+            body: Some(json!({"accepted": true})),
+        };
+        let response = http_response(&configured(&spec));
+        assert_eq!(response.headers().get("x-ack").expect("x-ack"), "1");
+        let (status, content_type, body) = parts(response).await;
+        assert_eq!(status, 202);
+        assert_eq!(content_type.as_deref(), Some("application/json"));
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).expect("json"),
+            json!({"accepted": true})
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_configured_content_type_wins() {
+        let reply = HttpReply {
+            status_code: 200,
+            headers: vec![HeaderSpec {
+                name: "Content-Type".into(),
+                value: "application/xml".into(),
+            }],
+            body: json!("<ok/>"),
+        };
+        let (_, content_type, body) = parts(http_response(&reply)).await;
+        assert_eq!(content_type.as_deref(), Some("application/xml"));
+        assert_eq!(body, "<ok/>");
+    }
+
+    #[actix_web::test]
+    async fn sync_replies_without_a_response_report_the_status() {
+        let id = Uuid::now_v7();
+        for (status, code) in [
+            (ExecutionStatus::Resolved, 200),
+            (ExecutionStatus::Failed, 500),
+            (ExecutionStatus::Error, 500),
+        ] {
+            let reply = SyncReply {
+                execution_id: id,
+                status,
+                response: None,
+            };
+            let (got, _, body) = parts(sync_reply(&reply)).await;
+            assert_eq!(got, code);
+            assert_eq!(
+                serde_json::from_str::<Value>(&body).expect("json"),
+                json!({"executionId": id.to_string(), "status": status.as_str()})
+            );
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! `POST /api/webhook:trigger/{key}`: authenticate, parse, queue, answer (SPEC §2).
+
+use std::{
+    collections::BTreeMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use chrono::Utc;
+use shared::{
+    broker::{Broker, Outgoing, Route},
+    messages::ExecutionMessage,
+    model::TriggerDefinition,
+};
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+use crate::{
+    basic_auth, body, context,
+    error::WebhookError,
+    instruments,
+    replies::Replies,
+    respond,
+    triggers::{self, TriggerCache},
+};
+
+/// What the webhook handler works with.
+pub struct Ingress {
+    /// Where executions are queued.
+    pub broker: Arc<dyn Broker>,
+    /// Trigger definitions.
+    pub triggers: Arc<TriggerCache>,
+    /// Sync callers waiting for replies.
+    pub replies: Arc<Replies>,
+    /// Bounds publishes awaiting a confirm; beyond it callers get 503 rather than queueing
+    /// in memory.
+    pub publishes: Semaphore,
+    /// How long a publisher confirm may take.
+    pub publish_timeout: Duration,
+    /// Largest accepted body.
+    pub max_body_bytes: usize,
+}
+
+/// Registers the webhook route: POST runs the workflow, any other method gets 405.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/webhook:trigger/{key}")
+            .route(web::post().to(trigger))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+/// Runs the workflow of `key` for one webhook call.
+#[tracing::instrument(
+    name = "webhook",
+    skip_all,
+    fields(
+        otel.kind = "server",
+        key = %key,
+        mode = tracing::field::Empty,
+        execution_id = tracing::field::Empty,
+    )
+)]
+pub async fn trigger(
+    request: HttpRequest,
+    key: web::Path<String>,
+    payload: web::Payload,
+    ingress: web::Data<Ingress>,
+) -> HttpResponse {
+    let started = Instant::now();
+    continue_caller_trace(&request);
+    let mut mode = "none";
+    let response = match handle(&request, &key, payload, &ingress, &mut mode).await {
+        Ok(response) => response,
+        Err(err) => {
+            tracing::info!(status = err.status_code().as_u16(), error = %err, "webhook call refused");
+            err.error_response()
+        }
+    };
+    instruments::record_request(mode, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// Makes this call part of the caller's trace when it sent a W3C `traceparent`.
+fn continue_caller_trace(request: &HttpRequest) {
+    let carried: BTreeMap<String, String> = ["traceparent", "tracestate"]
+        .into_iter()
+        .filter_map(|name| {
+            let value = request.headers().get(name)?.to_str().ok()?;
+            Some((name.to_owned(), value.to_owned()))
+        })
+        .collect();
+    shared::telemetry::continue_from(&tracing::Span::current(), &carried);
+}
+
+async fn method_not_allowed() -> HttpResponse {
+    let response = WebhookError::MethodNotAllowed.error_response();
+    instruments::record_request("none", response.status().as_u16(), Duration::ZERO);
+    response
+}
+
+/// Checks in the order SPEC §2 lists: 404, 401, 413, 415, 400, then publishes.
+async fn handle(
+    request: &HttpRequest,
+    key: &str,
+    payload: web::Payload,
+    ingress: &Ingress,
+    mode: &mut &'static str,
+) -> Result<HttpResponse, WebhookError> {
+    let definition = find(ingress, key).await?;
+    *mode = if definition.sync { "sync" } else { "async" };
+    tracing::Span::current().record("mode", *mode);
+
+    let headers = request.headers();
+    if let Some(expected) = &definition.trigger.basic_authentication {
+        basic_auth::verify(headers, expected)?;
+    }
+    let kind = body::classify(headers);
+    body::check_declared_length(headers, ingress.max_body_bytes)?;
+    let bytes = body::read_limited(
+        payload,
+        ingress.max_body_bytes,
+        body::declared_length(headers),
+    )
+    .await?;
+    let parsed = body::parse(kind?, &bytes)?;
+    let context = context::build(
+        headers,
+        request.query_string(),
+        &definition.trigger.request,
+        parsed,
+    )?;
+
+    let message = ExecutionMessage {
+        execution_id: Uuid::now_v7(),
+        workflow_id: definition.workflow_id,
+        workflow_key: definition.key.clone(),
+        version: definition.version,
+        sync: definition.sync,
+        context,
+        received_at: Utc::now(),
+    };
+    tracing::Span::current().record(
+        "execution_id",
+        tracing::field::display(message.execution_id),
+    );
+
+    if definition.sync {
+        let timeout_ms = definition.options.timeout_ms();
+        let waiter = ingress.replies.register(message.execution_id);
+        publish(ingress, &message).await?;
+        match waiter.wait(Duration::from_millis(timeout_ms)).await {
+            Some(reply) => Ok(respond::sync_reply(&reply)),
+            None => {
+                instruments::sync_timeout();
+                Err(WebhookError::Timeout { timeout_ms })
+            }
+        }
+    } else {
+        publish(ingress, &message).await?;
+        Ok(respond::http_response(&respond::configured(
+            &definition.trigger.response,
+        )))
+    }
+}
+
+/// The enabled workflow answering at `key`.
+async fn find(ingress: &Ingress, key: &str) -> Result<Arc<TriggerDefinition>, WebhookError> {
+    if !triggers::is_plausible_key(key) {
+        return Err(WebhookError::NotFound);
+    }
+    match ingress.triggers.get(key).await {
+        Ok(Some(definition)) if definition.enabled => Ok(definition),
+        Ok(_) => Err(WebhookError::NotFound),
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot fetch the trigger definition");
+            Err(WebhookError::DefinitionsUnavailable)
+        }
+    }
+}
+
+/// Queues `message` durably; `Ok` only once the broker confirmed it.
+#[tracing::instrument(
+    name = "send",
+    skip_all,
+    fields(
+        otel.kind = "producer",
+        messaging.system = "rabbitmq",
+        messaging.operation = "publish",
+        messaging.message.id = %message.execution_id,
+    )
+)]
+async fn publish(ingress: &Ingress, message: &ExecutionMessage) -> Result<(), WebhookError> {
+    let Ok(_permit) = ingress.publishes.try_acquire() else {
+        tracing::warn!("too many publishes awaiting a confirm");
+        return Err(WebhookError::QueueUnavailable);
+    };
+    let payload = serde_json::to_vec(message).map_err(|err| {
+        tracing::error!(error = %err, "cannot serialise the execution message");
+        WebhookError::QueueUnavailable
+    })?;
+    let id = message.execution_id.to_string();
+    let mut headers = BTreeMap::new();
+    shared::telemetry::inject_current(&mut headers);
+    let outgoing = Outgoing {
+        payload,
+        headers,
+        message_id: Some(id.clone()),
+        correlation_id: message.sync.then(|| id.clone()),
+        reply_to: message.sync.then(|| ingress.broker.reply_address()),
+    };
+    let route = Route::Execution { sync: message.sync };
+    match tokio::time::timeout(
+        ingress.publish_timeout,
+        ingress.broker.publish(route, outgoing),
+    )
+    .await
+    {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "execution not queued");
+            Err(WebhookError::QueueUnavailable)
+        }
+        Err(_) => {
+            tracing::warn!("publisher confirm did not arrive in time");
+            Err(WebhookError::QueueUnavailable)
+        }
+    }
+}

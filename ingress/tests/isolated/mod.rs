@@ -1,0 +1,288 @@
+//! Ingress alone: an in-process broker, a stub config-api serving trigger definitions from a
+//! map, and a stand-in executor answering sync executions.
+
+#![allow(dead_code)]
+
+use std::{
+    collections::HashMap,
+    net::TcpListener,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, dev::ServerHandle, web};
+use futures_util::{FutureExt, StreamExt};
+use serde_json::{Value, json};
+use shared::{
+    broker::{Broker, MemoryBroker, Outgoing, Route, Source},
+    config::{Config, Service},
+    messages::{ChangeEvent, ChangeKind, ExecutionMessage, SyncReply},
+    model::{Trigger, TriggerDefinition, WorkflowOptions},
+};
+use tokio::{sync::oneshot, task::JoinHandle};
+use uuid::Uuid;
+
+pub const TOKEN: &str = "stub-admin-token";
+
+/// Trigger definitions the stub config-api serves, and how often each was fetched.
+#[derive(Default)]
+pub struct Definitions {
+    by_key: Mutex<HashMap<String, TriggerDefinition>>,
+    fetches: AtomicUsize,
+    delay_ms: AtomicUsize,
+}
+
+impl Definitions {
+    pub fn put(&self, definition: TriggerDefinition) {
+        self.by_key
+            .lock()
+            .expect("lock")
+            .insert(definition.key.clone(), definition);
+    }
+    pub fn remove(&self, key: &str) {
+        self.by_key.lock().expect("lock").remove(key);
+    }
+    pub fn fetches(&self) -> usize {
+        self.fetches.load(Ordering::SeqCst)
+    }
+    pub fn slow_down(&self, delay: Duration) {
+        self.delay_ms
+            .store(delay.as_millis() as usize, Ordering::SeqCst);
+    }
+}
+
+async fn serve_trigger(
+    request: HttpRequest,
+    key: web::Path<String>,
+    definitions: web::Data<Definitions>,
+) -> HttpResponse {
+    let authorized = request
+        .headers()
+        .get("authorization")
+        .is_some_and(|value| value == format!("Bearer {TOKEN}").as_str());
+    if !authorized {
+        return HttpResponse::Unauthorized().finish();
+    }
+    definitions.fetches.fetch_add(1, Ordering::SeqCst);
+    let delay = definitions.delay_ms.load(Ordering::SeqCst) as u64;
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    let found = definitions
+        .by_key
+        .lock()
+        .expect("lock")
+        .get(key.as_str())
+        .cloned();
+    match found {
+        Some(definition) => HttpResponse::Ok().json(definition),
+        None => HttpResponse::NotFound().json(json!({"error": "not_found"})),
+    }
+}
+
+pub struct StubConfigApi {
+    pub url: String,
+    pub definitions: web::Data<Definitions>,
+    handle: ServerHandle,
+}
+
+impl StubConfigApi {
+    pub fn start() -> StubConfigApi {
+        let definitions = web::Data::new(Definitions::default());
+        let shared = definitions.clone();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(shared.clone())
+                .route("/api/triggers/{key}", web::get().to(serve_trigger))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .expect("listen")
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        StubConfigApi {
+            url,
+            definitions,
+            handle,
+        }
+    }
+}
+
+impl Drop for StubConfigApi {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        tokio::spawn(async move { handle.stop(false).await });
+    }
+}
+
+/// A definition of an enabled workflow at `key` with the given trigger settings.
+pub fn definition(key: &str, sync: bool, trigger: Value) -> TriggerDefinition {
+    let trigger: Trigger = serde_json::from_value(trigger).expect("trigger");
+    TriggerDefinition {
+        workflow_id: Uuid::now_v7(),
+        key: key.into(),
+        version: 1,
+        enabled: true,
+        sync,
+        trigger,
+        options: WorkflowOptions::default(),
+    }
+}
+
+/// Ingress over a memory broker and a stub config-api.
+pub struct Harness {
+    pub url: String,
+    pub broker: Arc<MemoryBroker>,
+    pub config_api: StubConfigApi,
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        Harness::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Harness {
+        let config_api = StubConfigApi::start();
+        let broker = MemoryBroker::new();
+        let mut config = Config::defaults(Service::Ingress);
+        config.config_api_url = config_api.url.clone();
+        config.admin_token = Some(TOKEN.into());
+        config.shutdown_grace_secs = 2;
+        config.publish_timeout_ms = 500;
+        adjust(&mut config);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shutdown = async move {
+            let _ = stopped.await;
+        }
+        .boxed();
+        let as_broker: Arc<dyn Broker> = broker.clone();
+        let task = tokio::spawn(hookflow_ingress::serve(
+            config, listener, as_broker, shutdown,
+        ));
+        let harness = Harness {
+            url,
+            broker,
+            config_api,
+            http: reqwest::Client::new(),
+            stop: Some(stop),
+            task,
+        };
+        harness.wait_ready().await;
+        harness
+    }
+
+    async fn wait_ready(&self) {
+        for _ in 0..200 {
+            if let Ok(response) = self.http.get(format!("{}/readyz", self.url)).send().await
+                && response.status() == 200
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("ingress did not become ready");
+    }
+
+    pub fn webhook(&self, key: &str) -> String {
+        format!("{}/api/webhook:trigger/{key}", self.url)
+    }
+
+    pub fn put(&self, definition: TriggerDefinition) {
+        self.config_api.definitions.put(definition);
+    }
+
+    /// Execution messages published so far.
+    pub fn executions(&self) -> Vec<(bool, Outgoing, ExecutionMessage)> {
+        self.broker
+            .published()
+            .into_iter()
+            .filter_map(|(route, outgoing)| match route {
+                Route::Execution { sync } => {
+                    let message = serde_json::from_slice(&outgoing.payload).expect("message");
+                    Some((sync, outgoing, message))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Announces a change of `key` as config-api would.
+    pub async fn announce_change(&self, key: &str) {
+        let event = ChangeEvent {
+            workflow_id: Uuid::now_v7(),
+            key: key.into(),
+            change: ChangeKind::Updated,
+        };
+        self.broker
+            .publish(
+                Route::Change,
+                Outgoing {
+                    payload: serde_json::to_vec(&event).expect("event"),
+                    ..Outgoing::default()
+                },
+            )
+            .await
+            .expect("publish change");
+    }
+
+    /// Answers every sync execution with what `answer` makes of it, as an executor would.
+    pub async fn answer_sync_with(
+        &self,
+        answer: impl Fn(&ExecutionMessage) -> SyncReply + Send + 'static,
+    ) -> JoinHandle<()> {
+        let broker = self.broker.clone();
+        let mut executions = broker
+            .subscribe(Source::Executions {
+                sync: true,
+                prefetch: 8,
+            })
+            .await
+            .expect("subscribe");
+        tokio::spawn(async move {
+            while let Some(delivery) = executions.next().await {
+                let message: ExecutionMessage =
+                    serde_json::from_slice(&delivery.payload).expect("message");
+                let reply = answer(&message);
+                let outgoing = Outgoing {
+                    payload: serde_json::to_vec(&reply).expect("reply"),
+                    correlation_id: delivery.correlation_id.clone(),
+                    ..Outgoing::default()
+                };
+                let address = delivery.reply_to.clone().expect("reply_to");
+                broker
+                    .publish(Route::Reply(address), outgoing)
+                    .await
+                    .expect("reply");
+                delivery.settle.ack().await.expect("ack");
+            }
+        })
+    }
+
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await?
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
