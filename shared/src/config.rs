@@ -85,6 +85,15 @@ pub struct Config {
     pub delivery_limit: u32,
     /// Maximum size of the database pool.
     pub database_pool_size: usize,
+    /// OTLP collector endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`); no endpoint, no export.
+    #[serde(default)]
+    pub otel_endpoint: Option<String>,
+    /// OTLP protocol (`OTEL_EXPORTER_OTLP_PROTOCOL`): `grpc`, `http/protobuf` or `http/json`.
+    #[serde(default)]
+    pub otel_protocol: Option<String>,
+    /// Service name in traces (`OTEL_SERVICE_NAME`).
+    #[serde(default)]
+    pub otel_service_name: Option<String>,
 }
 
 impl Config {
@@ -107,14 +116,35 @@ impl Config {
             publish_timeout_ms: 5000,
             delivery_limit: 5,
             database_pool_size: 16,
+            otel_endpoint: None,
+            otel_protocol: None,
+            otel_service_name: None,
         }
     }
 
-    /// Defaults for `service` overridden by `HOOKFLOW_*` environment variables.
-    pub fn load(service: Service) -> Result<Self, figment::Error> {
+    /// Defaults for `service` overridden by `HOOKFLOW_*` and the standard `OTEL_*`
+    /// environment variables.
+    pub fn load(service: Service) -> Result<Self, Box<figment::Error>> {
         Figment::from(Serialized::defaults(Config::defaults(service)))
-            .merge(Env::prefixed("HOOKFLOW_"))
+            .merge(Env::prefixed("HOOKFLOW_").ignore(&["otel_endpoint", "otel_protocol"]))
+            .merge(
+                Env::raw()
+                    .only(&[
+                        "OTEL_EXPORTER_OTLP_ENDPOINT",
+                        "OTEL_EXPORTER_OTLP_PROTOCOL",
+                        "OTEL_SERVICE_NAME",
+                    ])
+                    .map(|key| {
+                        match key.as_str().to_ascii_lowercase().as_str() {
+                            "otel_exporter_otlp_endpoint" => "otel_endpoint",
+                            "otel_exporter_otlp_protocol" => "otel_protocol",
+                            _ => "otel_service_name",
+                        }
+                        .into()
+                    }),
+            )
             .extract()
+            .map_err(Box::new)
     }
 
     /// The listen address, parsed.
@@ -137,15 +167,21 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
     fn environment_overrides_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("HOOKFLOW_AMQP_PREFIX", "t1");
             jail.set_env("HOOKFLOW_MAX_BODY_BYTES", "10");
-            jail.set_env("HOOKFLOW_INSECURE_NO_AUTH", "1");
+            jail.set_env("HOOKFLOW_INSECURE_NO_AUTH", "true");
+            jail.set_env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
             let config = Config::load(Service::Ingress).expect("config");
             assert_eq!(config.amqp_prefix, "t1");
             assert_eq!(config.max_body_bytes, 10);
             assert!(config.insecure_no_auth);
+            assert_eq!(
+                config.otel_endpoint.as_deref(),
+                Some("http://collector:4318")
+            );
             Ok(())
         });
     }

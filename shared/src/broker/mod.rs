@@ -2,6 +2,7 @@
 //! broker for unit tests and a single-process mode.
 
 mod amqp;
+mod declare;
 mod memory;
 mod topology;
 
@@ -10,8 +11,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
 
-// pub use amqp::AmqpBroker;
-// pub use memory::MemoryBroker;
+pub use amqp::AmqpBroker;
+pub use memory::MemoryBroker;
 pub use topology::Topology;
 
 /// Why a broker operation failed. Messages are for logs, never for webhook callers.
