@@ -1,0 +1,150 @@
+//! The RabbitMQ broker against the real server: confirms, routing, redelivery limits.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use shared::{
+    broker::{AmqpBroker, Broker, Outgoing, Route, Source},
+    config::Service,
+    testkit::TestEnv,
+};
+
+fn message(body: &str) -> Outgoing {
+    Outgoing {
+        payload: body.as_bytes().to_vec(),
+        message_id: Some(body.to_owned()),
+        ..Outgoing::default()
+    }
+}
+
+async fn connected(env: &TestEnv) -> std::sync::Arc<AmqpBroker> {
+    let mut config = env.config(Service::Executor);
+    config.delivery_limit = 2;
+    let broker = AmqpBroker::start(&config);
+    assert!(
+        broker.wait_ready(Duration::from_secs(10)).await,
+        "broker connects"
+    );
+    broker
+}
+
+#[tokio::test]
+async fn sync_and_async_executions_go_to_separate_queues() {
+    let env = TestEnv::new().await;
+    let broker = connected(&env).await;
+    let mut sync = broker
+        .subscribe(Source::Executions {
+            sync: true,
+            prefetch: 4,
+        })
+        .await
+        .expect("subscribe sync");
+    let mut asynchronous = broker
+        .subscribe(Source::Executions {
+            sync: false,
+            prefetch: 4,
+        })
+        .await
+        .expect("subscribe async");
+    broker
+        .publish(Route::Execution { sync: false }, message("a"))
+        .await
+        .expect("async publish confirmed");
+    broker
+        .publish(Route::Execution { sync: true }, message("s"))
+        .await
+        .expect("sync publish confirmed");
+    let got = tokio::time::timeout(Duration::from_secs(5), sync.next())
+        .await
+        .expect("sync delivery")
+        .expect("stream open");
+    assert_eq!(got.payload, b"s");
+    got.settle.ack().await.expect("ack");
+    let got = tokio::time::timeout(Duration::from_secs(5), asynchronous.next())
+        .await
+        .expect("async delivery")
+        .expect("stream open");
+    assert_eq!(got.payload, b"a");
+    got.settle.ack().await.expect("ack");
+}
+
+#[tokio::test]
+async fn a_message_past_its_delivery_limit_is_dead_lettered() {
+    let env = TestEnv::new().await;
+    let broker = connected(&env).await;
+    let mut executions = broker
+        .subscribe(Source::Executions {
+            sync: false,
+            prefetch: 1,
+        })
+        .await
+        .expect("subscribe");
+    let mut dead = broker.subscribe(Source::DeadLetters).await.expect("dead");
+    broker
+        .publish(Route::Execution { sync: false }, message("poison"))
+        .await
+        .expect("publish");
+    // The limit is 2: the first delivery and two redeliveries are requeued, then parked.
+    for _ in 0..3 {
+        let delivery = tokio::time::timeout(Duration::from_secs(5), executions.next())
+            .await
+            .expect("delivery")
+            .expect("open");
+        delivery.settle.requeue().await.expect("requeue");
+    }
+    let parked = tokio::time::timeout(Duration::from_secs(5), dead.next())
+        .await
+        .expect("dead letter arrives")
+        .expect("open");
+    assert_eq!(parked.payload, b"poison");
+    parked.settle.ack().await.expect("ack");
+}
+
+#[tokio::test]
+async fn replies_reach_the_instance_and_changes_fan_out() {
+    let env = TestEnv::new().await;
+    let broker = connected(&env).await;
+    let other = connected(&env).await;
+    let mut replies = broker.subscribe(Source::Replies).await.expect("replies");
+    let mut changes_a = broker.subscribe(Source::Changes).await.expect("changes a");
+    let mut changes_b = other.subscribe(Source::Changes).await.expect("changes b");
+    // Consumers declare their queues asynchronously; give them a moment.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut reply = message("r");
+    reply.correlation_id = Some("exec-1".into());
+    other
+        .publish(Route::Reply(broker.reply_address()), reply)
+        .await
+        .expect("reply");
+    let got = tokio::time::timeout(Duration::from_secs(5), replies.next())
+        .await
+        .expect("reply arrives")
+        .expect("open");
+    assert_eq!(got.correlation_id.as_deref(), Some("exec-1"));
+    other
+        .publish(Route::Change, message("c"))
+        .await
+        .expect("change");
+    for changes in [&mut changes_a, &mut changes_b] {
+        let got = tokio::time::timeout(Duration::from_secs(5), changes.next())
+            .await
+            .expect("change arrives")
+            .expect("open");
+        assert_eq!(got.payload, b"c");
+    }
+}
+
+#[tokio::test]
+async fn publishing_without_a_broker_fails_fast() {
+    let env = TestEnv::new().await;
+    let mut config = env.config(Service::Ingress);
+    config.amqp_url = "amqp://guest:guest@127.0.0.1:1/%2f".into();
+    let broker = AmqpBroker::start(&config);
+    assert!(!broker.wait_ready(Duration::from_millis(300)).await);
+    assert!(!broker.is_ready());
+    let err = broker
+        .publish(Route::Execution { sync: false }, message("x"))
+        .await
+        .expect_err("not connected");
+    assert!(matches!(err, shared::broker::BrokerError::Unavailable(_)));
+}
