@@ -1,1 +1,312 @@
-//! Placeholder: being written.
+//! CEL expressions (`engine: "cel"`), compiled once and evaluated against JSON data.
+//!
+//! Every top-level key of the data (`context`, `jobs`, `system`) is a CEL variable, so
+//! `context.body.amount > 100`, `jobs.calc1 * 2` and `context.headers["x-request-id"]` work. The
+//! standard library is extended with cel's `strings`, `math` and `lists` extensions.
+
+use std::sync::{Arc, OnceLock};
+
+use cel::objects::{Key, Map as CelMap};
+use cel::{Context, Env, Program};
+use serde_json::Value;
+
+/// Why an expression cannot be compiled or evaluated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExprError {
+    /// The expression does not parse; the text is the parser's message.
+    #[error("the CEL expression does not parse: {0}")]
+    Parse(String),
+    /// Evaluation failed (unknown variable, no such key, type mismatch, division by zero...).
+    #[error("the CEL expression failed: {0}")]
+    Execution(String),
+    /// The result has no JSON form (e.g. a function or a type).
+    #[error("the CEL result cannot be turned into JSON: {0}")]
+    Conversion(String),
+    /// A boolean was needed and the expression gave something else.
+    #[error("the CEL expression gave a {0}, not a bool")]
+    NotBool(String),
+    /// The data handed to the expression is not a JSON object.
+    #[error("the data for a CEL expression must be a JSON object")]
+    DataNotObject,
+}
+
+/// A compiled expression; cheap to share between threads and to evaluate many times.
+#[derive(Debug)]
+pub struct Expression {
+    program: Program,
+    source: String,
+    /// The identifiers the expression mentions, so that only those variables are converted.
+    variables: Vec<String>,
+}
+
+impl Expression {
+    /// The text the expression was compiled from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+/// The environment is immutable once built, so every evaluation shares one.
+fn env() -> &'static Arc<Env> {
+    static ENV: OnceLock<Arc<Env>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Env::stdlib();
+        for extension in [
+            cel::extensions::strings as fn(&mut Env) -> Result<(), cel::DeclarationError>,
+            cel::extensions::math,
+            cel::extensions::lists,
+        ] {
+            // The extensions declare functions the standard library lacks, so this cannot clash;
+            // the tests call a function of each to prove it.
+            let _ = env.add_extension(extension);
+        }
+        Arc::new(env)
+    })
+}
+
+/// Compiles a CEL expression.
+pub fn compile(expression: &str) -> Result<Expression, ExprError> {
+    let program = env()
+        .compile(expression)
+        .map_err(|errors| ExprError::Parse(errors.to_string()))?;
+    let variables = program
+        .references()
+        .variables()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    Ok(Expression {
+        program,
+        source: expression.to_owned(),
+        variables,
+    })
+}
+
+/// Evaluates `expr` with each top-level key of `data` as a variable and returns the result as
+/// JSON: ints and doubles become numbers, maps objects (keys sorted), lists arrays, timestamps
+/// RFC 3339 strings, durations nanoseconds, bytes base64.
+pub fn evaluate(expr: &Expression, data: &Value) -> Result<Value, ExprError> {
+    let Value::Object(data) = data else {
+        return Err(ExprError::DataNotObject);
+    };
+    let mut context = Context::with_env(Arc::clone(env()));
+    for name in &expr.variables {
+        if let Some(value) = data.get(name) {
+            context.add_variable_from_value(name.as_str(), to_cel(value));
+        }
+    }
+    let result = expr
+        .program
+        .execute(&context)
+        .map_err(|error| ExprError::Execution(error.to_string()))?;
+    let json = result
+        .json()
+        .map_err(|error| ExprError::Conversion(error.to_string()))?;
+    Ok(sort_keys(json))
+}
+
+/// Evaluates `expr` and requires a boolean result.
+pub fn evaluate_bool(expr: &Expression, data: &Value) -> Result<bool, ExprError> {
+    match evaluate(expr, data)? {
+        Value::Bool(flag) => Ok(flag),
+        other => Err(ExprError::NotBool(json_type(&other).to_owned())),
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(number) if number.is_f64() => "double",
+        Value::Number(_) => "int",
+        Value::String(_) => "string",
+        Value::Array(_) => "list",
+        Value::Object(_) => "map",
+    }
+}
+
+/// `cel::to_value` would make every non-negative JSON integer a CEL `uint`, and CEL has no
+/// arithmetic between `uint` and `int`: `jobs.calc1 * 2` would fail. JSON integers become `int`
+/// here (`uint` only above `i64::MAX`), as they would in cel-go.
+fn to_cel(value: &Value) -> cel::Value {
+    match value {
+        Value::Null => cel::Value::Null,
+        Value::Bool(flag) => cel::Value::Bool(*flag),
+        Value::Number(number) => {
+            if let Some(int) = number.as_i64() {
+                cel::Value::Int(int)
+            } else if let Some(uint) = number.as_u64() {
+                cel::Value::UInt(uint)
+            } else {
+                cel::Value::Float(number.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        Value::String(text) => cel::Value::String(Arc::new(text.clone())),
+        Value::Array(items) => cel::Value::List(Arc::new(items.iter().map(to_cel).collect())),
+        Value::Object(map) => cel::Value::Map(CelMap {
+            map: Arc::new(
+                map.iter()
+                    .map(|(key, value)| (Key::String(Arc::new(key.clone())), to_cel(value)))
+                    .collect(),
+            ),
+        }),
+    }
+}
+
+/// CEL maps are hash maps; sorting their keys makes a result's text the same on every run.
+fn sort_keys(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|(a, _), (b, _)| a.cmp(b));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(key, value)| (key, sort_keys(value)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sort_keys).collect()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn data() -> Value {
+        json!({
+            "context": {
+                "body": {"amount": 150, "price": 2.5, "status": "paid", "tags": ["a", "b"],
+                         "items": [{"id": 1}, {"id": 2}], "none": null},
+                "headers": {"x-request-id": "r-1"},
+                "query": {"page": "2"}
+            },
+            "jobs": {"calc1": 21, "big": 18446744073709551615u64},
+            "system": {"now": "2026-01-02T03:04:05Z"}
+        })
+    }
+
+    fn eval(source: &str) -> Value {
+        let expression = compile(source).unwrap_or_else(|e| panic!("{source}: {e}"));
+        evaluate(&expression, &data()).unwrap_or_else(|e| panic!("{source}: {e}"))
+    }
+
+    fn eval_err(source: &str) -> ExprError {
+        let expression = compile(source).unwrap_or_else(|e| panic!("{source}: {e}"));
+        evaluate(&expression, &data()).unwrap_err()
+    }
+
+    #[test]
+    fn reads_variables_from_the_data() {
+        assert_eq!(eval("context.body.amount > 100"), json!(true));
+        assert_eq!(eval("jobs.calc1 * 2"), json!(42));
+        assert_eq!(eval("context.headers[\"x-request-id\"]"), json!("r-1"));
+        assert_eq!(
+            eval("context.body.status == 'paid' && context.body.amount >= 150"),
+            json!(true)
+        );
+        assert_eq!(eval("context.body.price * 2.0"), json!(5.0));
+        assert_eq!(eval("context.body.items[1].id"), json!(2));
+        assert_eq!(eval("size(context.body.tags)"), json!(2));
+        assert_eq!(eval("'b' in context.body.tags"), json!(true));
+        assert_eq!(eval("context.body.none == null"), json!(true));
+        assert_eq!(eval("int(context.query.page) + 1"), json!(3));
+        assert_eq!(eval("jobs.big"), json!(u64::MAX));
+    }
+
+    #[test]
+    fn converts_results_back_to_json() {
+        assert_eq!(
+            eval("[1, 'a', true, null, 1.5]"),
+            json!([1, "a", true, null, 1.5])
+        );
+        assert_eq!(eval("{'b': 1, 'a': [2]}"), json!({"a": [2], "b": 1}));
+        assert_eq!(
+            eval("{'b': 1, 'a': 2, 'c': 3}").to_string(),
+            r#"{"a":2,"b":1,"c":3}"#
+        );
+        assert_eq!(
+            eval("context.body.items.map(i, i.id * 10)"),
+            json!([10, 20])
+        );
+        assert_eq!(
+            eval("timestamp(system.now)"),
+            json!("2026-01-02T03:04:05+00:00")
+        );
+        assert_eq!(eval("duration('1s')"), json!(1_000_000_000));
+        assert_eq!(eval("3u"), json!(3));
+        assert_eq!(eval("b'hi'"), json!("aGk="));
+    }
+
+    #[test]
+    fn the_extensions_are_loaded() {
+        assert_eq!(eval("'TacoCat'.lowerAscii()"), json!("tacocat"));
+        assert_eq!(eval("math.greatest(1, 5, 3)"), json!(5));
+        assert_eq!(eval("[3, 1, 2].sort()"), json!([1, 2, 3]));
+    }
+
+    #[test]
+    fn evaluate_bool_requires_a_bool() {
+        let data = data();
+        assert!(evaluate_bool(&compile("context.body.amount > 100").unwrap(), &data).unwrap());
+        assert!(!evaluate_bool(&compile("context.body.amount < 100").unwrap(), &data).unwrap());
+        let err = evaluate_bool(&compile("jobs.calc1").unwrap(), &data).unwrap_err();
+        assert_eq!(err, ExprError::NotBool("int".to_owned()));
+        assert_eq!(err.to_string(), "the CEL expression gave a int, not a bool");
+        let err = evaluate_bool(&compile("context.body.status").unwrap(), &data).unwrap_err();
+        assert_eq!(err, ExprError::NotBool("string".to_owned()));
+    }
+
+    #[test]
+    fn parse_errors_carry_the_parser_message() {
+        let err = compile("context.body.amount >").unwrap_err();
+        assert!(matches!(err, ExprError::Parse(_)), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("the CEL expression does not parse: "),
+            "{err}"
+        );
+        assert!(err.to_string().contains("ERROR"), "{err}");
+        assert!(compile("(1 + ").is_err());
+    }
+
+    #[test]
+    fn runtime_failures_are_errors() {
+        assert!(matches!(
+            eval_err("context.body.missing > 1"),
+            ExprError::Execution(_)
+        ));
+        assert!(matches!(eval_err("nothere + 1"), ExprError::Execution(_)));
+        assert!(matches!(eval_err("1 / 0"), ExprError::Execution(_)));
+        assert!(matches!(
+            eval_err("context.body.status + 1"),
+            ExprError::Execution(_)
+        ));
+        let expression = compile("1").unwrap();
+        assert_eq!(
+            evaluate(&expression, &json!([1])),
+            Err(ExprError::DataNotObject)
+        );
+    }
+
+    #[test]
+    fn expressions_are_shareable_between_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Expression>();
+        let expression = Arc::new(compile("jobs.calc1 + 1").unwrap());
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let expression = Arc::clone(&expression);
+                std::thread::spawn(move || evaluate(&expression, &data()))
+            })
+            .collect();
+        for handle in handles {
+            assert_eq!(handle.join().unwrap(), Ok(json!(22)));
+        }
+        assert_eq!(expression.source(), "jobs.calc1 + 1");
+    }
+}

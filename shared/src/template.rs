@@ -1,1 +1,467 @@
-//! Placeholder: being written.
+//! `{{path}}` templates in node configs (SPEC §3 "Templates and variables").
+//!
+//! The scope is one JSON object whose keys are the roots (`$context`, `$jobsMapByNodeKey`,
+//! `$system`, `$execution`, `$workflow`); a placeholder's path is looked up in it with
+//! [`paths::get`]. A string that is exactly one placeholder yields the typed value; otherwise
+//! values are written into the text. `{{path:default}}` supplies a default for a missing or null
+//! value: JSON when the text parses as JSON (`0`, `true`, `"a"`), else the text itself. A path
+//! cannot contain `:`, and a default cannot contain `}}`.
+//!
+//! A `}}` outside any placeholder is ordinary text, so a JSON document held in a string
+//! (`"{\"a\":{\"b\":1}}"`) needs no escaping. Extra opening braces before a placeholder are text
+//! too: `{{{a}}}` is `{`, the value of `a`, `}`.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::paths::{self, PathError};
+
+/// Why a template does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// A `{{` without its `}}`.
+    #[error("placeholder `{placeholder}` is not closed with `}}}}`")]
+    Unclosed {
+        /// The text from the `{{` on.
+        placeholder: String,
+    },
+    /// `{{}}` or `{{ :default }}`.
+    #[error("placeholder `{placeholder}` names no variable")]
+    Empty {
+        /// The whole placeholder.
+        placeholder: String,
+    },
+    /// The path inside the braces does not parse.
+    #[error("placeholder `{placeholder}` has an invalid path: {source}")]
+    InvalidPath {
+        /// The whole placeholder.
+        placeholder: String,
+        /// What is wrong with the path.
+        source: PathError,
+    },
+}
+
+/// One `{{...}}` found in a template.
+struct Placeholder<'a> {
+    /// `{{` to `}}` inclusive.
+    raw: &'a str,
+    path: &'a str,
+    default: Option<&'a str>,
+}
+
+enum Part<'a> {
+    Text(&'a str),
+    Placeholder(Placeholder<'a>),
+    /// A `{{` that no `}}` closes, before the next `{{`; its text is kept as is.
+    Unclosed(&'a str),
+}
+
+/// Splits a template into text and placeholders in one pass, without allocating.
+struct Parts<'a> {
+    template: &'a str,
+    pos: usize,
+}
+
+impl<'a> Iterator for Parts<'a> {
+    type Item = Part<'a>;
+
+    fn next(&mut self) -> Option<Part<'a>> {
+        let rest = &self.template[self.pos..];
+        if rest.is_empty() {
+            return None;
+        }
+        let Some(mut open) = rest.find("{{") else {
+            self.pos = self.template.len();
+            return Some(Part::Text(rest));
+        };
+        while rest[open + 2..].starts_with('{') {
+            open += 1;
+        }
+        if open > 0 {
+            self.pos += open;
+            return Some(Part::Text(&rest[..open]));
+        }
+        let body = &rest[2..];
+        let close = body.find("}}");
+        let reopened = body[..close.unwrap_or(body.len())].find("{{");
+        match (close, reopened) {
+            (Some(close), None) => {
+                let raw = &rest[..close + 4];
+                self.pos += raw.len();
+                let inner = body[..close].trim();
+                let (path, default) = match inner.split_once(':') {
+                    Some((path, default)) => (path.trim(), Some(default.trim())),
+                    None => (inner, None),
+                };
+                Some(Part::Placeholder(Placeholder { raw, path, default }))
+            }
+            (_, reopened) => {
+                // Keep the `{{` as text and look for a placeholder after it.
+                let end = reopened.map_or(rest.len(), |next| next + 2);
+                self.pos += end;
+                Some(Part::Unclosed(&rest[..end]))
+            }
+        }
+    }
+}
+
+fn parts(template: &str) -> Parts<'_> {
+    Parts { template, pos: 0 }
+}
+
+impl Placeholder<'_> {
+    fn resolve<'s>(&self, scope: &'s Value) -> Resolved<'s> {
+        match paths::get(scope, self.path) {
+            Some(value) if !value.is_null() => Resolved::Found(value),
+            _ => match self.default {
+                Some(default) => Resolved::Default(
+                    serde_json::from_str(default)
+                        .unwrap_or_else(|_| Value::String(default.to_owned())),
+                ),
+                None => Resolved::Missing,
+            },
+        }
+    }
+
+    fn check(&self) -> Result<(), TemplateError> {
+        if self.path.is_empty() {
+            return Err(TemplateError::Empty {
+                placeholder: self.raw.to_owned(),
+            });
+        }
+        paths::parse_path(self.path)
+            .map(drop)
+            .map_err(|source| TemplateError::InvalidPath {
+                placeholder: self.raw.to_owned(),
+                source,
+            })
+    }
+}
+
+enum Resolved<'s> {
+    Found(&'s Value),
+    Default(Value),
+    Missing,
+}
+
+impl Resolved<'_> {
+    fn into_value(self) -> Value {
+        match self {
+            Resolved::Found(value) => value.clone(),
+            Resolved::Default(value) => value,
+            Resolved::Missing => Value::Null,
+        }
+    }
+
+    fn write_into(&self, out: &mut String) {
+        let value = match self {
+            Resolved::Found(value) => *value,
+            Resolved::Default(value) => value,
+            Resolved::Missing => return,
+        };
+        match value {
+            Value::String(text) => out.push_str(text),
+            Value::Null => {}
+            // Writing into a String cannot fail; compound values come out as compact JSON.
+            other => {
+                let _ = write!(out, "{other}");
+            }
+        }
+    }
+}
+
+/// Renders one string. Exactly one placeholder yields the typed value (`null` when missing);
+/// otherwise the result is a string with each placeholder written in (strings raw, `null` and
+/// missing as nothing, numbers and booleans as text, objects and arrays as compact JSON). Rendering
+/// never fails: a path that does not parse counts as missing and an unclosed `{{` stays text
+/// ([`check`] reports both when the workflow is saved).
+pub fn render_str(template: &str, scope: &Value) -> Value {
+    if !template.contains("{{") {
+        return Value::String(template.to_owned());
+    }
+    if let Some(Part::Placeholder(placeholder)) = parts(template).next()
+        && placeholder.raw.len() == template.len()
+    {
+        return placeholder.resolve(scope).into_value();
+    }
+    let mut out = String::with_capacity(template.len());
+    for part in parts(template) {
+        match part {
+            Part::Text(text) | Part::Unclosed(text) => out.push_str(text),
+            Part::Placeholder(placeholder) => placeholder.resolve(scope).write_into(&mut out),
+        }
+    }
+    Value::String(out)
+}
+
+/// Renders every string inside `value` (object values and array items, at any depth); object
+/// keys are left as they are.
+pub fn render_value(value: &Value, scope: &Value) -> Value {
+    match value {
+        Value::String(text) => render_str(text, scope),
+        Value::Array(items) => Value::Array(items.iter().map(|v| render_value(v, scope)).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, v)| (key.clone(), render_value(v, scope)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Checks that every placeholder in `template` is closed, names a variable and has a path that
+/// parses; the first problem is returned.
+pub fn check(template: &str) -> Result<(), TemplateError> {
+    for part in parts(template) {
+        match part {
+            Part::Text(_) => {}
+            Part::Unclosed(text) => {
+                return Err(TemplateError::Unclosed {
+                    placeholder: text.to_owned(),
+                });
+            }
+            Part::Placeholder(placeholder) => placeholder.check()?,
+        }
+    }
+    Ok(())
+}
+
+/// Checks every string inside `value`; each problem comes with where it is, written like a path
+/// (`body.items[0]`; the empty string for `value` itself).
+pub fn check_value(value: &Value) -> Vec<(String, TemplateError)> {
+    let mut problems = Vec::new();
+    check_at(value, &mut String::new(), &mut problems);
+    problems
+}
+
+fn check_at(value: &Value, location: &mut String, problems: &mut Vec<(String, TemplateError)>) {
+    let base_len = location.len();
+    match value {
+        Value::String(text) => {
+            if let Err(error) = check(text) {
+                problems.push((location.clone(), error));
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                let _ = write!(location, "[{index}]");
+                check_at(item, location, problems);
+                location.truncate(base_len);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                if !location.is_empty() {
+                    location.push('.');
+                }
+                location.push_str(key);
+                check_at(item, location, problems);
+                location.truncate(base_len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The paths of the well-formed placeholders in `template`, in order, e.g. to check their roots.
+pub fn placeholder_paths(template: &str) -> Vec<&str> {
+    parts(template)
+        .filter_map(|part| match part {
+            Part::Placeholder(placeholder) if placeholder.check().is_ok() => Some(placeholder.path),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn scope() -> Value {
+        json!({
+            "$context": {
+                "body": {"id": "abc", "n": 5, "price": 1.5, "paid": true, "none": null,
+                         "items": [{"id": 10}, {"id": 11}], "obj": {"a": 1}},
+                "headers": {"x-request-id": "r-1"}
+            },
+            "$jobsMapByNodeKey": {"calc1": 42, "n1": {"ok": true}},
+            "$system": {"now": "2026-01-02T03:04:05Z"},
+            "$execution": {"id": "e-1"},
+            "$workflow": {"key": "1hfmkioou0d"}
+        })
+    }
+
+    fn render(template: &str) -> Value {
+        render_str(template, &scope())
+    }
+
+    #[test]
+    fn a_lone_placeholder_yields_the_typed_value() {
+        assert_eq!(render("{{$context.body.n}}"), json!(5));
+        assert_eq!(render("{{$context.body.price}}"), json!(1.5));
+        assert_eq!(render("{{$context.body.paid}}"), json!(true));
+        assert_eq!(render("{{$context.body.obj}}"), json!({"a": 1}));
+        assert_eq!(
+            render("{{$context.body.items}}"),
+            json!([{"id": 10}, {"id": 11}])
+        );
+        assert_eq!(render("{{$context.body.id}}"), json!("abc"));
+        assert_eq!(render("{{ $context.body.items[1].id }}"), json!(11));
+        assert_eq!(render("{{$context.headers.x-request-id}}"), json!("r-1"));
+        assert_eq!(render("{{$jobsMapByNodeKey.calc1}}"), json!(42));
+        assert_eq!(render("{{$system.now}}"), json!("2026-01-02T03:04:05Z"));
+        assert_eq!(render("{{$execution.id}}"), json!("e-1"));
+        assert_eq!(render("{{$workflow.key}}"), json!("1hfmkioou0d"));
+    }
+
+    #[test]
+    fn a_missing_lone_placeholder_is_null() {
+        assert_eq!(render("{{$context.body.missing}}"), Value::Null);
+        assert_eq!(render("{{$context.body.none}}"), Value::Null);
+        assert_eq!(render("{{$nothing}}"), Value::Null);
+    }
+
+    #[test]
+    fn placeholders_in_text_are_written_in() {
+        assert_eq!(render("id={{$context.body.id}}"), json!("id=abc"));
+        assert_eq!(render("{{$context.body.n}} items"), json!("5 items"));
+        assert_eq!(
+            render("{{$context.body.id}}-{{$context.body.n}}"),
+            json!("abc-5")
+        );
+        assert_eq!(render("paid: {{$context.body.paid}}"), json!("paid: true"));
+        assert_eq!(render("p={{$context.body.price}}"), json!("p=1.5"));
+        assert_eq!(render("o={{$context.body.obj}}"), json!(r#"o={"a":1}"#));
+        assert_eq!(
+            render("i={{$context.body.items}}"),
+            json!(r#"i=[{"id":10},{"id":11}]"#)
+        );
+        assert_eq!(
+            render("[{{$context.body.none}}|{{$context.body.nope}}]"),
+            json!("[|]")
+        );
+        assert_eq!(render(" {{$context.body.n}}"), json!(" 5"));
+    }
+
+    #[test]
+    fn text_without_placeholders_is_unchanged() {
+        for text in ["", "plain", "a } b", "{\"a\":{\"b\":1}}", "}} {", "{ {a} }"] {
+            assert_eq!(render(text), json!(text));
+        }
+    }
+
+    #[test]
+    fn defaults_apply_to_missing_and_null_values() {
+        assert_eq!(render("{{$context.body.missing:0}}"), json!(0));
+        assert_eq!(render("{{$context.body.none:0}}"), json!(0));
+        assert_eq!(render("{{$context.body.n:0}}"), json!(5));
+        assert_eq!(render("{{x:true}}"), json!(true));
+        assert_eq!(render(r#"{{x:"a"}}"#), json!("a"));
+        assert_eq!(render("{{x:anonymous}}"), json!("anonymous"));
+        assert_eq!(render("{{ x : anonymous }}"), json!("anonymous"));
+        assert_eq!(render("{{x:[1,2]}}"), json!([1, 2]));
+        assert_eq!(render("{{x:}}"), json!(""));
+        assert_eq!(render("{{x:a:b}}"), json!("a:b"));
+        assert_eq!(render("hello {{x:anonymous}}!"), json!("hello anonymous!"));
+        assert_eq!(render("n={{x:0}}"), json!("n=0"));
+        assert_eq!(render(r#"s={{x:"q"}}"#), json!("s=q"));
+    }
+
+    #[test]
+    fn stray_braces_are_text() {
+        assert_eq!(render("{{{$context.body.id}}}"), json!("{abc}"));
+        assert_eq!(render("a}}b{{$context.body.n}}"), json!("a}}b5"));
+        assert_eq!(render("{{a {{$context.body.n}}"), json!("{{a 5"));
+        assert_eq!(render("{{$context.body.n"), json!("{{$context.body.n"));
+    }
+
+    #[test]
+    fn render_value_renders_every_nested_string_but_not_keys() {
+        let config = json!({
+            "statusCode": 200,
+            "body": {"code": 0, "id": "{{$context.body.id}}", "n": "{{$context.body.n}}",
+                     "list": ["{{$context.body.paid}}", "x{{$context.body.n}}", 7, null],
+                     "{{$context.body.id}}": "key stays"}
+        });
+        assert_eq!(
+            render_value(&config, &scope()),
+            json!({
+                "statusCode": 200,
+                "body": {"code": 0, "id": "abc", "n": 5,
+                         "list": [true, "x5", 7, null],
+                         "{{$context.body.id}}": "key stays"}
+            })
+        );
+    }
+
+    #[test]
+    fn check_accepts_well_formed_templates() {
+        for template in [
+            "",
+            "plain",
+            "{{a}}",
+            "{{ $context.body.id }}",
+            "x {{a.b}} y {{items[0].id:none}}",
+            "{{$context.headers.x-request-id}}",
+            "{\"a\":{\"b\":1}}",
+            "{{{a}}}",
+        ] {
+            assert_eq!(check(template), Ok(()), "{template}");
+        }
+    }
+
+    #[test]
+    fn check_rejects_unclosed_empty_and_bad_paths() {
+        let err = check("x {{a").unwrap_err();
+        assert_eq!(
+            err,
+            TemplateError::Unclosed {
+                placeholder: "{{a".to_owned()
+            }
+        );
+        assert_eq!(err.to_string(), "placeholder `{{a` is not closed with `}}`");
+        assert!(
+            matches!(check("{{a {{b}}"), Err(TemplateError::Unclosed { placeholder }) if placeholder == "{{a ")
+        );
+        assert!(matches!(check("{{}}"), Err(TemplateError::Empty { .. })));
+        assert!(matches!(check("{{  }}"), Err(TemplateError::Empty { .. })));
+        assert!(matches!(check("{{:5}}"), Err(TemplateError::Empty { .. })));
+        let err = check("ok {{a..b}}").unwrap_err();
+        assert!(matches!(err, TemplateError::InvalidPath { .. }), "{err}");
+        assert!(err.to_string().contains("{{a..b}}"), "{err}");
+        assert!(err.to_string().contains("empty segment"), "{err}");
+        assert!(matches!(
+            check("{{items[x]}}"),
+            Err(TemplateError::InvalidPath { .. })
+        ));
+    }
+
+    #[test]
+    fn check_value_reports_every_bad_string_with_its_location() {
+        let config = json!({
+            "statusCode": 200,
+            "body": {"items": ["{{ok}}", "{{bad"], "n": "{{}}"},
+            "headers": [{"name": "X", "value": "{{a..b}}"}]
+        });
+        let problems = check_value(&config);
+        let locations: Vec<&str> = problems.iter().map(|(at, _)| at.as_str()).collect();
+        assert_eq!(
+            locations,
+            vec!["body.items[1]", "body.n", "headers[0].value"]
+        );
+        assert_eq!(check_value(&json!("{{x")).len(), 1);
+        assert_eq!(check_value(&json!("{{x")).remove(0).0, "");
+        assert!(check_value(&json!({"a": ["{{b}}", 1, null]})).is_empty());
+    }
+
+    #[test]
+    fn placeholder_paths_lists_well_formed_paths() {
+        assert_eq!(
+            placeholder_paths("{{$context.body.id}} and {{ $system.now:x }} {{}} {{a..b}}"),
+            vec!["$context.body.id", "$system.now"]
+        );
+    }
+}
