@@ -1,0 +1,255 @@
+//! Handling one delivery: run an execution exactly once, record it, reply, acknowledge.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use shared::broker::{Broker, BrokerError, Incoming, Outgoing, Route};
+use shared::engine::{Engine, ExecutionMeta, RunResult};
+use shared::messages::{ExecutionMessage, ExecutionStatus, SyncReply};
+use shared::store::{Begin, DeadLetter, Finished, Store, StoreError};
+use tokio::sync::watch;
+use tracing::Instrument;
+use uuid::Uuid;
+
+use crate::{instruments, versions::Versions};
+
+/// Why a delivery could not be completed now; it is given back to the queue.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RetryLater {
+    /// The database did not answer.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The sync reply could not be published.
+    #[error("publishing the reply failed: {0}")]
+    Reply(#[from] BrokerError),
+}
+
+/// What every delivery handler shares.
+pub(crate) struct Worker {
+    pub(crate) broker: Arc<dyn Broker>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) engine: Engine,
+    pub(crate) versions: Versions,
+    /// Turns `true` when the service drains: a delivery waiting to be requeued stops waiting.
+    pub(crate) stopping: watch::Receiver<bool>,
+}
+
+impl Worker {
+    /// Handles one delivery of an execution queue.
+    pub(crate) async fn handle_execution(&self, incoming: Incoming) {
+        let message: ExecutionMessage = match serde_json::from_slice(&incoming.payload) {
+            Ok(message) => message,
+            Err(err) => {
+                // Retrying cannot make it parse: reject it into the dead-letter queue,
+                // where it is recorded as an `error` execution.
+                tracing::warn!(error = %err, bytes = incoming.payload.len(), "unreadable execution message");
+                if let Err(err) = incoming.settle.reject().await {
+                    tracing::warn!(error = %err, "rejecting an unreadable message failed");
+                }
+                return;
+            }
+        };
+        let span = tracing::info_span!(
+            "process",
+            otel.kind = "consumer",
+            execution_id = %message.execution_id,
+            workflow_id = %message.workflow_id,
+            version = message.version,
+            sync = message.sync,
+            redelivered = incoming.redelivered,
+        );
+        // The parent must be set before the span is first entered.
+        shared::telemetry::continue_from(&span, &incoming.headers);
+        self.process(&message, incoming).instrument(span).await;
+    }
+
+    async fn process(&self, message: &ExecutionMessage, incoming: Incoming) {
+        match self.execute(message, &incoming).await {
+            Ok(()) => {
+                if let Err(err) = incoming.settle.ack().await {
+                    // The message comes back; the recorded execution will not run again.
+                    tracing::warn!(error = %err, "acknowledging failed");
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "execution not completed; it will be redelivered");
+                self.requeue_later(&incoming).await;
+            }
+        }
+    }
+
+    async fn execute(
+        &self,
+        message: &ExecutionMessage,
+        incoming: &Incoming,
+    ) -> Result<(), RetryLater> {
+        let finished = match self.store.begin(message).await? {
+            Begin::Finished(finished) => {
+                tracing::info!(
+                    status = finished.status.as_str(),
+                    "already finished; not running it again"
+                );
+                finished
+            }
+            Begin::Run => {
+                let result = self.run(message).await?;
+                let finished = self.store.finish(message.execution_id, &result).await?;
+                instruments::execution_recorded(finished.status);
+                tracing::info!(
+                    status = finished.status.as_str(),
+                    jobs = result.jobs.len(),
+                    "execution recorded"
+                );
+                finished
+            }
+        };
+        if message.sync {
+            self.reply(message.execution_id, incoming, finished).await?;
+        }
+        Ok(())
+    }
+
+    async fn run(&self, message: &ExecutionMessage) -> Result<RunResult, StoreError> {
+        let document = match self
+            .versions
+            .get(message.workflow_id, message.version)
+            .await
+        {
+            Ok(Some(document)) => document,
+            Ok(None) => {
+                return Ok(cannot_run(format!(
+                    "workflow {} has no version {}",
+                    message.workflow_id, message.version
+                )));
+            }
+            Err(err) if !err.is_transient() => return Ok(cannot_run(err.to_string())),
+            Err(err) => return Err(err),
+        };
+        let meta = ExecutionMeta {
+            execution_id: message.execution_id,
+            workflow_id: message.workflow_id,
+            workflow_key: message.workflow_key.clone(),
+        };
+        let started = Instant::now();
+        let result = self
+            .engine
+            .run(&document, &meta, message.context.clone())
+            .await;
+        instruments::run_timed(&result, started.elapsed());
+        Ok(result)
+    }
+
+    /// Sends the recorded outcome to the ingress holding the caller.
+    async fn reply(
+        &self,
+        execution_id: Uuid,
+        incoming: &Incoming,
+        finished: Finished,
+    ) -> Result<(), BrokerError> {
+        let Some(reply_to) = incoming.reply_to.clone() else {
+            tracing::warn!("sync execution without a reply address; nobody to answer");
+            return Ok(());
+        };
+        let reply = SyncReply {
+            execution_id,
+            status: finished.status,
+            response: finished.response,
+        };
+        let payload =
+            serde_json::to_vec(&reply).map_err(|e| BrokerError::Protocol(e.to_string()))?;
+        let mut headers = BTreeMap::new();
+        shared::telemetry::inject_current(&mut headers);
+        let correlation_id = incoming
+            .correlation_id
+            .clone()
+            .unwrap_or_else(|| execution_id.to_string());
+        self.broker
+            .publish(
+                Route::Reply(reply_to),
+                Outgoing {
+                    payload,
+                    headers,
+                    correlation_id: Some(correlation_id),
+                    ..Outgoing::default()
+                },
+            )
+            .await
+    }
+
+    /// Handles one message of the dead-letter queue: it becomes an `error` execution.
+    pub(crate) async fn handle_dead_letter(&self, incoming: Incoming) {
+        let reason = dead_letter_reason(&incoming.headers);
+        let message = serde_json::from_slice::<ExecutionMessage>(&incoming.payload).ok();
+        let letter = match &message {
+            Some(message) => DeadLetter::Execution(message),
+            None => DeadLetter::Unreadable(&incoming.payload),
+        };
+        let execution_id = match self.store.record_dead_letter(letter, &reason).await {
+            Ok(id) => id,
+            Err(err) => {
+                tracing::warn!(error = %err, "recording a dead letter failed; it will be redelivered");
+                self.requeue_later(&incoming).await;
+                return;
+            }
+        };
+        instruments::execution_recorded(ExecutionStatus::Error);
+        tracing::warn!(%execution_id, %reason, "dead-lettered message recorded as an error execution");
+        // A sync caller may still be waiting: tell it now rather than let it time out.
+        if message.is_some_and(|m| m.sync) {
+            let finished = Finished {
+                status: ExecutionStatus::Error,
+                response: None,
+            };
+            if let Err(err) = self.reply(execution_id, &incoming, finished).await {
+                tracing::debug!(error = %err, "no reply for a dead-lettered sync execution");
+            }
+        }
+        if let Err(err) = incoming.settle.ack().await {
+            tracing::warn!(error = %err, "acknowledging a dead letter failed");
+        }
+    }
+
+    /// Gives a delivery back after a pause that grows with its delivery count, so that a
+    /// database outage does not burn through the delivery limit in milliseconds.
+    async fn requeue_later(&self, incoming: &Incoming) {
+        let deliveries: u32 = incoming
+            .headers
+            .get("x-delivery-count")
+            .and_then(|count| count.parse().ok())
+            .unwrap_or(0);
+        let pause = Duration::from_millis(500u64 << deliveries.min(6)).min(MAX_PAUSE);
+        let mut stopping = self.stopping.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            // Draining: leave it unsettled; closing the channel gives it back.
+            _ = crate::consume::stopped(&mut stopping) => return,
+        }
+        if let Err(err) = incoming.settle.requeue().await {
+            tracing::warn!(error = %err, "requeueing failed");
+        }
+    }
+}
+
+const MAX_PAUSE: Duration = Duration::from_secs(30);
+
+/// The result of an execution whose workflow version cannot be run at all.
+fn cannot_run(error: String) -> RunResult {
+    RunResult {
+        status: ExecutionStatus::Error,
+        jobs: Vec::new(),
+        response: None,
+        error: Some(error),
+    }
+}
+
+fn dead_letter_reason(headers: &BTreeMap<String, String>) -> String {
+    let reason = headers.get("x-first-death-reason").map(String::as_str);
+    let why = match reason {
+        Some("rejected") => "the message could not be read as an execution",
+        Some("delivery_limit") => "the execution kept failing and reached its delivery limit",
+        Some("expired") => "the message expired before it could run",
+        _ => "the message was dead-lettered",
+    };
+    why.to_owned()
+}

@@ -1,0 +1,222 @@
+//! The executor against a real PostgreSQL and RabbitMQ: what it records and what it replies.
+
+mod support;
+
+use serde_json::{Value, json};
+use shared::messages::ExecutionStatus;
+use support::Harness;
+use uuid::Uuid;
+
+/// The payment callback of SPEC §3.
+fn payment() -> Value {
+    json!({
+      "title": "Payment callback",
+      "sync": true,
+      "trigger": {"type": "webhook", "response": {"statusCode": 200, "body": "ok"}},
+      "nodes": [
+        {"key": "paid", "type": "condition",
+         "config": {"rejectOnFalse": false, "engine": "basic",
+                    "calculation": {"group": {"type": "and", "calculations": [
+                      {"calculator": "equal", "operands": ["{{$context.body.status}}", "paid"]}]}}},
+         "branches": {
+           "true":  [{"key": "ok",  "type": "response", "config": {"statusCode": 200, "body": {"code": 0, "id": "{{$context.body.id}}"}}}],
+           "false": [{"key": "bad", "type": "response", "config": {"statusCode": 400, "body": {"code": 1, "message": "not paid"}}}]
+         }}
+      ]
+    })
+}
+
+fn trail(jobs: &[(String, String, String, Value)]) -> Vec<(&str, &str, &str)> {
+    jobs.iter()
+        .map(|(key, kind, status, _)| (key.as_str(), kind.as_str(), status.as_str()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_sync_execution_is_recorded_then_answered() {
+    let mut harness = Harness::start().await;
+    let workflow = harness.create_workflow(&payment()).await;
+    let message = harness.message(
+        workflow,
+        true,
+        json!({"body": {"id": 42, "status": "paid"}}),
+    );
+    harness.publish(&message).await;
+
+    let (reply, correlation) = harness.next_reply().await;
+    assert_eq!(correlation, Some(message.execution_id.to_string()));
+    assert_eq!(reply.execution_id, message.execution_id);
+    assert_eq!(reply.status, ExecutionStatus::Resolved);
+    let response = reply.response.expect("the Response node's answer");
+    assert_eq!(response.status_code, 200);
+    assert_eq!(response.body, json!({"code": 0, "id": 42}));
+
+    // The reply is sent only after the execution is committed.
+    let recorded = harness
+        .execution(message.execution_id)
+        .await
+        .expect("recorded");
+    assert_eq!(recorded.status, "resolved");
+    assert_eq!(recorded.workflow_id, workflow);
+    assert_eq!(
+        recorded.context,
+        json!({"body": {"id": 42, "status": "paid"}})
+    );
+    assert_eq!(
+        recorded.response.expect("response")["body"],
+        json!({"code": 0, "id": 42})
+    );
+    let jobs = harness.jobs(message.execution_id).await;
+    assert_eq!(
+        trail(&jobs),
+        vec![
+            ("paid", "condition", "resolved"),
+            ("ok", "response", "resolved")
+        ]
+    );
+    assert_eq!(jobs[0].3, json!(true));
+}
+
+#[tokio::test]
+async fn an_async_execution_records_every_node_in_order() {
+    let harness = Harness::start().await;
+    let workflow = harness
+        .create_workflow(&json!({
+            "title": "t", "sync": false, "trigger": {},
+            "nodes": [
+                {"key": "double", "type": "calculation", "config": {"engine": "cel", "expression": "context.body.n * 2"}},
+                {"key": "big", "type": "condition", "config": {"engine": "cel", "expression": "jobs.double > 10"},
+                 "branches": {"true": [{"key": "wait", "type": "delay", "config": {"duration": 10}}], "false": []}},
+                {"key": "stop", "type": "end", "config": {"endStatus": -1}},
+            ]
+        }))
+        .await;
+    let message = harness.message(workflow, false, json!({"body": {"n": 21}}));
+    harness.publish(&message).await;
+
+    let recorded = harness.finished(message.execution_id).await;
+    assert_eq!(recorded.status, "failed");
+    assert_eq!(recorded.response, None);
+    let jobs = harness.jobs(message.execution_id).await;
+    assert_eq!(
+        trail(&jobs),
+        vec![
+            ("double", "calculation", "resolved"),
+            ("big", "condition", "resolved"),
+            ("wait", "delay", "resolved"),
+            ("stop", "end", "failed"),
+        ]
+    );
+    assert_eq!(jobs[0].3, json!(42));
+}
+
+#[tokio::test]
+async fn a_node_that_raises_is_recorded_as_an_error() {
+    let mut harness = Harness::start().await;
+    let workflow = harness
+        .create_workflow(&json!({
+            "title": "t", "sync": true, "trigger": {},
+            "nodes": [{"key": "broken", "type": "calculation", "config": {"expression": "context.nothing.here"}}]
+        }))
+        .await;
+    let message = harness.message(workflow, true, json!({}));
+    harness.publish(&message).await;
+
+    let (reply, _) = harness.next_reply().await;
+    assert_eq!(reply.status, ExecutionStatus::Error);
+    assert_eq!(reply.response, None);
+    let recorded = harness
+        .execution(message.execution_id)
+        .await
+        .expect("recorded");
+    assert_eq!(recorded.status, "error");
+    assert!(recorded.error.expect("error text").contains("broken"));
+    assert_eq!(
+        trail(&harness.jobs(message.execution_id).await),
+        vec![("broken", "calculation", "error")]
+    );
+}
+
+#[tokio::test]
+async fn a_duplicate_delivery_is_answered_from_the_record_not_run_again() {
+    let mut harness = Harness::start().await;
+    let workflow = harness
+        .create_workflow(&json!({
+            "title": "t", "sync": true, "trigger": {},
+            "nodes": [
+                {"key": "clock", "type": "calculation", "config": {"expression": "system.now"}},
+                {"key": "answer", "type": "response", "config": {"body": {"at": "{{$jobsMapByNodeKey.clock}}"}}},
+            ]
+        }))
+        .await;
+    let message = harness.message(workflow, true, json!({}));
+    harness.publish(&message).await;
+    let (first, _) = harness.next_reply().await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    harness.publish(&message).await;
+    let (second, correlation) = harness.next_reply().await;
+
+    assert_eq!(correlation, Some(message.execution_id.to_string()));
+    assert_eq!(second.status, ExecutionStatus::Resolved);
+    // A second run would have read a later clock.
+    assert_eq!(second.response, first.response);
+    let recorded = harness
+        .execution(message.execution_id)
+        .await
+        .expect("recorded");
+    assert_eq!(recorded.attempts, 2);
+    assert_eq!(harness.jobs(message.execution_id).await.len(), 2);
+}
+
+#[tokio::test]
+async fn an_unreadable_message_ends_as_an_error_execution() {
+    let harness = Harness::start().await;
+    harness
+        .publish_raw(false, b"this is not an execution".to_vec(), None)
+        .await;
+
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    let recorded = loop {
+        let client = harness.pool.get().await.expect("db");
+        let row = client
+            .query_opt(
+                "SELECT id FROM executions WHERE workflow_id = $1",
+                &[&Uuid::nil()],
+            )
+            .await
+            .expect("select");
+        if let Some(row) = row {
+            break harness.finished(row.get(0)).await;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the unreadable message was not recorded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(recorded.status, "error");
+    assert_eq!(recorded.context, json!("this is not an execution"));
+    assert!(
+        recorded
+            .error
+            .expect("reason")
+            .contains("could not be read")
+    );
+}
+
+#[tokio::test]
+async fn an_execution_of_a_missing_version_is_an_error() {
+    let mut harness = Harness::start().await;
+    let message = harness.message(Uuid::now_v7(), true, json!({}));
+    harness.publish(&message).await;
+
+    let (reply, _) = harness.next_reply().await;
+    assert_eq!(reply.status, ExecutionStatus::Error);
+    let recorded = harness
+        .execution(message.execution_id)
+        .await
+        .expect("recorded");
+    assert_eq!(recorded.status, "error");
+    assert!(recorded.error.expect("error").contains("no version 1"));
+    assert!(harness.jobs(message.execution_id).await.is_empty());
+}

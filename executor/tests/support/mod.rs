@@ -1,0 +1,188 @@
+//! One test's executor on a real PostgreSQL and RabbitMQ, and a broker of its own to
+//! publish executions and receive sync replies the way ingress does.
+
+#![allow(dead_code)]
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::{DateTime, Utc};
+use futures_util::{StreamExt, stream::BoxStream};
+use serde_json::Value;
+use shared::{
+    broker::{AmqpBroker, Broker, Incoming, Outgoing, Route, Source},
+    config::Service,
+    messages::{ExecutionMessage, SyncReply},
+    testkit::{Running, TestEnv, start_service},
+};
+use uuid::Uuid;
+
+/// How long a reply or a record may take.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+/// Fields are dropped in order: the executor and broker stop before the environment goes.
+pub struct Harness {
+    pub executor: Running,
+    pub broker: Arc<AmqpBroker>,
+    pub replies: BoxStream<'static, Incoming>,
+    pub pool: deadpool_postgres::Pool,
+    pub env: TestEnv,
+}
+
+/// One execution row as recorded.
+#[derive(Debug)]
+pub struct Recorded {
+    pub status: String,
+    pub workflow_id: Uuid,
+    pub context: Value,
+    pub response: Option<Value>,
+    pub error: Option<String>,
+    pub attempts: i32,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        let env = TestEnv::new().await;
+        let pool = env.pool();
+        let executor = start_service(hookflow_executor::run, env.config(Service::Executor)).await;
+        let broker = AmqpBroker::start(&env.config(Service::Ingress));
+        assert!(broker.wait_ready(WAIT).await, "test broker did not connect");
+        let replies = broker
+            .subscribe(Source::Replies)
+            .await
+            .expect("subscribe replies");
+        Harness {
+            executor,
+            broker,
+            replies,
+            pool,
+            env,
+        }
+    }
+
+    /// Stores a workflow with `document` as its version 1, straight into the database.
+    pub async fn create_workflow(&self, document: &Value) -> Uuid {
+        let id = Uuid::now_v7();
+        let key = id.simple().to_string()[..11].to_owned();
+        let client = self.pool.get().await.expect("db");
+        client
+            .execute(
+                "INSERT INTO workflows (id, key, title, sync, enabled, current_version) \
+                 VALUES ($1, $2, $3, $4, true, 1)",
+                &[
+                    &id,
+                    &key,
+                    &"test",
+                    &document["sync"].as_bool().unwrap_or(false),
+                ],
+            )
+            .await
+            .expect("insert workflow");
+        client
+            .execute(
+                "INSERT INTO workflow_versions (workflow_id, version, document) VALUES ($1, 1, $2)",
+                &[&id, document],
+            )
+            .await
+            .expect("insert version");
+        id
+    }
+
+    pub fn message(&self, workflow_id: Uuid, sync: bool, context: Value) -> ExecutionMessage {
+        ExecutionMessage {
+            execution_id: Uuid::now_v7(),
+            workflow_id,
+            workflow_key: "abcdefghijk".into(),
+            version: 1,
+            sync,
+            context,
+            received_at: Utc::now(),
+        }
+    }
+
+    /// Publishes `message` as ingress does.
+    pub async fn publish(&self, message: &ExecutionMessage) {
+        let payload = serde_json::to_vec(message).expect("json");
+        self.publish_raw(message.sync, payload, Some(message.execution_id))
+            .await;
+    }
+
+    pub async fn publish_raw(&self, sync: bool, payload: Vec<u8>, id: Option<Uuid>) {
+        let outgoing = Outgoing {
+            payload,
+            message_id: id.map(|id| id.to_string()),
+            correlation_id: id.map(|id| id.to_string()),
+            reply_to: sync.then(|| self.broker.reply_address()),
+            ..Outgoing::default()
+        };
+        self.broker
+            .publish(Route::Execution { sync }, outgoing)
+            .await
+            .expect("publish execution");
+    }
+
+    /// The next sync reply, with its correlation id.
+    pub async fn next_reply(&mut self) -> (SyncReply, Option<String>) {
+        let incoming = tokio::time::timeout(WAIT, self.replies.next())
+            .await
+            .expect("no reply in time")
+            .expect("reply stream ended");
+        let _ = incoming.settle.ack().await;
+        let reply = serde_json::from_slice(&incoming.payload).expect("a SyncReply");
+        (reply, incoming.correlation_id)
+    }
+
+    pub async fn execution(&self, id: Uuid) -> Option<Recorded> {
+        let client = self.pool.get().await.expect("db");
+        let row = client
+            .query_opt(
+                "SELECT status, workflow_id, context, response, error, attempts, finished_at \
+                 FROM executions WHERE id = $1",
+                &[&id],
+            )
+            .await
+            .expect("select execution")?;
+        Some(Recorded {
+            status: row.get(0),
+            workflow_id: row.get(1),
+            context: row.get(2),
+            response: row.get(3),
+            error: row.get(4),
+            attempts: row.get(5),
+            finished_at: row.get(6),
+        })
+    }
+
+    /// Waits until the execution has a final status.
+    pub async fn finished(&self, id: Uuid) -> Recorded {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Some(recorded) = self.execution(id).await
+                && recorded.finished_at.is_some()
+            {
+                return recorded;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "execution {id} did not finish"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// `(node key, node type, status, result)` of each job, in order.
+    pub async fn jobs(&self, id: Uuid) -> Vec<(String, String, String, Value)> {
+        let client = self.pool.get().await.expect("db");
+        client
+            .query(
+                "SELECT node_key, node_type, status, result FROM jobs \
+                 WHERE execution_id = $1 ORDER BY position",
+                &[&id],
+            )
+            .await
+            .expect("select jobs")
+            .into_iter()
+            .map(|row| (row.get(0), row.get(1), row.get(2), row.get(3)))
+            .collect()
+    }
+}
