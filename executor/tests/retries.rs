@@ -1,0 +1,182 @@
+//! Redelivery and dead-lettering, driven by a store that fails on demand and the
+//! in-process broker (the database's failures cannot be staged on the real one).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use serde_json::json;
+use shared::broker::{Broker, MemoryBroker, Outgoing, Route, Source};
+use shared::config::{Config, Service};
+use shared::engine::RunResult;
+use shared::health::ReadinessCheck;
+use shared::messages::{ExecutionMessage, ExecutionStatus, SyncReply};
+use shared::model::WorkflowDocument;
+use shared::store::{Begin, DeadLetter, Finished, Store, StoreError};
+use shared::testkit::start_service;
+use uuid::Uuid;
+
+/// Executions in memory; `begin` fails while `failures` is above zero.
+#[derive(Default)]
+struct FlakyStore {
+    failures: AtomicU32,
+    begins: AtomicU32,
+    finished: Mutex<HashMap<Uuid, RunResult>>,
+    dead: Mutex<Vec<(Option<Uuid>, String)>>,
+}
+
+#[async_trait]
+impl Store for FlakyStore {
+    async fn load_version(&self, _: Uuid, _: i32) -> Result<Option<WorkflowDocument>, StoreError> {
+        let document = json!({"title": "t", "sync": true, "trigger": {}, "nodes": [
+            {"key": "answer", "type": "response", "config": {"statusCode": 202}}]});
+        Ok(Some(serde_json::from_value(document).expect("document")))
+    }
+
+    async fn begin(&self, message: &ExecutionMessage) -> Result<Begin, StoreError> {
+        self.begins.fetch_add(1, Ordering::SeqCst);
+        let failed = self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if failed.is_ok() {
+            return Err(StoreError::Unavailable("staged outage".into()));
+        }
+        let finished = self.finished.lock().expect("lock");
+        Ok(match finished.get(&message.execution_id) {
+            Some(result) => Begin::Finished(Finished {
+                status: result.status,
+                response: result.response.clone(),
+            }),
+            None => Begin::Run,
+        })
+    }
+
+    async fn finish(&self, execution_id: Uuid, result: &RunResult) -> Result<Finished, StoreError> {
+        self.finished
+            .lock()
+            .expect("lock")
+            .insert(execution_id, result.clone());
+        Ok(Finished {
+            status: result.status,
+            response: result.response.clone(),
+        })
+    }
+
+    async fn record_dead_letter(
+        &self,
+        letter: DeadLetter<'_>,
+        reason: &str,
+    ) -> Result<Uuid, StoreError> {
+        let id = match letter {
+            DeadLetter::Execution(message) => Some(message.execution_id),
+            DeadLetter::Unreadable(_) => None,
+        };
+        self.dead
+            .lock()
+            .expect("lock")
+            .push((id, reason.to_owned()));
+        Ok(id.unwrap_or_else(Uuid::now_v7))
+    }
+}
+
+struct AlwaysReady;
+
+#[async_trait]
+impl ReadinessCheck for AlwaysReady {
+    fn name(&self) -> &'static str {
+        "database"
+    }
+    async fn ready(&self) -> bool {
+        true
+    }
+}
+
+async fn start(store: Arc<FlakyStore>) -> (Arc<MemoryBroker>, shared::testkit::Running) {
+    let broker = MemoryBroker::new();
+    let (for_service, for_store) = (Arc::clone(&broker), store);
+    let run = move |config: Config, listener, shutdown| {
+        hookflow_executor::serve(
+            config,
+            listener,
+            for_service,
+            for_store,
+            Arc::new(AlwaysReady),
+            shutdown,
+        )
+    };
+    let mut config = Config::defaults(Service::Executor);
+    config.shutdown_grace_secs = 2;
+    let running = start_service(run, config).await;
+    (broker, running)
+}
+
+async fn publish_sync(broker: &MemoryBroker) -> Uuid {
+    let message = ExecutionMessage {
+        execution_id: Uuid::now_v7(),
+        workflow_id: Uuid::now_v7(),
+        workflow_key: "abcdefghijk".into(),
+        version: 1,
+        sync: true,
+        context: json!({}),
+        received_at: chrono::Utc::now(),
+    };
+    let outgoing = Outgoing {
+        payload: serde_json::to_vec(&message).expect("json"),
+        correlation_id: Some(message.execution_id.to_string()),
+        reply_to: Some(broker.reply_address()),
+        ..Outgoing::default()
+    };
+    broker
+        .publish(Route::Execution { sync: true }, outgoing)
+        .await
+        .expect("publish");
+    message.execution_id
+}
+
+async fn next_reply(broker: &MemoryBroker) -> SyncReply {
+    let mut replies = broker.subscribe(Source::Replies).await.expect("replies");
+    let incoming = tokio::time::timeout(Duration::from_secs(20), replies.next())
+        .await
+        .expect("a reply in time")
+        .expect("reply");
+    serde_json::from_slice(&incoming.payload).expect("SyncReply")
+}
+
+#[tokio::test]
+async fn a_database_error_gives_the_delivery_back_and_the_retry_runs_it_once() {
+    let store = Arc::new(FlakyStore::default());
+    store.failures.store(1, Ordering::SeqCst);
+    let (broker, running) = start(Arc::clone(&store)).await;
+    let id = publish_sync(&broker).await;
+
+    let reply = next_reply(&broker).await;
+    assert_eq!(reply.execution_id, id);
+    assert_eq!(reply.status, ExecutionStatus::Resolved);
+    assert_eq!(reply.response.expect("response").status_code, 202);
+    assert_eq!(store.begins.load(Ordering::SeqCst), 2);
+    assert_eq!(store.finished.lock().expect("lock").len(), 1);
+    assert!(store.dead.lock().expect("lock").is_empty());
+    running.stop().await.expect("stop");
+}
+
+#[tokio::test]
+async fn a_delivery_that_keeps_failing_is_dead_lettered_as_an_error() {
+    let store = Arc::new(FlakyStore::default());
+    store.failures.store(u32::MAX, Ordering::SeqCst);
+    let (broker, running) = start(Arc::clone(&store)).await;
+    let id = publish_sync(&broker).await;
+
+    // The sync caller hears of the error instead of waiting for its timeout.
+    let reply = next_reply(&broker).await;
+    assert_eq!(reply.execution_id, id);
+    assert_eq!(reply.status, ExecutionStatus::Error);
+    assert_eq!(reply.response, None);
+    let dead = store.dead.lock().expect("lock").clone();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].0, Some(id));
+    assert!(store.finished.lock().expect("lock").is_empty());
+    running.stop().await.expect("stop");
+}
