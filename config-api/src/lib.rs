@@ -1,1 +1,111 @@
+//! Hookflow config-api: stores and versions workflow definitions, serves the parse
+//! helpers and the execution history, owns the schema (SPEC §3, §4).
 
+pub mod app;
+pub mod auth;
+pub mod changes;
+pub mod document;
+pub mod error;
+pub mod keys;
+pub mod openapi;
+pub mod paging;
+pub mod repo;
+pub mod routes;
+pub mod state;
+pub mod views;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use shared::broker::{AmqpBroker, Broker};
+use shared::config::Config;
+use shared::health::{BrokerCheck, DatabaseCheck, Health};
+
+use crate::app::Parts;
+use crate::auth::AdminAuth;
+use crate::changes::Changes;
+use crate::routes::spec::OpenApiJson;
+use crate::state::AppState;
+
+// PostgreSQL may still be starting (compose, Kubernetes); wait this long before giving up.
+const DATABASE_WAIT: Duration = Duration::from_secs(60);
+
+/// Serves the API on `listener` until `shutdown` resolves, then drains within
+/// `config.shutdown_grace_secs`. Migrates the database first.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: BoxFuture<'static, ()>,
+) -> anyhow::Result<()> {
+    let auth = AdminAuth::from_config(&config)?;
+    let pool = shared::db::pool(&config.database_url, config.database_pool_size)
+        .context("database pool")?;
+    let shutdown = shutdown.shared();
+    tokio::select! {
+        migrated = migrate_when_reachable(&pool) => migrated?,
+        () = shutdown.clone() => return Ok(()),
+    }
+
+    let broker: Arc<dyn Broker> = AmqpBroker::start(&config);
+    let health = Arc::new(Health::new(vec![
+        Arc::new(BrokerCheck(broker.clone())),
+        Arc::new(DatabaseCheck(pool.clone())),
+    ]));
+    let parts = Parts {
+        state: web::Data::new(AppState {
+            pool,
+            changes: Changes::new(broker.clone()),
+            public_url: config.public_url.clone(),
+        }),
+        auth: web::Data::new(auth),
+        openapi: web::Data::new(OpenApiJson(openapi::document().to_json()?)),
+        health: health.clone(),
+        metrics: shared::telemetry::metrics_handle(),
+    };
+
+    let address = listener.local_addr()?;
+    let server = HttpServer::new(move || {
+        let parts = parts.clone();
+        App::new().configure(move |cfg| app::configure(cfg, &parts))
+    })
+    .listen(listener)?
+    // Signals are the binary's business; the library stops only through `shutdown`.
+    .disable_signals()
+    .shutdown_timeout(config.shutdown_grace_secs)
+    .run();
+    tracing::info!(%address, "config-api listening");
+
+    let handle = server.handle();
+    let drain = tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("draining");
+        health.start_draining();
+        handle.stop(true).await;
+    });
+    let served = server.await;
+    drain.abort();
+    broker.close().await;
+    served.context("http server")
+}
+
+/// Runs the migrations, retrying while the database is unreachable.
+pub async fn migrate_when_reachable(pool: &deadpool_postgres::Pool) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + DATABASE_WAIT;
+    let mut delay = Duration::from_millis(250);
+    loop {
+        match shared::db::migrate(pool).await {
+            Ok(()) => return Ok(()),
+            Err(shared::db::DbError::Pool(err)) if tokio::time::Instant::now() < deadline => {
+                tracing::warn!(%err, "database not reachable yet, retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(err) => return Err(err).context("database migration"),
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Bearer-token authentication of every `/api/*` route.
+
+use actix_web::{
+    Error,
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
+    http::header::{AUTHORIZATION, HeaderValue},
+    middleware::Next,
+    web,
+};
+use sha2::{Digest, Sha256};
+use shared::config::Config;
+use subtle::ConstantTimeEq;
+
+use crate::error::ApiError;
+
+/// Why the API cannot be protected as configured.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthConfigError {
+    /// Neither a token nor the explicit opt-out.
+    #[error(
+        "HOOKFLOW_ADMIN_TOKEN is not set; set it, or set HOOKFLOW_INSECURE_NO_AUTH=1 to run without authentication (development only)"
+    )]
+    MissingToken,
+    /// An empty token would let anyone in with `Bearer `.
+    #[error("HOOKFLOW_ADMIN_TOKEN is empty")]
+    EmptyToken,
+}
+
+/// Who may call the API: holders of the admin token, or anyone when auth is switched off.
+#[derive(Clone)]
+pub struct AdminAuth {
+    // Digests, so the comparison takes the same time whatever the token lengths.
+    expected: Option<[u8; 32]>,
+}
+
+impl AdminAuth {
+    /// The policy the configuration asks for.
+    pub fn from_config(config: &Config) -> Result<Self, AuthConfigError> {
+        match (&config.admin_token, config.insecure_no_auth) {
+            (Some(token), _) if token.is_empty() => Err(AuthConfigError::EmptyToken),
+            (Some(token), _) => Ok(AdminAuth {
+                expected: Some(digest(token.as_bytes())),
+            }),
+            (None, true) => {
+                tracing::warn!(
+                    "config-api runs WITHOUT authentication (HOOKFLOW_INSECURE_NO_AUTH)"
+                );
+                Ok(AdminAuth { expected: None })
+            }
+            (None, false) => Err(AuthConfigError::MissingToken),
+        }
+    }
+
+    /// Whether a request carrying this `Authorization` header may pass.
+    pub fn allows(&self, header: Option<&HeaderValue>) -> bool {
+        let Some(expected) = &self.expected else {
+            return true;
+        };
+        let Some(token) = header.and_then(|value| bearer_token(value.as_bytes())) else {
+            return false;
+        };
+        bool::from(digest(token).ct_eq(expected))
+    }
+}
+
+fn bearer_token(value: &[u8]) -> Option<&[u8]> {
+    let (scheme, token) = value.split_at_checked(7)?;
+    scheme.eq_ignore_ascii_case(b"bearer ").then_some(token)
+}
+
+fn digest(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// Middleware: answers 401 unless the request carries the admin token.
+pub async fn require_admin(
+    auth: web::Data<AdminAuth>,
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if !auth.allows(req.headers().get(AUTHORIZATION)) {
+        return Err(ApiError::Unauthorized.into());
+    }
+    next.call(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::config::Service;
+
+    fn config(token: Option<&str>, insecure: bool) -> Config {
+        let mut config = Config::defaults(Service::ConfigApi);
+        config.admin_token = token.map(str::to_owned);
+        config.insecure_no_auth = insecure;
+        config
+    }
+
+    fn header(value: &str) -> HeaderValue {
+        HeaderValue::from_str(value).expect("header")
+    }
+
+    #[test]
+    fn only_the_admin_token_passes() {
+        let auth = AdminAuth::from_config(&config(Some("s3cret"), false)).expect("auth");
+        assert!(auth.allows(Some(&header("Bearer s3cret"))));
+        assert!(auth.allows(Some(&header("bearer s3cret"))));
+        assert!(!auth.allows(Some(&header("Bearer s3cre"))));
+        assert!(!auth.allows(Some(&header("Bearer s3cret "))));
+        assert!(!auth.allows(Some(&header("Basic s3cret"))));
+        assert!(!auth.allows(Some(&header("s3cret"))));
+        assert!(!auth.allows(None));
+    }
+
+    #[test]
+    fn refuses_to_run_unprotected_unless_asked() {
+        assert!(matches!(
+            AdminAuth::from_config(&config(None, false)),
+            Err(AuthConfigError::MissingToken)
+        ));
+        assert!(matches!(
+            AdminAuth::from_config(&config(Some(""), false)),
+            Err(AuthConfigError::EmptyToken)
+        ));
+        let open = AdminAuth::from_config(&config(None, true)).expect("insecure");
+        assert!(open.allows(None));
+    }
+
+    #[test]
+    fn a_token_wins_over_the_opt_out() {
+        let auth = AdminAuth::from_config(&config(Some("t"), true)).expect("auth");
+        assert!(!auth.allows(None));
+    }
+}

@@ -1,0 +1,280 @@
+//! Turning a request body into a valid workflow document (SPEC §3), naming every problem.
+
+use serde_json::Value;
+use shared::engine::{Problem, validate_document};
+use shared::model::{FieldSpec, MASKED_PASSWORD, WorkflowDocument};
+
+use crate::error::ApiError;
+
+/// Parses and validates a document sent to create a workflow.
+pub fn for_create(body: Value) -> Result<WorkflowDocument, ApiError> {
+    let doc = deserialize(body)?;
+    let mut problems = problems(&doc);
+    if let Some(auth) = &doc.trigger.basic_authentication
+        && auth.password == MASKED_PASSWORD
+    {
+        problems.push(problem(
+            "trigger.basicAuthentication.password",
+            "set a real password: the masked value only keeps a stored password when updating",
+        ));
+    }
+    reject_if_any(doc, problems)
+}
+
+/// Parses and validates a document sent to replace a workflow; a masked password is
+/// resolved later, against the stored version, by [`restore_password`].
+pub fn for_update(body: Value) -> Result<WorkflowDocument, ApiError> {
+    let doc = deserialize(body)?;
+    let problems = problems(&doc);
+    reject_if_any(doc, problems)
+}
+
+/// Puts the stored password back where a client round-tripped the masked one
+/// (GET shows `********`; PUTting that back means "unchanged").
+pub fn restore_password(
+    doc: &mut WorkflowDocument,
+    stored: &WorkflowDocument,
+) -> Result<(), ApiError> {
+    let Some(auth) = doc.trigger.basic_authentication.as_mut() else {
+        return Ok(());
+    };
+    if auth.password != MASKED_PASSWORD {
+        return Ok(());
+    }
+    match &stored.trigger.basic_authentication {
+        Some(old) if old.username == auth.username => {
+            auth.password.clone_from(&old.password);
+            Ok(())
+        }
+        _ => Err(ApiError::InvalidWorkflow(vec![problem(
+            "trigger.basicAuthentication.password",
+            "the masked password only keeps the stored password of the same username; send the new password",
+        )])),
+    }
+}
+
+fn deserialize(body: Value) -> Result<WorkflowDocument, ApiError> {
+    serde_path_to_error::deserialize(body).map_err(|err| {
+        let path = match err.path().to_string() {
+            root if root == "." => String::new(),
+            path => path,
+        };
+        ApiError::InvalidWorkflow(vec![Problem {
+            path,
+            message: err.into_inner().to_string(),
+        }])
+    })
+}
+
+fn reject_if_any(
+    doc: WorkflowDocument,
+    problems: Vec<Problem>,
+) -> Result<WorkflowDocument, ApiError> {
+    if problems.is_empty() {
+        Ok(doc)
+    } else {
+        Err(ApiError::InvalidWorkflow(problems))
+    }
+}
+
+/// Every problem of a well-formed document: this service's checks, then the engine's.
+fn problems(doc: &WorkflowDocument) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if doc.title.trim().is_empty() {
+        problems.push(problem("title", "title must not be empty"));
+    }
+    let trigger = &doc.trigger;
+    if trigger.kind != "webhook" {
+        problems.push(problem(
+            "trigger.type",
+            format!("trigger type must be \"webhook\", not \"{}\"", trigger.kind),
+        ));
+    }
+    if let Some(auth) = &trigger.basic_authentication {
+        if auth.username.is_empty() {
+            problems.push(problem(
+                "trigger.basicAuthentication.username",
+                "username must not be empty",
+            ));
+        }
+        if auth.password.is_empty() {
+            problems.push(problem(
+                "trigger.basicAuthentication.password",
+                "password must not be empty",
+            ));
+        }
+    }
+    for (i, header) in trigger.request.headers.iter().enumerate() {
+        if header.key.eq_ignore_ascii_case("authorization") {
+            problems.push(problem(
+                format!("trigger.request.headers[{i}].key"),
+                "the Authorization header is never passed to workflows",
+            ));
+        }
+    }
+    for (part, fields) in [
+        ("headers", &trigger.request.headers),
+        ("query", &trigger.request.query),
+        ("body", &trigger.request.body),
+    ] {
+        empty_keys(part, fields, &mut problems);
+    }
+    if let Some(status) = trigger.response.status_code
+        && !(100..=599).contains(&status)
+    {
+        problems.push(problem(
+            "trigger.response.statusCode",
+            format!("status code must be between 100 and 599, not {status}"),
+        ));
+    }
+    if doc.options.timeout == Some(0) {
+        problems.push(problem(
+            "options.timeout",
+            "timeout must be a positive number of milliseconds",
+        ));
+    }
+    // The engine checks some trigger settings too; one problem per place is enough.
+    let own = problems.len();
+    for found in validate_document(doc) {
+        if !problems[..own].iter().any(|p| p.path == found.path) {
+            problems.push(found);
+        }
+    }
+    problems
+}
+
+fn empty_keys(part: &str, fields: &[FieldSpec], problems: &mut Vec<Problem>) {
+    for (i, field) in fields.iter().enumerate() {
+        if field.key.trim().is_empty() {
+            problems.push(problem(
+                format!("trigger.request.{part}[{i}].key"),
+                "key must not be empty",
+            ));
+        }
+    }
+}
+
+fn problem(path: impl Into<String>, message: impl Into<String>) -> Problem {
+    Problem {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn problems_of(result: Result<WorkflowDocument, ApiError>) -> Vec<Problem> {
+        match result {
+            Err(ApiError::InvalidWorkflow(problems)) => problems,
+            other => panic!("expected invalid_workflow, got {other:?}"),
+        }
+    }
+
+    fn paths(problems: &[Problem]) -> Vec<&str> {
+        problems.iter().map(|p| p.path.as_str()).collect()
+    }
+
+    #[test]
+    fn a_minimal_document_is_valid() {
+        let doc = for_create(json!({"title": "t", "trigger": {"type": "webhook"}})).expect("ok");
+        assert!(doc.enabled);
+        assert!(!doc.sync);
+    }
+
+    #[test]
+    fn names_every_problem_at_once() {
+        let problems = problems_of(for_create(json!({
+            "title": " ",
+            "trigger": {
+                "type": "schedule",
+                "request": {"headers": [{"key": "Authorization"}], "body": [{"key": ""}]},
+                "response": {"statusCode": 99}
+            },
+            "options": {"timeout": 0}
+        })));
+        assert_eq!(
+            paths(&problems),
+            [
+                "title",
+                "trigger.type",
+                "trigger.request.headers[0].key",
+                "trigger.request.body[0].key",
+                "trigger.response.statusCode",
+                "options.timeout",
+            ]
+        );
+    }
+
+    #[test]
+    fn engine_problems_come_after_ours() {
+        let problems = problems_of(for_create(json!({
+            "title": "",
+            "trigger": {"type": "webhook"},
+            "nodes": [
+                {"key": "a", "type": "teleport"},
+                {"key": "a", "type": "end", "config": {"endStatus": 1}}
+            ]
+        })));
+        let paths = paths(&problems);
+        assert_eq!(paths[0], "title");
+        assert!(paths.contains(&"nodes[0].type"), "{problems:?}");
+        assert!(paths.contains(&"nodes[1].key"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_type_error_is_reported_with_its_path() {
+        let problems = problems_of(for_create(json!({
+            "title": "t",
+            "trigger": {"request": {"query": [{"key": 5}]}}
+        })));
+        assert_eq!(paths(&problems), ["trigger.request.query[0].key"]);
+        let missing = problems_of(for_create(json!({"trigger": {}})));
+        assert_eq!(missing[0].path, "");
+        assert!(missing[0].message.contains("title"), "{missing:?}");
+    }
+
+    #[test]
+    fn a_masked_password_cannot_create() {
+        let problems = problems_of(for_create(json!({
+            "title": "t",
+            "trigger": {"basicAuthentication": {"username": "u", "password": MASKED_PASSWORD}}
+        })));
+        assert_eq!(paths(&problems), ["trigger.basicAuthentication.password"]);
+    }
+
+    fn with_auth(username: &str, password: &str) -> WorkflowDocument {
+        for_update(json!({
+            "title": "t",
+            "trigger": {"basicAuthentication": {"username": username, "password": password}}
+        }))
+        .expect("doc")
+    }
+
+    #[test]
+    fn the_masked_password_keeps_the_stored_one() {
+        let stored = with_auth("shop", "s3cret");
+        let mut sent = with_auth("shop", MASKED_PASSWORD);
+        restore_password(&mut sent, &stored).expect("restored");
+        assert_eq!(sent, stored);
+
+        let mut changed = with_auth("shop", "new");
+        restore_password(&mut changed, &stored).expect("kept");
+        assert_eq!(
+            changed.trigger.basic_authentication.expect("auth").password,
+            "new"
+        );
+    }
+
+    #[test]
+    fn the_masked_password_of_another_user_is_refused() {
+        let stored = with_auth("shop", "s3cret");
+        let mut sent = with_auth("other", MASKED_PASSWORD);
+        assert!(matches!(
+            restore_password(&mut sent, &stored),
+            Err(ApiError::InvalidWorkflow(_))
+        ));
+    }
+}

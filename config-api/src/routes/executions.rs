@@ -1,0 +1,98 @@
+//! `/api/executions`: execution history, newest first (read-only).
+
+use actix_web::{HttpResponse, get, web};
+use serde::Deserialize;
+use shared::messages::ExecutionStatus;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::paging::{self, Page};
+use crate::repo::executions::{self as repo, Filter};
+use crate::state::AppState;
+use crate::views::{ExecutionSummary, ExecutionView};
+
+/// Filters and paging of the execution list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only this workflow's executions.
+    workflow_id: Option<String>,
+    /// Only executions with this status.
+    status: Option<String>,
+    /// Page size: default 50, at most 200.
+    limit: Option<u32>,
+    /// `nextCursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// Execution history, newest first.
+#[utoipa::path(
+    tag = "executions",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One page", body = Page<ExecutionSummary>),
+        (status = 400, description = "Bad filter, limit or cursor", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+    )
+)]
+#[get("/executions")]
+#[tracing::instrument(skip(state))]
+pub async fn list(
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = paging::limit(query.limit)?;
+    let filter = Filter {
+        workflow_id: query
+            .workflow_id
+            .as_deref()
+            .map(|id| {
+                id.parse::<Uuid>().map_err(|_| {
+                    ApiError::bad_request("invalid_query", "workflowId is not a workflow id")
+                })
+            })
+            .transpose()?,
+        status: query
+            .status
+            .as_deref()
+            .map(|status| {
+                ExecutionStatus::parse(status)
+                    .map(|s| s.as_str().to_owned())
+                    .ok_or_else(|| {
+                        ApiError::bad_request(
+                            "invalid_query",
+                            "status must be one of queued, started, resolved, failed, error, aborted",
+                        )
+                    })
+            })
+            .transpose()?,
+        before: paging::uuid_cursor(query.cursor.as_deref())?,
+    };
+    let rows = repo::list(&state.pool, &filter, limit).await?;
+    let page = Page::from_rows(rows, limit, |e| e.id.to_string()).map(ExecutionSummary::from);
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// One execution with its node jobs in the order they ran.
+#[utoipa::path(
+    tag = "executions",
+    params(("id" = Uuid, Path, description = "Execution id")),
+    responses(
+        (status = 200, description = "The execution", body = ExecutionView),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 404, description = "No such execution", body = ErrorBody),
+    )
+)]
+#[get("/executions/{id}")]
+#[tracing::instrument(skip(state))]
+pub async fn get(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (execution, jobs) = repo::get(&state.pool, *id)
+        .await?
+        .ok_or(ApiError::NotFound("execution"))?;
+    Ok(HttpResponse::Ok().json(ExecutionView::new(execution, jobs)))
+}

@@ -1,0 +1,29 @@
+//! The `/api` routes; each file holds one resource.
+
+pub mod executions;
+pub mod parse;
+pub mod spec;
+pub mod triggers;
+pub mod versions;
+pub mod workflows;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers every `/api` handler (paths relative to `/api`), collecting their OpenAPI.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(workflows::create)
+        .service(workflows::list)
+        .service(workflows::get)
+        .service(workflows::update)
+        .service(workflows::enable)
+        .service(workflows::disable)
+        .service(workflows::remove)
+        .service(versions::list)
+        .service(versions::get)
+        .service(triggers::get)
+        .service(executions::list)
+        .service(executions::get)
+        .service(parse::query)
+        .service(parse::body)
+        .service(spec::openapi_json);
+}

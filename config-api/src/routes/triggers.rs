@@ -1,0 +1,40 @@
+//! `/api/triggers/{key}`: what ingress needs to serve a webhook key (internal).
+
+use actix_web::{HttpResponse, get, web};
+use shared::model::TriggerDefinition;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::openapi::schemas::TriggerDefinitionSchema;
+use crate::repo::workflows as repo;
+use crate::state::AppState;
+
+/// The trigger definition of a webhook key, password included; for ingress only.
+/// Disabled workflows are answered too (`enabled: false`); deleted ones are 404.
+#[utoipa::path(
+    tag = "internal",
+    params(("key" = String, Path, description = "Webhook key")),
+    responses(
+        (status = 200, description = "The trigger definition", body = TriggerDefinitionSchema),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 404, description = "No such key", body = ErrorBody),
+    )
+)]
+#[get("/triggers/{key}")]
+#[tracing::instrument(skip(state))]
+pub async fn get(
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let workflow = repo::by_key(&state.pool, &key)
+        .await?
+        .ok_or(ApiError::NotFound("trigger"))?;
+    Ok(HttpResponse::Ok().json(TriggerDefinition {
+        workflow_id: workflow.id,
+        key: workflow.key,
+        version: workflow.version,
+        enabled: workflow.enabled,
+        sync: workflow.document.sync,
+        trigger: workflow.document.trigger,
+        options: workflow.document.options,
+    }))
+}

@@ -1,0 +1,85 @@
+//! Bearer authentication of `/api/*`, and refusing to run unprotected.
+
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use reqwest::StatusCode;
+use shared::config::Service;
+use shared::testkit::{TestEnv, http_status};
+
+use crate::helpers::{TestApi, answer};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_calls_need_the_admin_token() {
+    let api = TestApi::start().await;
+    let client = &api.client;
+    let url = api.url("/api/workflows");
+
+    let missing = answer(client.get(&url)).await;
+    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(missing.body["error"], "unauthorized");
+    assert!(missing.body["message"].is_string());
+
+    let wrong = answer(client.get(&url).bearer_auth("not-the-token")).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let basic = answer(
+        client
+            .get(&url)
+            .basic_auth("admin", Some("test-admin-token")),
+    )
+    .await;
+    assert_eq!(basic.status, StatusCode::UNAUTHORIZED);
+
+    // Also for writes, unknown ids and the OpenAPI document.
+    let create = answer(client.post(&url).json(&crate::helpers::simple("t"))).await;
+    assert_eq!(create.status, StatusCode::UNAUTHORIZED);
+    let spec = answer(client.get(api.url("/api/openapi.json"))).await;
+    assert_eq!(spec.status, StatusCode::UNAUTHORIZED);
+    let trigger = answer(client.get(api.url("/api/triggers/abcdefghijk"))).await;
+    assert_eq!(trigger.status, StatusCode::UNAUTHORIZED);
+
+    let right = api.get("/api/workflows").await;
+    assert_eq!(right.status, StatusCode::OK);
+    assert_eq!(right.body["items"], serde_json::json!([]));
+
+    // Health and metrics are for probes, without a token.
+    for path in ["/livez", "/readyz", "/metrics"] {
+        assert_eq!(
+            http_status(api.running.addr, path).await,
+            Some(200),
+            "{path}"
+        );
+    }
+    api.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refuses_to_start_without_a_token() {
+    let env = TestEnv::new().await;
+    let mut config = env.config(Service::ConfigApi);
+    config.admin_token = None;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(10),
+        hookflow_config_api::run(config, listener, std::future::pending().boxed()),
+    )
+    .await
+    .expect("run returns at once");
+    let error = outcome.expect_err("no token, no service");
+    assert!(
+        format!("{error:#}").contains("HOOKFLOW_ADMIN_TOKEN"),
+        "{error:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn insecure_mode_serves_without_a_token() {
+    let env = TestEnv::new().await;
+    let mut config = env.config(Service::ConfigApi);
+    config.admin_token = None;
+    config.insecure_no_auth = true;
+    let api = TestApi::start_with(env, config).await;
+    let open = answer(api.client.get(api.url("/api/workflows"))).await;
+    assert_eq!(open.status, StatusCode::OK);
+    api.stop().await;
+}

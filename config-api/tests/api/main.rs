@@ -1,0 +1,11 @@
+//! Integration tests of config-api against a real PostgreSQL and RabbitMQ; every test has
+//! its own database and AMQP prefix (`shared::testkit`).
+
+mod auth;
+mod changes;
+mod executions;
+mod helpers;
+mod parse;
+mod validation;
+mod versions;
+mod workflows;
