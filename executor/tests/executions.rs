@@ -220,3 +220,29 @@ async fn an_execution_of_a_missing_version_is_an_error() {
     assert!(recorded.error.expect("error").contains("no version 1"));
     assert!(harness.jobs(message.execution_id).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_context_with_nul_characters_is_still_recorded() {
+    let mut harness = Harness::start().await;
+    let workflow = harness.create_workflow(&payment()).await;
+    let message = harness.message(
+        workflow,
+        true,
+        json!({"body": {"id": "a\u{0}b", "status": "paid"}}),
+    );
+    harness.publish(&message).await;
+
+    let (reply, _) = harness.next_reply().await;
+    assert_eq!(reply.status, ExecutionStatus::Resolved);
+    let recorded = harness
+        .execution(message.execution_id)
+        .await
+        .expect("recorded");
+    assert_eq!(recorded.status, "resolved");
+    // PostgreSQL's jsonb cannot hold NUL, so it is dropped from what is stored.
+    assert_eq!(recorded.context["body"]["id"], json!("ab"));
+    assert_eq!(
+        recorded.response.expect("response")["body"]["id"],
+        json!("ab")
+    );
+}

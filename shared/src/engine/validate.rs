@@ -84,6 +84,12 @@ impl<'a> Walk<'a> {
     /// Checks one node and its branches; tells whether it ends the workflow.
     fn node(&mut self, node: &'a Node, path: &str) -> bool {
         self.key(node, path);
+        if !matches!(node.config, Value::Object(_) | Value::Null) {
+            self.problems.push(Problem::new(
+                format!("{path}.config"),
+                "a node's config must be an object",
+            ));
+        }
         self.templates(&node.config, &format!("{path}.config"));
         let Some(node_type) = self.registry.get(&node.kind) else {
             self.problems.push(Problem::new(

@@ -9,6 +9,11 @@ use serde_json::Value;
 use crate::engine::{EndStatus, NodeError, NodeType, Outcome, Problem, RunScope, ValidationCtx};
 use crate::model::Node;
 
+/// The longest delay: the execution holds its message unacknowledged while it waits, and
+/// RabbitMQ closes a consumer that holds one longer than its `consumer_timeout` (30 minutes
+/// by default), which would start the execution over.
+pub(crate) const MAX_DURATION_MS: u64 = 15 * 60 * 1000;
+
 /// The `delay` node type.
 pub(crate) struct Delay;
 
@@ -23,10 +28,10 @@ impl NodeType for Delay {
         match node.config.get("duration") {
             // A template is checked when it renders.
             Some(Value::String(text)) if text.contains("{{") => {}
-            Some(value) if value.as_u64().is_some() => {}
+            Some(value) if value.as_u64().is_some_and(|ms| ms <= MAX_DURATION_MS) => {}
             _ => problems.push(Problem::new(
                 "config.duration",
-                "duration must be a whole number of milliseconds",
+                format!("duration must be a whole number of milliseconds up to {MAX_DURATION_MS}"),
             )),
         }
         if let Err(message) = EndStatus::from_config(node.config.get("endStatus")) {
@@ -43,8 +48,11 @@ impl NodeType for Delay {
             .get("duration")
             .map(|value| scope.render(value))
             .and_then(|value| millis(&value))
+            .filter(|ms| *ms <= MAX_DURATION_MS)
             .ok_or_else(|| {
-                NodeError::Config("duration must be a whole number of milliseconds".into())
+                NodeError::Config(format!(
+                    "duration must be a whole number of milliseconds up to {MAX_DURATION_MS}"
+                ))
             })?;
         tokio::time::sleep(Duration::from_millis(duration)).await;
         Ok(match end {

@@ -160,6 +160,8 @@ fn settings_of_each_type_are_checked() {
         {"key": "d", "type": "condition", "config": {"rejectOnFalse": "yes", "engine": "cel", "expression": "true"},
          "branches": {"true": [], "false": []}},
         {"key": "", "type": "end"},
+        {"key": "f", "type": "delay", "config": {"duration": 24 * 3600 * 1000}},
+        {"key": "g", "type": "end", "config": "resolved"},
     ]));
     let found = paths(&workflow);
     for expected in [
@@ -171,6 +173,8 @@ fn settings_of_each_type_are_checked() {
         "nodes[2].config.headers[0].value",
         "nodes[3].config.rejectOnFalse",
         "nodes[4].key",
+        "nodes[5].config.duration",
+        "nodes[6].config",
     ] {
         assert!(
             found.contains(&expected.to_owned()),
