@@ -122,6 +122,11 @@ impl Drop for StubConfigApi {
     }
 }
 
+/// The body of a response as JSON.
+pub async fn json_of(response: reqwest::Response) -> Value {
+    response.json().await.expect("json body")
+}
+
 /// A definition of an enabled workflow at `key` with the given trigger settings.
 pub fn definition(key: &str, sync: bool, trigger: Value) -> TriggerDefinition {
     let trigger: Trigger = serde_json::from_value(trigger).expect("trigger");

@@ -1,0 +1,9 @@
+//! End-to-end: config-api, executor and ingress running together against the real
+//! PostgreSQL and RabbitMQ, driven the way a user drives them.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod changes;
+mod flows;
+mod status;

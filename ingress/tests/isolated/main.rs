@@ -1,0 +1,7 @@
+//! Ingress alone, over an in-process broker and a stub config-api: every status row of
+//! SPEC §2 that ingress decides by itself, `$context` parsing, sync replies and the
+//! trigger cache.
+
+mod harness;
+mod requests;
+mod sync_and_cache;

@@ -1,0 +1,356 @@
+//! Requests ingress refuses or accepts on its own: SPEC §2 status rows and `$context`.
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::harness::{Harness, definition, json_of};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[tokio::test]
+async fn async_call_is_queued_then_answered_ok_with_the_parsed_context() {
+    let harness = Harness::start().await;
+    harness.put(definition(
+        "abc123def45",
+        false,
+        json!({"request": {"headers": [{"key": "X-Request-Id"}, {"key": "Authorization"}]}}),
+    ));
+    let response = harness
+        .http
+        .post(format!(
+            "{}?a[b]=1&list[]=x&list[]=y",
+            harness.webhook("abc123def45")
+        ))
+        .header("X-Request-Id", "req-9")
+        .header("X-Ignored", "nope")
+        .header("Authorization", "Bearer secret")
+        .json(&json!({"id": 42, "status": "paid"}))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/plain; charset=utf-8"
+    );
+    assert_eq!(response.text().await.expect("text"), "ok");
+
+    let executions = harness.executions();
+    assert_eq!(executions.len(), 1);
+    let (sync, outgoing, message) = &executions[0];
+    assert!(!sync);
+    assert_eq!(message.workflow_key, "abc123def45");
+    assert_eq!(
+        outgoing.message_id.as_deref(),
+        Some(message.execution_id.to_string().as_str())
+    );
+    assert_eq!(message.execution_id.get_version_num(), 7);
+    assert_eq!(
+        message.context,
+        json!({
+            "headers": {"x-request-id": "req-9"},
+            "query": {"a": {"b": "1"}, "list": ["x", "y"]},
+            "body": {"id": 42, "status": "paid"},
+        })
+    );
+}
+
+#[tokio::test]
+async fn async_answer_uses_the_configured_status_headers_and_json_body() {
+    let harness = Harness::start().await;
+    harness.put(definition(
+        "custom00001",
+        false,
+        json!({"response": {"statusCode": 202, "headers": [{"name": "X-Ack", "value": "1"}],
+                            "body": {"received": true}}}),
+    ));
+    let response = harness
+        .http
+        .post(harness.webhook("custom00001"))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(response.status(), 202);
+    assert_eq!(response.headers()["x-ack"], "1");
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(json_of(response).await, json!({"received": true}));
+}
+
+#[tokio::test]
+async fn other_methods_get_405_with_allow_post() {
+    let harness = Harness::start().await;
+    for method in [
+        reqwest::Method::GET,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+    ] {
+        let response = harness
+            .http
+            .request(method.clone(), harness.webhook("unknownkey1"))
+            .send()
+            .await
+            .expect("call");
+        assert_eq!(response.status(), 405, "{method}");
+        assert_eq!(response.headers()["allow"], "POST");
+        assert_eq!(json_of(response).await["error"], "method_not_allowed");
+    }
+}
+
+#[tokio::test]
+async fn unknown_disabled_and_malformed_keys_are_404() {
+    let harness = Harness::start().await;
+    let mut disabled = definition("disabled001", false, json!({}));
+    disabled.enabled = false;
+    harness.put(disabled);
+    for key in ["unknownkey1", "disabled001", "NOT-A-KEY"] {
+        let response = harness
+            .http
+            .post(harness.webhook(key))
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("call");
+        assert_eq!(response.status(), 404, "{key}");
+        assert_eq!(json_of(response).await["error"], "not_found");
+    }
+    assert!(harness.executions().is_empty());
+    assert_eq!(
+        harness.config_api.definitions.fetches(),
+        2,
+        "a malformed key is refused without asking config-api"
+    );
+}
+
+#[tokio::test]
+async fn basic_auth_refuses_missing_and_wrong_credentials() {
+    let harness = Harness::start().await;
+    harness.put(definition(
+        "guarded0001",
+        false,
+        json!({"basicAuthentication": {"username": "shop", "password": "s3cret"}}),
+    ));
+    let url = harness.webhook("guarded0001");
+    let missing = harness.http.post(&url).send().await.expect("call");
+    let wrong = harness
+        .http
+        .post(&url)
+        .basic_auth("shop", Some("guess"))
+        .send()
+        .await
+        .expect("call");
+    for response in [missing, wrong] {
+        assert_eq!(response.status(), 401);
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            "Basic realm=\"webhook\""
+        );
+        assert_eq!(json_of(response).await["error"], "unauthorized");
+    }
+    assert!(harness.executions().is_empty());
+    let right = harness
+        .http
+        .post(&url)
+        .basic_auth("shop", Some("s3cret"))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(right.status(), 200);
+    let context = &harness.executions()[0].2.context;
+    assert!(!context.to_string().contains("s3cret"));
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_413_declared_or_streamed() {
+    let harness = Harness::start_with(|config| config.max_body_bytes = 64).await;
+    harness.put(definition("limited0001", false, json!({})));
+    let declared = harness
+        .http
+        .post(harness.webhook("limited0001"))
+        .header("content-type", "application/json")
+        .body(format!("\"{}\"", "x".repeat(100)))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(declared.status(), 413);
+    assert_eq!(json_of(declared).await["error"], "payload_too_large");
+
+    // Chunked: no Content-Length, so only counting while reading catches it.
+    let chunk = "x".repeat(40);
+    let request = format!(
+        "POST /api/webhook:trigger/limited0001 HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+         28\r\n{chunk}\r\n28\r\n{chunk}\r\n0\r\n\r\n"
+    );
+    let addr = harness.url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+
+    let small = harness
+        .http
+        .post(harness.webhook("limited0001"))
+        .header("content-type", "text/plain")
+        .body("x".repeat(64))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(small.status(), 200);
+    assert_eq!(harness.executions().len(), 1);
+}
+
+#[tokio::test]
+async fn unsupported_content_type_is_415_and_unparseable_bodies_400() {
+    let harness = Harness::start().await;
+    harness.put(definition("parsing0001", false, json!({})));
+    let url = harness.webhook("parsing0001");
+    let unsupported = harness
+        .http
+        .post(&url)
+        .header("content-type", "application/octet-stream")
+        .body("\u{1}\u{2}")
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(unsupported.status(), 415);
+    assert_eq!(
+        json_of(unsupported).await["error"],
+        "unsupported_media_type"
+    );
+
+    let broken = harness
+        .http
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"a\": ")
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(broken.status(), 400);
+    let body = json_of(broken).await;
+    assert_eq!(body["error"], "invalid_body");
+    assert!(
+        body["message"].as_str().expect("message").contains("JSON"),
+        "{body}"
+    );
+    assert!(harness.executions().is_empty());
+}
+
+#[tokio::test]
+async fn form_xml_and_unlabelled_bodies_are_parsed_as_documented() {
+    let harness = Harness::start().await;
+    harness.put(definition("formats0001", false, json!({})));
+    let url = harness.webhook("formats0001");
+    let sends = [
+        ("application/x-www-form-urlencoded", "a[b]=1&c=x+y"),
+        ("text/xml", "<order id=\"1\"/>"),
+        ("", "{\"n\": 1}"),
+        ("application/json", ""),
+    ];
+    for (content_type, body) in sends {
+        let mut request = harness.http.post(&url).body(body);
+        if !content_type.is_empty() {
+            request = request.header("content-type", content_type);
+        }
+        assert_eq!(
+            request.send().await.expect("call").status(),
+            200,
+            "{content_type}"
+        );
+    }
+    let contexts: Vec<Value> = harness
+        .executions()
+        .into_iter()
+        .map(|(_, _, message)| message.context)
+        .collect();
+    assert_eq!(contexts[0]["body"], json!({"a": {"b": "1"}, "c": "x y"}));
+    assert_eq!(contexts[1]["raw"], "<order id=\"1\"/>");
+    assert_eq!(contexts[1]["body"], "<order id=\"1\"/>");
+    assert_eq!(contexts[2]["body"], json!({"n": 1}));
+    assert_eq!(contexts[3]["body"], json!({}));
+    assert!(contexts[0].get("raw").is_none());
+}
+
+#[tokio::test]
+async fn broker_down_is_503_with_retry_after_and_nothing_accepted() {
+    let harness = Harness::start().await;
+    harness.put(definition("brokerdown1", false, json!({})));
+    harness.broker.set_ready(false);
+    let response = harness
+        .http
+        .post(harness.webhook("brokerdown1"))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    let body = json_of(response).await;
+    assert_eq!(body["error"], "unavailable");
+    assert!(
+        !body["message"]
+            .as_str()
+            .expect("message")
+            .contains("broker is down")
+    );
+    assert!(harness.executions().is_empty());
+}
+
+#[tokio::test]
+async fn config_api_unreachable_is_503() {
+    let harness =
+        Harness::start_with(|config| config.config_api_url = "http://127.0.0.1:9".into()).await;
+    let response = harness
+        .http
+        .post(harness.webhook("anykey00001"))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn basic_credentials_are_checked_before_the_body() {
+    let harness = Harness::start_with(|config| config.max_body_bytes = 8).await;
+    harness.put(definition(
+        "ordering001",
+        false,
+        json!({"basicAuthentication": {"username": "u", "password": "p"}}),
+    ));
+    let encoded = base64::engine::general_purpose::STANDARD.encode("u:p");
+    let unauthenticated = harness
+        .http
+        .post(harness.webhook("ordering001"))
+        .header("content-type", "image/png")
+        .body("far too large a body")
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(unauthenticated.status(), 401);
+    let too_large = harness
+        .http
+        .post(harness.webhook("ordering001"))
+        .header("authorization", format!("Basic {encoded}"))
+        .header("content-type", "image/png")
+        .body("far too large a body")
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(too_large.status(), 413);
+    let unsupported = harness
+        .http
+        .post(harness.webhook("ordering001"))
+        .header("authorization", format!("Basic {encoded}"))
+        .header("content-type", "image/png")
+        .body("{")
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(unsupported.status(), 415);
+}
+
+#[tokio::test]
+async fn shutdown_returns_cleanly() {
+    let harness = Harness::start().await;
+    harness.stop().await.expect("clean stop");
+}
