@@ -66,10 +66,12 @@ pub async fn topology(
             FieldTable::default(),
         )
         .await?;
+    // A classic queue: quorum queues on RabbitMQ 4 default to a delivery limit of 20 and,
+    // with no dead-letter exchange behind the parking lot, would drop what keeps failing.
     let mut dead_args = FieldTable::default();
     dead_args.insert(
         "x-queue-type".into(),
-        AMQPValue::LongString("quorum".into()),
+        AMQPValue::LongString("classic".into()),
     );
     channel
         .queue_declare(
