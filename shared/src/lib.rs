@@ -2,6 +2,7 @@
 //! templates, the node engine, and broker, database and telemetry plumbing.
 
 pub mod broker;
+pub mod cli;
 pub mod condition;
 pub mod config;
 pub mod db;
@@ -17,3 +18,4 @@ pub mod telemetry;
 pub mod template;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod trigger_settings;
