@@ -8,8 +8,9 @@ use futures_util::stream::BoxStream;
 use shared::broker::{Incoming, Source};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
-use crate::worker::Worker;
+use crate::{spans, worker::Worker};
 
 /// What a stopped consumer still holds: its subscription, kept open so that in-flight
 /// deliveries can still be acknowledged on their channel, and their tasks.
@@ -48,7 +49,10 @@ pub(crate) async fn consume(
                     let worker = Arc::clone(&worker);
                     tasks.spawn(async move {
                         match source {
-                            Source::DeadLetters => worker.handle_dead_letter(incoming).await,
+                            Source::DeadLetters => {
+                                let span = spans::dead_letter(&worker.topology, &incoming);
+                                worker.handle_dead_letter(incoming).instrument(span).await
+                            }
                             _ => worker.handle_execution(incoming).await,
                         }
                     });

@@ -1,13 +1,22 @@
-//! The executor's Prometheus metrics.
+//! The executor's Prometheus metrics. Labels are bounded: never an id, a key or free text.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
+use chrono::Utc;
 use shared::engine::RunResult;
-use shared::messages::ExecutionStatus;
+use shared::messages::{ExecutionMessage, ExecutionStatus};
 
 const EXECUTIONS: &str = "hookflow_executions_total";
 const EXECUTION_SECONDS: &str = "hookflow_execution_duration_seconds";
 const NODE_SECONDS: &str = "hookflow_node_duration_seconds";
+const CONSUMER_LAG: &str = "hookflow_consumer_lag_seconds";
+const REDELIVERIES: &str = "hookflow_redeliveries_total";
+const DEAD_LETTERED: &str = "hookflow_dead_lettered_total";
+const VERSION_CACHE: &str = "hookflow_version_cache_total";
+
+/// Node types with a label of their own; anything else counts as `other`.
+const NODE_TYPES: [&str; 5] = ["condition", "response", "end", "calculation", "delay"];
 
 /// Describes the metrics once, so that `/metrics` carries their help text.
 pub(crate) fn describe() {
@@ -22,6 +31,54 @@ pub(crate) fn describe() {
         metrics::Unit::Seconds,
         "Time to run one node, by node type."
     );
+    metrics::describe_histogram!(
+        CONSUMER_LAG,
+        metrics::Unit::Seconds,
+        "Time from ingress accepting a webhook call to an executor starting on it, by queue."
+    );
+    metrics::describe_counter!(
+        REDELIVERIES,
+        "Execution messages delivered again (after a crash, a requeue or a lost ack), by queue."
+    );
+    metrics::describe_counter!(
+        DEAD_LETTERED,
+        "Dead-lettered messages recorded as error executions, by reason."
+    );
+    metrics::describe_counter!(
+        VERSION_CACHE,
+        "Workflow version lookups answered from memory (hit) or by PostgreSQL (miss)."
+    );
+}
+
+/// An execution message arrived: how long it waited since ingress accepted the call, and
+/// whether the broker delivered it before.
+pub(crate) fn delivered(message: &ExecutionMessage, redelivered: bool) {
+    let queue = if message.sync { "sync" } else { "async" };
+    let waited = (Utc::now() - message.received_at)
+        .to_std()
+        .unwrap_or_default();
+    metrics::histogram!(CONSUMER_LAG, "queue" => queue).record(waited.as_secs_f64());
+    if redelivered {
+        metrics::counter!(REDELIVERIES, "queue" => queue).increment(1);
+    }
+}
+
+/// A dead-lettered message was recorded; the reason is RabbitMQ's `x-first-death-reason`.
+pub(crate) fn dead_lettered(headers: &BTreeMap<String, String>) {
+    let reason = match headers.get("x-first-death-reason").map(String::as_str) {
+        Some("rejected") => "rejected",
+        Some("delivery_limit") => "delivery_limit",
+        Some("expired") => "expired",
+        Some("maxlen") => "maxlen",
+        _ => "other",
+    };
+    metrics::counter!(DEAD_LETTERED, "reason" => reason).increment(1);
+}
+
+/// A version lookup was answered from memory (`hit`) or had to load it (`miss`).
+pub(crate) fn version_cache(hit: bool) {
+    let result = if hit { "hit" } else { "miss" };
+    metrics::counter!(VERSION_CACHE, "result" => result).increment(1);
 }
 
 /// Counts one recorded execution.
@@ -37,6 +94,10 @@ pub(crate) fn run_timed(result: &RunResult, elapsed: Duration) {
             .to_std()
             .unwrap_or_default()
             .as_secs_f64();
-        metrics::histogram!(NODE_SECONDS, "type" => job.node_type.clone()).record(seconds);
+        let node_type = NODE_TYPES
+            .into_iter()
+            .find(|known| *known == job.node_type)
+            .unwrap_or("other");
+        metrics::histogram!(NODE_SECONDS, "type" => node_type).record(seconds);
     }
 }

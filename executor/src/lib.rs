@@ -3,6 +3,7 @@
 
 mod consume;
 mod instruments;
+mod spans;
 mod versions;
 mod worker;
 
@@ -11,7 +12,7 @@ use std::{net::TcpListener, sync::Arc, time::Duration};
 use actix_web::{App, HttpServer};
 use futures_util::future::BoxFuture;
 use shared::{
-    broker::{AmqpBroker, Broker, Source},
+    broker::{AmqpBroker, Broker, Source, Topology},
     config::Config,
     engine::Engine,
     health::{BrokerCheck, DatabaseCheck, Health, ReadinessCheck},
@@ -82,6 +83,7 @@ pub async fn serve(
         versions: Versions::new(Arc::clone(&store)),
         store,
         engine: Engine::new(),
+        topology: Topology::new(config.amqp_prefix.clone()),
         stopping: stopping.clone(),
     });
     let prefetch = config.executor_prefetch.max(1);

@@ -8,6 +8,8 @@ use shared::model::WorkflowDocument;
 use shared::store::{Store, StoreError};
 use uuid::Uuid;
 
+use crate::instruments;
+
 /// Versions beyond this many are not kept (the cache is emptied), bounding memory.
 const MAX_ENTRIES: usize = 1024;
 
@@ -40,6 +42,7 @@ impl Versions {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .get(&key)
             .cloned();
+        instruments::version_cache(cached.is_some());
         if cached.is_some() {
             return Ok(cached);
         }

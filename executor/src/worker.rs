@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use shared::broker::{Broker, BrokerError, Incoming, Outgoing, Route};
+use shared::broker::{Broker, BrokerError, Incoming, Outgoing, Route, Topology};
 use shared::engine::{Engine, ExecutionMeta, RunResult};
 use shared::messages::{ExecutionMessage, ExecutionStatus, SyncReply};
 use shared::store::{Begin, DeadLetter, Finished, Store, StoreError};
@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::{instruments, versions::Versions};
+use crate::{instruments, spans, versions::Versions};
 
 /// Why a delivery could not be completed now; it is given back to the queue.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +31,8 @@ pub(crate) struct Worker {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) engine: Engine,
     pub(crate) versions: Versions,
+    /// Queue and exchange names, for the messaging spans.
+    pub(crate) topology: Topology,
     /// Turns `true` when the service drains: a delivery waiting to be requeued stops waiting.
     pub(crate) stopping: watch::Receiver<bool>,
 }
@@ -50,17 +52,8 @@ impl Worker {
                 return;
             }
         };
-        let span = tracing::info_span!(
-            "process",
-            otel.kind = "consumer",
-            execution_id = %message.execution_id,
-            workflow_id = %message.workflow_id,
-            version = message.version,
-            sync = message.sync,
-            redelivered = incoming.redelivered,
-        );
-        // The parent must be set before the span is first entered.
-        shared::telemetry::continue_from(&span, &incoming.headers);
+        let span = spans::process(&self.topology, &message, &incoming);
+        instruments::delivered(&message, incoming.redelivered);
         self.process(&message, incoming).instrument(span).await;
     }
 
@@ -74,6 +67,7 @@ impl Worker {
             }
             Err(err) => {
                 tracing::warn!(error = %err, "execution not completed; it will be redelivered");
+                spans::failed(&tracing::Span::current());
                 self.requeue_later(&incoming).await;
             }
         }
@@ -158,13 +152,15 @@ impl Worker {
         };
         let payload =
             serde_json::to_vec(&reply).map_err(|e| BrokerError::Protocol(e.to_string()))?;
-        let mut headers = BTreeMap::new();
-        shared::telemetry::inject_current(&mut headers);
         let correlation_id = incoming
             .correlation_id
             .clone()
             .unwrap_or_else(|| execution_id.to_string());
-        self.broker
+        let span = spans::reply(&reply_to, &correlation_id);
+        let mut headers = BTreeMap::new();
+        span.in_scope(|| shared::telemetry::inject_current(&mut headers));
+        let published = self
+            .broker
             .publish(
                 Route::Reply(reply_to),
                 Outgoing {
@@ -174,7 +170,12 @@ impl Worker {
                     ..Outgoing::default()
                 },
             )
-            .await
+            .instrument(span.clone())
+            .await;
+        if published.is_err() {
+            spans::failed(&span);
+        }
+        published
     }
 
     /// Handles one message of the dead-letter queue: it becomes an `error` execution.
@@ -194,6 +195,7 @@ impl Worker {
             }
         };
         instruments::execution_recorded(ExecutionStatus::Error);
+        instruments::dead_lettered(&incoming.headers);
         tracing::warn!(%execution_id, %reason, "dead-lettered message recorded as an error execution");
         // A sync caller may still be waiting: tell it now rather than let it time out.
         if message.is_some_and(|m| m.sync) {

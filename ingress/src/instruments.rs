@@ -2,6 +2,16 @@
 
 use std::time::Duration;
 
+use shared::broker::BrokerError;
+use tokio::time::error::Elapsed;
+
+const REQUESTS: &str = "hookflow_webhook_requests_total";
+const REQUEST_SECONDS: &str = "hookflow_webhook_request_duration_seconds";
+const PUBLISH_CONFIRM: &str = "hookflow_publish_confirm_seconds";
+const SYNC_WAITS: &str = "hookflow_sync_waits_in_flight";
+const SYNC_TIMEOUTS: &str = "hookflow_sync_timeouts_total";
+const TRIGGER_CACHE: &str = "hookflow_trigger_cache_total";
+
 /// Counts webhook calls by mode (`sync`, `async`, `none` before a workflow is known) and
 /// status class (`2xx` ... `5xx`).
 pub fn record_request(mode: &'static str, status: u16, elapsed: Duration) {
@@ -12,24 +22,69 @@ pub fn record_request(mode: &'static str, status: u16, elapsed: Duration) {
         400..=499 => "4xx",
         _ => "5xx",
     };
-    metrics::counter!("hookflow_webhook_requests_total", "mode" => mode, "status_class" => class)
-        .increment(1);
-    metrics::histogram!("hookflow_webhook_request_duration_seconds", "mode" => mode)
-        .record(elapsed.as_secs_f64());
+    metrics::counter!(REQUESTS, "mode" => mode, "status_class" => class).increment(1);
+    metrics::histogram!(REQUEST_SECONDS, "mode" => mode).record(elapsed.as_secs_f64());
 }
 
 /// A sync caller started or stopped waiting for its reply.
 pub fn sync_wait(delta: f64) {
-    metrics::gauge!("hookflow_sync_waits_in_flight").increment(delta);
+    metrics::gauge!(SYNC_WAITS).increment(delta);
 }
 
 /// A sync caller got 408.
 pub fn sync_timeout() {
-    metrics::counter!("hookflow_sync_timeouts_total").increment(1);
+    metrics::counter!(SYNC_TIMEOUTS).increment(1);
 }
 
 /// A trigger lookup was answered from the cache (`hit`) or had to ask config-api (`miss`).
 pub fn trigger_cache(hit: bool) {
     let result = if hit { "hit" } else { "miss" };
-    metrics::counter!("hookflow_trigger_cache_total", "result" => result).increment(1);
+    metrics::counter!(TRIGGER_CACHE, "result" => result).increment(1);
+}
+
+/// How long the broker took to confirm, refuse or time out an execution message, by queue
+/// (`sync`, `async`) and outcome (`confirmed`, `nacked`, `unroutable`, `unavailable`,
+/// `timeout`).
+pub fn publish_confirm(
+    sync: bool,
+    published: &Result<Result<(), BrokerError>, Elapsed>,
+    elapsed: Duration,
+) {
+    let outcome = match published {
+        Ok(Ok(())) => "confirmed",
+        Ok(Err(BrokerError::Nacked)) => "nacked",
+        Ok(Err(BrokerError::Unroutable)) => "unroutable",
+        Ok(Err(BrokerError::ConfirmTimeout)) | Err(_) => "timeout",
+        Ok(Err(BrokerError::Unavailable(_) | BrokerError::Protocol(_))) => "unavailable",
+    };
+    let queue = if sync { "sync" } else { "async" };
+    metrics::histogram!(PUBLISH_CONFIRM, "queue" => queue, "outcome" => outcome)
+        .record(elapsed.as_secs_f64());
+}
+
+/// Describes the metrics once, so that `/metrics` carries their help text.
+pub fn describe() {
+    metrics::describe_counter!(
+        REQUESTS,
+        "Webhook calls answered, by mode (sync, async, none) and status class."
+    );
+    metrics::describe_histogram!(
+        REQUEST_SECONDS,
+        metrics::Unit::Seconds,
+        "Time to answer a webhook call, by mode."
+    );
+    metrics::describe_histogram!(
+        PUBLISH_CONFIRM,
+        metrics::Unit::Seconds,
+        "Time from publishing an execution to the broker's confirm, by queue and outcome."
+    );
+    metrics::describe_gauge!(
+        SYNC_WAITS,
+        "Sync callers waiting for their workflow's reply."
+    );
+    metrics::describe_counter!(SYNC_TIMEOUTS, "Sync callers answered 408.");
+    metrics::describe_counter!(
+        TRIGGER_CACHE,
+        "Trigger lookups answered from the cache (hit) or by config-api (miss)."
+    );
 }

@@ -8,6 +8,7 @@ pub mod error;
 mod instruments;
 pub mod replies;
 pub mod respond;
+pub mod server_span;
 pub mod triggers;
 pub mod webhook;
 
@@ -18,7 +19,7 @@ use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 use serde_json::json;
 use shared::{
-    broker::{AmqpBroker, Broker},
+    broker::{AmqpBroker, Broker, Topology},
     config::Config,
     health::{BrokerCheck, Health, ReadinessCheck},
 };
@@ -75,8 +76,10 @@ pub async fn serve(
         publishes: Semaphore::new(config.max_inflight_publishes.max(1)),
         publish_timeout: Duration::from_millis(config.publish_timeout_ms),
         max_body_bytes: config.max_body_bytes,
+        executions_exchange: Topology::new(config.amqp_prefix.clone()).executions_exchange(),
     });
     let metrics = shared::telemetry::metrics_handle();
+    instruments::describe();
     let app_health = Arc::clone(&health);
     let server = HttpServer::new(move || {
         App::new()

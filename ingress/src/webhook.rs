@@ -9,11 +9,12 @@ use std::{
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use chrono::Utc;
 use shared::{
-    broker::{Broker, Outgoing, Route},
+    broker::{Broker, Outgoing, Route, Topology},
     messages::ExecutionMessage,
     model::TriggerDefinition,
 };
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::{
@@ -21,7 +22,7 @@ use crate::{
     error::WebhookError,
     instruments,
     replies::Replies,
-    respond,
+    respond, server_span,
     triggers::{self, TriggerCache},
 };
 
@@ -40,6 +41,8 @@ pub struct Ingress {
     pub publish_timeout: Duration,
     /// Largest accepted body.
     pub max_body_bytes: usize,
+    /// The exchange executions are published to (named on the `send` span).
+    pub executions_exchange: String,
 }
 
 /// Registers the webhook route: POST runs the workflow, any other method gets 405.
@@ -51,25 +54,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Runs the workflow of `key` for one webhook call.
-#[tracing::instrument(
-    name = "webhook",
-    skip_all,
-    fields(
-        otel.kind = "server",
-        key = %key,
-        mode = tracing::field::Empty,
-        execution_id = tracing::field::Empty,
-    )
-)]
+/// Runs the workflow of `key` for one webhook call, in the call's server span.
 pub async fn trigger(
     request: HttpRequest,
     key: web::Path<String>,
     payload: web::Payload,
     ingress: web::Data<Ingress>,
 ) -> HttpResponse {
+    let span = server_span::webhook(&request, &key);
+    let response = answer(request, key, payload, ingress)
+        .instrument(span.clone())
+        .await;
+    server_span::record_status(&span, response.status());
+    response
+}
+
+async fn answer(
+    request: HttpRequest,
+    key: web::Path<String>,
+    payload: web::Payload,
+    ingress: web::Data<Ingress>,
+) -> HttpResponse {
     let started = Instant::now();
-    continue_caller_trace(&request);
     let mut mode = "none";
     let response = match handle(&request, &key, payload, &ingress, &mut mode).await {
         Ok(response) => response,
@@ -80,18 +86,6 @@ pub async fn trigger(
     };
     instruments::record_request(mode, response.status().as_u16(), started.elapsed());
     response
-}
-
-/// Makes this call part of the caller's trace when it sent a W3C `traceparent`.
-fn continue_caller_trace(request: &HttpRequest) {
-    let carried: BTreeMap<String, String> = ["traceparent", "tracestate"]
-        .into_iter()
-        .filter_map(|name| {
-            let value = request.headers().get(name)?.to_str().ok()?;
-            Some((name.to_owned(), value.to_owned()))
-        })
-        .collect();
-    shared::telemetry::continue_from(&tracing::Span::current(), &carried);
 }
 
 async fn method_not_allowed() -> HttpResponse {
@@ -181,25 +175,33 @@ async fn find(ingress: &Ingress, key: &str) -> Result<Arc<TriggerDefinition>, We
 }
 
 /// Queues `message` durably; `Ok` only once the broker confirmed it.
+/// The `send` span follows the OpenTelemetry messaging conventions for RabbitMQ.
 #[tracing::instrument(
     name = "send",
     skip_all,
     fields(
         otel.kind = "producer",
+        otel.status_code = tracing::field::Empty,
         messaging.system = "rabbitmq",
-        messaging.operation = "publish",
+        messaging.operation.type = "send",
+        messaging.operation.name = "send",
+        messaging.destination.name = %ingress.executions_exchange,
+        messaging.rabbitmq.destination.routing_key = Topology::execution_routing_key(message.sync),
         messaging.message.id = %message.execution_id,
+        messaging.message.body.size = tracing::field::Empty,
     )
 )]
 async fn publish(ingress: &Ingress, message: &ExecutionMessage) -> Result<(), WebhookError> {
     let Ok(_permit) = ingress.publishes.try_acquire() else {
         tracing::warn!("too many publishes awaiting a confirm");
+        tracing::Span::current().record("otel.status_code", "error");
         return Err(WebhookError::QueueUnavailable);
     };
     let payload = serde_json::to_vec(message).map_err(|err| {
         tracing::error!(error = %err, "cannot serialise the execution message");
         WebhookError::QueueUnavailable
     })?;
+    tracing::Span::current().record("messaging.message.body.size", payload.len());
     let id = message.execution_id.to_string();
     let mut headers = BTreeMap::new();
     shared::telemetry::inject_current(&mut headers);
@@ -211,12 +213,17 @@ async fn publish(ingress: &Ingress, message: &ExecutionMessage) -> Result<(), We
         reply_to: message.sync.then(|| ingress.broker.reply_address()),
     };
     let route = Route::Execution { sync: message.sync };
-    match tokio::time::timeout(
+    let confirming = Instant::now();
+    let published = tokio::time::timeout(
         ingress.publish_timeout,
         ingress.broker.publish(route, outgoing),
     )
-    .await
-    {
+    .await;
+    instruments::publish_confirm(message.sync, &published, confirming.elapsed());
+    if !matches!(published, Ok(Ok(()))) {
+        tracing::Span::current().record("otel.status_code", "error");
+    }
+    match published {
         Ok(Ok(())) => Ok(()),
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "execution not queued");

@@ -1,6 +1,8 @@
 //! Logging, tracing (OpenTelemetry over OTLP) and metrics set-up shared by the services,
 //! and W3C trace-context propagation through AMQP headers.
 
+mod json_log;
+
 use std::{collections::BTreeMap, sync::OnceLock};
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -12,7 +14,9 @@ use opentelemetry::{
 use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
 use opentelemetry_sdk::{Resource, propagation::TraceContextPropagator, trace::SdkTracerProvider};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
+use tracing_subscriber::{
+    EnvFilter, Layer, fmt::format::JsonFields, layer::SubscriberExt, util::SubscriberInitExt,
+};
 
 use crate::config::{Config, LogFormat, Service};
 
@@ -34,6 +38,16 @@ pub struct TelemetryGuard {
 }
 
 impl TelemetryGuard {
+    /// Exports the spans buffered so far without stopping the exporter (tests read them).
+    /// Blocking: call it from `spawn_blocking`.
+    pub fn flush(&self) {
+        if let Some(provider) = &self.provider
+            && let Err(err) = provider.force_flush()
+        {
+            eprintln!("flushing spans failed: {err}");
+        }
+    }
+
     /// Flushes and stops the exporter. Blocking: call it from `spawn_blocking`.
     pub fn shutdown(self) {
         if let Some(provider) = self.provider
@@ -73,47 +87,64 @@ pub fn tracer_provider(
         }
         other => return Err(TelemetryError::Protocol(other.to_owned())),
     };
-    let name = config
-        .otel_service_name
-        .clone()
-        .unwrap_or_else(|| service.name().to_owned());
     Ok(Some(
         SdkTracerProvider::builder()
             .with_batch_exporter(exporter)
-            .with_resource(Resource::builder().with_service_name(name).build())
+            .with_resource(resource(config, service))
             .build(),
     ))
 }
 
-/// Installs the global subscriber: logs (text or JSON) and, when an OTLP endpoint is
-/// configured, spans exported to it. Call once, at start-up.
+fn resource(config: &Config, service: Service) -> Resource {
+    let name = config
+        .otel_service_name
+        .clone()
+        .unwrap_or_else(|| service.name().to_owned());
+    Resource::builder().with_service_name(name).build()
+}
+
+/// Installs the global subscriber: logs (text, or JSON carrying `trace_id` and `span_id`)
+/// filtered by `RUST_LOG`, and spans exported over OTLP when an endpoint is configured.
+/// Call once, at start-up.
 pub fn init(config: &Config, service: Service) -> Result<TelemetryGuard, TelemetryError> {
     global::set_text_map_propagator(TraceContextPropagator::new());
-    let provider = tracer_provider(config, service)?;
-    let otel = provider.as_ref().map(|provider| {
-        tracing_opentelemetry::layer()
-            .with_tracer(provider.tracer("hookflow"))
-            .boxed()
+    // Without an endpoint spans are still made, just never exported: traceparent headers
+    // keep flowing through the services and the logs still carry trace ids.
+    let provider = tracer_provider(config, service)?.unwrap_or_else(|| {
+        SdkTracerProvider::builder()
+            .with_resource(resource(config, service))
+            .build()
     });
+    // For libraries that trace through the global provider rather than `tracing`.
+    global::set_tracer_provider(provider.clone());
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("hookflow"))
+        .with_filter(EnvFilter::new(SPAN_FILTER));
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = match config.log_format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
+            .fmt_fields(JsonFields::new())
+            .event_format(json_log::WithTraceIds::new())
+            .with_filter(filter)
             .boxed(),
-        LogFormat::Text => tracing_subscriber::fmt::layer().boxed(),
+        LogFormat::Text => tracing_subscriber::fmt::layer().with_filter(filter).boxed(),
     };
     let result = tracing_subscriber::registry()
-        .with(filter)
         .with(logs)
         .with(otel)
         .try_init();
     if let Err(err) = result {
         eprintln!("tracing subscriber already installed: {err}");
     }
-    Ok(TelemetryGuard { provider })
+    Ok(TelemetryGuard {
+        provider: Some(provider),
+    })
 }
+
+/// Spans exported: ours at `info`, independent of `RUST_LOG` (which only governs logs), and
+/// none from the HTTP/gRPC stack the exporter itself uses, so exporting never makes spans.
+const SPAN_FILTER: &str = "info,h2=off,hyper=off,hyper_util=off,tonic=off,tower=off,reqwest=off,\
+                           opentelemetry=off,opentelemetry_sdk=off,opentelemetry_otlp=off";
 
 /// The process-wide Prometheus recorder, installed on first use (tests run several
 /// services in one process, so it is shared).
@@ -162,13 +193,16 @@ pub fn inject_current(headers: &mut BTreeMap<String, String>) {
     global::get_text_map_propagator(|p| p.inject_context(&context, &mut HeaderInjector(headers)));
 }
 
-/// Makes `span` a child of the trace context carried in `headers`, if any.
+/// Makes `span` a child of the trace context carried in `headers`, if any. Call it before
+/// `span` is first entered: entering starts the span, and a started span keeps its parent.
 pub fn continue_from(span: &tracing::Span, headers: &BTreeMap<String, String>) {
     if !headers.contains_key("traceparent") {
         return;
     }
     let parent = global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(headers)));
-    let _ = span.set_parent(parent);
+    if let Err(err) = span.set_parent(parent) {
+        tracing::debug!(error = %err, "cannot continue the carried trace");
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -157,8 +157,20 @@ impl Engine {
         let Some(node_type) = self.registry.get(&node.kind) else {
             return Err(NodeError::UnknownType(node.kind.clone()));
         };
-        let span = tracing::info_span!("node", node.key = %node.key, node.type = %node.kind);
-        node_type.run(node, scope).instrument(span).await
+        let span = tracing::info_span!(
+            "node",
+            otel.name = format!("node {}", node.key),
+            hookflow.node.key = %node.key,
+            hookflow.node.type = %node.kind,
+            otel.status_code = tracing::field::Empty,
+            otel.status_description = tracing::field::Empty,
+        );
+        let outcome = node_type.run(node, scope).instrument(span.clone()).await;
+        if let Err(err) = &outcome {
+            span.record("otel.status_code", "error");
+            span.record("otel.status_description", tracing::field::display(err));
+        }
+        outcome
     }
 }
 
