@@ -18,39 +18,72 @@ pub fn for_create(body: Value) -> Result<WorkflowDocument, ApiError> {
             "set a real password: the masked value only keeps a stored password when updating",
         ));
     }
+    for (i, secret) in signature_secrets(&doc).iter().enumerate() {
+        if secret == MASKED_PASSWORD {
+            problems.push(problem(
+                format!("trigger.signature.secrets[{i}]"),
+                "set a real secret: the masked value only keeps a stored secret when updating",
+            ));
+        }
+    }
     reject_if_any(doc, problems)
 }
 
-/// Parses and validates a document sent to replace a workflow; a masked password is
-/// resolved later, against the stored version, by [`restore_password`].
+/// Parses and validates a document sent to replace a workflow; masked secrets are
+/// resolved later, against the stored version, by [`restore_secrets`].
 pub fn for_update(body: Value) -> Result<WorkflowDocument, ApiError> {
     let doc = deserialize(body)?;
     let problems = problems(&doc);
     reject_if_any(doc, problems)
 }
 
-/// Puts the stored password back where a client round-tripped the masked one
-/// (GET shows `********`; PUTting that back means "unchanged").
-pub fn restore_password(
+/// Puts stored secrets back where a client round-tripped masked ones (GET shows
+/// `********`; PUTting that back means "unchanged"): the basic-auth password of the same
+/// username, and each masked signature secret from the same position in the stored list
+/// (so `["********", "new"]` adds a secret while keeping the first).
+pub fn restore_secrets(
     doc: &mut WorkflowDocument,
     stored: &WorkflowDocument,
 ) -> Result<(), ApiError> {
-    let Some(auth) = doc.trigger.basic_authentication.as_mut() else {
-        return Ok(());
-    };
-    if auth.password != MASKED_PASSWORD {
-        return Ok(());
-    }
-    match &stored.trigger.basic_authentication {
-        Some(old) if old.username == auth.username => {
-            auth.password.clone_from(&old.password);
-            Ok(())
+    let mut problems = Vec::new();
+    if let Some(auth) = doc.trigger.basic_authentication.as_mut()
+        && auth.password == MASKED_PASSWORD
+    {
+        match &stored.trigger.basic_authentication {
+            Some(old) if old.username == auth.username => auth.password.clone_from(&old.password),
+            _ => problems.push(problem(
+                "trigger.basicAuthentication.password",
+                "the masked password only keeps the stored password of the same username; send the new password",
+            )),
         }
-        _ => Err(ApiError::InvalidWorkflow(vec![problem(
-            "trigger.basicAuthentication.password",
-            "the masked password only keeps the stored password of the same username; send the new password",
-        )])),
     }
+    let stored_secrets = signature_secrets(stored);
+    if let Some(signature) = doc.trigger.signature.as_mut() {
+        for (i, secret) in signature.secrets.iter_mut().enumerate() {
+            if secret != MASKED_PASSWORD {
+                continue;
+            }
+            match stored_secrets.get(i) {
+                Some(old) => secret.clone_from(old),
+                None => problems.push(problem(
+                    format!("trigger.signature.secrets[{i}]"),
+                    "the masked value only keeps the stored secret at the same position, and there is none; send the secret",
+                )),
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidWorkflow(problems))
+    }
+}
+
+fn signature_secrets(doc: &WorkflowDocument) -> &[String] {
+    doc.trigger
+        .signature
+        .as_ref()
+        .map_or(&[], |signature| signature.secrets.as_slice())
 }
 
 fn deserialize(body: Value) -> Result<WorkflowDocument, ApiError> {
@@ -257,11 +290,11 @@ mod tests {
     fn the_masked_password_keeps_the_stored_one() {
         let stored = with_auth("shop", "s3cret");
         let mut sent = with_auth("shop", MASKED_PASSWORD);
-        restore_password(&mut sent, &stored).expect("restored");
+        restore_secrets(&mut sent, &stored).expect("restored");
         assert_eq!(sent, stored);
 
         let mut changed = with_auth("shop", "new");
-        restore_password(&mut changed, &stored).expect("kept");
+        restore_secrets(&mut changed, &stored).expect("kept");
         assert_eq!(
             changed.trigger.basic_authentication.expect("auth").password,
             "new"
@@ -273,8 +306,45 @@ mod tests {
         let stored = with_auth("shop", "s3cret");
         let mut sent = with_auth("other", MASKED_PASSWORD);
         assert!(matches!(
-            restore_password(&mut sent, &stored),
+            restore_secrets(&mut sent, &stored),
             Err(ApiError::InvalidWorkflow(_))
         ));
+    }
+
+    fn with_secrets(secrets: &[&str]) -> WorkflowDocument {
+        for_update(json!({
+            "title": "t",
+            "trigger": {"signature": {"scheme": "github", "secrets": secrets}}
+        }))
+        .expect("doc")
+    }
+
+    fn secrets_of(doc: WorkflowDocument) -> Vec<String> {
+        doc.trigger.signature.expect("signature").secrets
+    }
+
+    #[test]
+    fn masked_signature_secrets_keep_the_stored_ones_by_position() {
+        let stored = with_secrets(&["old", "older"]);
+        let mut sent = with_secrets(&[MASKED_PASSWORD, MASKED_PASSWORD]);
+        restore_secrets(&mut sent, &stored).expect("restored");
+        assert_eq!(sent, stored);
+
+        let mut rotated = with_secrets(&[MASKED_PASSWORD, "new"]);
+        restore_secrets(&mut rotated, &stored).expect("rotated");
+        assert_eq!(secrets_of(rotated), ["old", "new"]);
+
+        let mut beyond = with_secrets(&[MASKED_PASSWORD, MASKED_PASSWORD, MASKED_PASSWORD]);
+        let problems = problems_of(restore_secrets(&mut beyond, &stored).map(|()| stored.clone()));
+        assert_eq!(paths(&problems), ["trigger.signature.secrets[2]"]);
+    }
+
+    #[test]
+    fn masked_signature_secrets_cannot_create() {
+        let problems = problems_of(for_create(json!({
+            "title": "t",
+            "trigger": {"signature": {"scheme": "github", "secrets": ["real", MASKED_PASSWORD]}}
+        })));
+        assert_eq!(paths(&problems), ["trigger.signature.secrets[1]"]);
     }
 }

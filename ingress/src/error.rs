@@ -21,6 +21,21 @@ pub enum WebhookError {
     /// Basic authentication is configured and the credentials are missing or wrong.
     #[error("missing or wrong credentials")]
     Unauthorized,
+    /// `allowedIps` is configured and the caller is not in it; the sentence says why.
+    #[error("{0}")]
+    Forbidden(String),
+    /// `rateLimit` is exceeded; nothing was accepted.
+    #[error(
+        "too many calls to this webhook; nothing was accepted, retry after {retry_after_secs} s"
+    )]
+    RateLimited {
+        /// Whole seconds until a call fits again (at least 1), sent as `Retry-After`.
+        retry_after_secs: u64,
+    },
+    /// `signature` is configured and the request's signature is missing, stale or wrong;
+    /// the sentence says which.
+    #[error("{0}")]
+    InvalidSignature(String),
     /// The body is larger than the configured limit.
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge {
@@ -59,6 +74,9 @@ impl WebhookError {
             WebhookError::MethodNotAllowed => "method_not_allowed",
             WebhookError::NotFound => "not_found",
             WebhookError::Unauthorized => "unauthorized",
+            WebhookError::Forbidden(_) => "forbidden",
+            WebhookError::RateLimited { .. } => "rate_limited",
+            WebhookError::InvalidSignature(_) => "invalid_signature",
             WebhookError::PayloadTooLarge { .. } => "payload_too_large",
             WebhookError::UnsupportedMediaType(_) => "unsupported_media_type",
             WebhookError::BadRequest { code, .. } => code,
@@ -96,7 +114,11 @@ impl ResponseError for WebhookError {
         match self {
             WebhookError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             WebhookError::NotFound => StatusCode::NOT_FOUND,
-            WebhookError::Unauthorized => StatusCode::UNAUTHORIZED,
+            WebhookError::Unauthorized | WebhookError::InvalidSignature(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            WebhookError::Forbidden(_) => StatusCode::FORBIDDEN,
+            WebhookError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             WebhookError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             WebhookError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebhookError::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -118,6 +140,9 @@ impl ResponseError for WebhookError {
             }
             WebhookError::DefinitionsUnavailable | WebhookError::QueueUnavailable => {
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
+            }
+            WebhookError::RateLimited { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             _ => {}
         }

@@ -1,14 +1,17 @@
 //! The webhook front door: authenticates and parses webhook calls, queues executions on
 //! RabbitMQ, and waits for the reply of sync workflows. It never touches PostgreSQL.
 
+pub mod allowed_ips;
 pub mod basic_auth;
 pub mod body;
 pub mod context;
 pub mod error;
 mod instruments;
+pub mod rate_limit;
 pub mod replies;
 pub mod respond;
 pub mod server_span;
+pub mod signature;
 pub mod triggers;
 pub mod webhook;
 
@@ -77,6 +80,8 @@ pub async fn serve(
         publish_timeout: Duration::from_millis(config.publish_timeout_ms),
         max_body_bytes: config.max_body_bytes,
         executions_exchange: Topology::new(config.amqp_prefix.clone()).executions_exchange(),
+        rate_limits: rate_limit::RateLimits::new(),
+        trust_forwarded_for: config.trust_forwarded_for,
     });
     let metrics = shared::telemetry::metrics_handle();
     instruments::describe();

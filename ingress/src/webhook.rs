@@ -18,11 +18,12 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::{
-    basic_auth, body, context,
+    allowed_ips, basic_auth, body, context,
     error::WebhookError,
     instruments,
     replies::Replies,
-    respond, server_span,
+    rate_limit::RateLimits,
+    respond, server_span, signature,
     triggers::{self, TriggerCache},
 };
 
@@ -43,6 +44,10 @@ pub struct Ingress {
     pub max_body_bytes: usize,
     /// The exchange executions are published to (named on the `send` span).
     pub executions_exchange: String,
+    /// `rateLimit` buckets by webhook key.
+    pub rate_limits: RateLimits,
+    /// Whether the caller's address for `allowedIps` comes from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
 }
 
 /// Registers the webhook route: POST runs the workflow, any other method gets 405.
@@ -94,7 +99,8 @@ async fn method_not_allowed() -> HttpResponse {
     response
 }
 
-/// Checks in the order SPEC §2 lists: 404, 401, 413, 415, 400, then publishes.
+/// Checks in the order SPEC §2 lists: 404, 403 (`allowedIps`), 429 (`rateLimit`), 401 (basic
+/// auth), 413, 415, 401 (`signature`, over the raw body), 400, then publishes.
 async fn handle(
     request: &HttpRequest,
     key: &str,
@@ -107,6 +113,11 @@ async fn handle(
     tracing::Span::current().record("mode", *mode);
 
     let headers = request.headers();
+    if let Some(allowed) = &definition.trigger.allowed_ips {
+        let caller = allowed_ips::caller(request, ingress.trust_forwarded_for);
+        allowed_ips::check(allowed, caller)?;
+    }
+    ingress.rate_limits.admit(&definition)?;
     if let Some(expected) = &definition.trigger.basic_authentication {
         basic_auth::verify(headers, expected)?;
     }
@@ -118,7 +129,11 @@ async fn handle(
         body::declared_length(headers),
     )
     .await?;
-    let parsed = body::parse(kind?, &bytes)?;
+    let kind = kind?;
+    if let Some(settings) = &definition.trigger.signature {
+        signature::verify(settings, headers, &bytes)?;
+    }
+    let parsed = body::parse(kind, &bytes)?;
     let context = context::build(
         headers,
         request.query_string(),

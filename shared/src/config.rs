@@ -81,6 +81,10 @@ pub struct Config {
     pub max_inflight_publishes: usize,
     /// How long ingress waits for a publisher confirm before answering 503.
     pub publish_timeout_ms: u64,
+    /// Whether ingress takes a webhook caller's address (for `allowedIps`) from the
+    /// left-most `X-Forwarded-For` entry instead of the TCP peer; only for deployments
+    /// behind a load balancer that sets that header.
+    pub trust_forwarded_for: bool,
     /// Deliveries of one execution before it is dead-lettered.
     pub delivery_limit: u32,
     /// Maximum size of the database pool.
@@ -114,6 +118,7 @@ impl Config {
             executor_prefetch: 32,
             max_inflight_publishes: 1024,
             publish_timeout_ms: 5000,
+            trust_forwarded_for: false,
             delivery_limit: 5,
             database_pool_size: 16,
             otel_endpoint: None,
@@ -163,6 +168,7 @@ mod tests {
         assert_eq!(config.listen, "0.0.0.0:13001");
         assert_eq!(config.amqp_prefix, "hookflow");
         assert_eq!(config.max_body_bytes, 2 * 1024 * 1024);
+        assert!(!config.trust_forwarded_for);
         assert_eq!(Config::defaults(Service::Executor).listen, "0.0.0.0:13002");
     }
 
@@ -173,11 +179,13 @@ mod tests {
             jail.set_env("HOOKFLOW_AMQP_PREFIX", "t1");
             jail.set_env("HOOKFLOW_MAX_BODY_BYTES", "10");
             jail.set_env("HOOKFLOW_INSECURE_NO_AUTH", "true");
+            jail.set_env("HOOKFLOW_TRUST_FORWARDED_FOR", "true");
             jail.set_env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
             let config = Config::load(Service::Ingress).expect("config");
             assert_eq!(config.amqp_prefix, "t1");
             assert_eq!(config.max_body_bytes, 10);
             assert!(config.insecure_no_auth);
+            assert!(config.trust_forwarded_for);
             assert_eq!(
                 config.otel_endpoint.as_deref(),
                 Some("http://collector:4318")

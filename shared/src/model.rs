@@ -6,6 +6,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use uuid::Uuid;
 
+pub use crate::trigger_settings::{RateLimit, SignatureSettings};
+
 /// Default `options.timeout` of a sync workflow, in milliseconds.
 pub const DEFAULT_SYNC_TIMEOUT_MS: u64 = 30_000;
 /// Default `idempotencyWindow`, in milliseconds (72 hours).
@@ -65,6 +67,16 @@ pub struct Trigger {
     /// How long a repeated idempotency key is recognised, in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_window: Option<u64>,
+    /// HMAC signature over the raw body the caller must present; its secrets are
+    /// write-only through the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<SignatureSettings>,
+    /// Calls admitted per second by each ingress instance; beyond it 429.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
+    /// CIDR ranges (or bare addresses) callers must come from; others get 403.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_ips: Option<Vec<String>>,
 }
 
 fn webhook() -> String {
@@ -206,11 +218,17 @@ pub struct TriggerDefinition {
 }
 
 impl WorkflowDocument {
-    /// The document as the API shows it: the basic-auth password masked.
+    /// The document as the API shows it: the basic-auth password and every signature
+    /// secret masked.
     pub fn masked(&self) -> WorkflowDocument {
         let mut doc = self.clone();
         if let Some(auth) = doc.trigger.basic_authentication.as_mut() {
             auth.password = MASKED_PASSWORD.into();
+        }
+        if let Some(signature) = doc.trigger.signature.as_mut() {
+            for secret in &mut signature.secrets {
+                *secret = MASKED_PASSWORD.into();
+            }
         }
         doc
     }
@@ -248,5 +266,23 @@ mod tests {
             MASKED_PASSWORD
         );
         assert_eq!(shown["enabled"], true);
+    }
+
+    #[test]
+    fn masked_hides_every_signature_secret() {
+        let doc: WorkflowDocument = serde_json::from_value(json!({
+            "title": "t",
+            "trigger": {"signature": {"scheme": "github", "secrets": ["old", "new"]}}
+        }))
+        .expect("doc");
+        let shown = serde_json::to_value(doc.masked()).expect("json");
+        assert_eq!(
+            shown["trigger"]["signature"],
+            json!({"scheme": "github", "secrets": [MASKED_PASSWORD, MASKED_PASSWORD]})
+        );
+        assert_eq!(
+            doc.trigger.signature.expect("signature").secrets,
+            ["old", "new"]
+        );
     }
 }

@@ -48,6 +48,16 @@ pub struct TriggerSchema {
     pub idempotency_key: Option<String>,
     /// How long a repeated idempotency key is recognised, in milliseconds.
     pub idempotency_window: Option<u64>,
+    /// `{"scheme": "stripe" | "github" | "standard-webhooks" | "shopify" | "slack" | "hmac",
+    /// "secrets": [...], "tolerance": 300}` (`hmac` also `header`, `algorithm`, `encoding`,
+    /// `prefix`): the raw body's HMAC, checked before parsing. Secrets read back as `********`.
+    #[schema(value_type = Option<Object>)]
+    pub signature: Option<Value>,
+    /// `{"perSecond": 100, "burst": 200}`, per ingress instance; beyond it 429.
+    #[schema(value_type = Option<Object>)]
+    pub rate_limit: Option<Value>,
+    /// CIDR ranges or addresses callers must come from; others get 403.
+    pub allowed_ips: Option<Vec<String>>,
 }
 
 /// Declared request variables.

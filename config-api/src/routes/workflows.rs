@@ -103,7 +103,8 @@ pub async fn get(
 }
 
 /// Replaces the document: stores a new version and makes it current. A masked
-/// password (`********`) for the same username keeps the stored password.
+/// password (`********`) for the same username keeps the stored password; a masked
+/// signature secret keeps the stored secret at the same position.
 #[utoipa::path(
     tag = "workflows",
     params(("id" = Uuid, Path, description = "Workflow id")),
@@ -125,7 +126,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let mut doc = document::for_update(body.into_inner())?;
     let workflow = repo::update(&state.pool, *id, move |stored| {
-        document::restore_password(&mut doc, stored)?;
+        document::restore_secrets(&mut doc, stored)?;
         Ok(doc)
     })
     .await?

@@ -6,6 +6,7 @@ mod changes;
 mod executions;
 mod helpers;
 mod parse;
+mod trigger_settings;
 mod validation;
 mod versions;
 mod workflows;

@@ -5,3 +5,4 @@
 mod harness;
 mod requests;
 mod sync_and_cache;
+mod trigger_settings;

@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::{Problem, node::ValidationCtx, registry::Registry};
 use crate::model::{Node, WorkflowDocument};
 use crate::template;
+use crate::trigger_settings;
 
 /// Every problem of `doc` for the built-in node types (empty when it is valid).
 pub fn validate_document(doc: &WorkflowDocument) -> Vec<Problem> {
@@ -63,6 +64,7 @@ impl<'a> Walk<'a> {
         if let Some(key) = &trigger.idempotency_key {
             self.templates(&Value::String(key.clone()), "trigger.idempotencyKey");
         }
+        self.problems.extend(trigger_settings::problems(trigger));
     }
 
     fn chain(&mut self, nodes: &'a [Node], path: &str) {

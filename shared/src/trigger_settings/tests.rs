@@ -1,0 +1,115 @@
+use super::*;
+use serde_json::json;
+
+fn trigger(settings: serde_json::Value) -> Trigger {
+    serde_json::from_value(settings).expect("trigger")
+}
+
+fn paths(trigger: &Trigger) -> Vec<String> {
+    problems(trigger).into_iter().map(|p| p.path).collect()
+}
+
+#[test]
+fn valid_settings_have_no_problems() {
+    let valid = trigger(json!({
+        "signature": {"scheme": "hmac", "secrets": ["a", "b"], "header": "X-Sig",
+                      "algorithm": "sha512", "encoding": "base64", "prefix": "sha512="},
+        "rateLimit": {"perSecond": 0.5, "burst": 1},
+        "allowedIps": ["10.0.0.0/8", "192.168.1.7", "2001:db8::/32", "::1"]
+    }));
+    assert_eq!(paths(&valid), Vec::<String>::new());
+    let standard = trigger(json!({
+        "signature": {"scheme": "standard-webhooks",
+                      "secrets": ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", MASKED_PASSWORD]}
+    }));
+    assert_eq!(paths(&standard), Vec::<String>::new());
+}
+
+#[test]
+fn every_bad_setting_is_named() {
+    let bad = trigger(json!({
+        "signature": {"scheme": "paypal", "secrets": []},
+        "rateLimit": {"perSecond": 0, "burst": 0},
+        "allowedIps": ["10.0.0.0/33", "example.com", "10.0.0.1"]
+    }));
+    assert_eq!(
+        paths(&bad),
+        [
+            "trigger.signature.scheme",
+            "trigger.signature.secrets",
+            "trigger.rateLimit.perSecond",
+            "trigger.rateLimit.burst",
+            "trigger.allowedIps[0]",
+            "trigger.allowedIps[1]",
+        ]
+    );
+    let negative = trigger(json!({"rateLimit": {"perSecond": -3}}));
+    assert_eq!(paths(&negative), ["trigger.rateLimit.perSecond"]);
+}
+
+#[test]
+fn scheme_specific_settings_are_checked() {
+    let hmac = trigger(json!({
+        "signature": {"scheme": "hmac", "secrets": ["", "k"], "algorithm": "md5",
+                      "encoding": "hex32", "header": "X Sig"}
+    }));
+    assert_eq!(
+        paths(&hmac),
+        [
+            "trigger.signature.secrets[0]",
+            "trigger.signature.algorithm",
+            "trigger.signature.encoding",
+            "trigger.signature.header",
+        ]
+    );
+    let github = trigger(json!({
+        "signature": {"scheme": "github", "secrets": ["k"], "header": "X-Other"}
+    }));
+    assert_eq!(paths(&github), ["trigger.signature.header"]);
+    let standard = trigger(json!({
+        "signature": {"scheme": "standard-webhooks", "secrets": ["whsec_not base64!"]}
+    }));
+    assert_eq!(paths(&standard), ["trigger.signature.secrets[0]"]);
+}
+
+#[test]
+fn bare_addresses_are_single_hosts() {
+    let host = parse_ip_range("192.168.1.7").expect("v4");
+    assert_eq!(host.prefix_len(), 32);
+    let host6 = parse_ip_range(" ::1 ").expect("v6");
+    assert_eq!(host6.prefix_len(), 128);
+    assert!(parse_ip_range("10.0.0.0/8").is_some());
+    assert!(parse_ip_range("10.0.0.0/").is_none());
+    assert!(parse_ip_range("").is_none());
+}
+
+#[test]
+fn defaults_fill_in_unset_values() {
+    let settings: SignatureSettings =
+        serde_json::from_value(json!({"scheme": "hmac", "secrets": ["k"]})).expect("sig");
+    assert_eq!(settings.tolerance_secs(), DEFAULT_SIGNATURE_TOLERANCE_SECS);
+    assert_eq!(settings.header_name(), "X-Signature");
+    assert_eq!(settings.hmac_algorithm(), Some(HmacAlgorithm::Sha256));
+    assert_eq!(settings.hmac_encoding(), Some(SignatureEncoding::Hex));
+    let limit = RateLimit {
+        per_second: 2.5,
+        burst: None,
+    };
+    assert_eq!(limit.burst_size(), 3);
+    let slow = RateLimit {
+        per_second: 0.1,
+        burst: None,
+    };
+    assert_eq!(slow.burst_size(), 1);
+}
+
+#[test]
+fn rates_read_back_as_written() {
+    for rate in [
+        json!({"perSecond": 100, "burst": 200}),
+        json!({"perSecond": 0.5}),
+    ] {
+        let limit: RateLimit = serde_json::from_value(rate.clone()).expect("limit");
+        assert_eq!(serde_json::to_value(&limit).expect("json"), rate);
+    }
+}
