@@ -2,6 +2,7 @@
 //! PostgreSQL and replies to sync callers. HTTP serves only health and metrics.
 
 mod consume;
+mod idempotency;
 mod instruments;
 mod spans;
 mod versions;
@@ -77,6 +78,7 @@ pub async fn serve(
     let http = server.handle();
     let server = tokio::spawn(server);
 
+    let purge = tokio::spawn(idempotency::purge_expired_keys(Arc::clone(&store)));
     let (stop, stopping) = watch::channel(false);
     let worker = Arc::new(Worker {
         broker,
@@ -113,6 +115,7 @@ pub async fn serve(
     health.start_draining();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(config.shutdown_grace_secs);
     let _ = stop.send(true);
+    purge.abort();
     let mut held = Vec::new();
     for consumer in consumers {
         match consumer.await {

@@ -86,6 +86,9 @@ impl Worker {
                 );
                 finished
             }
+            Begin::Duplicate { original } => {
+                return self.answer_repeat(message, incoming, original).await;
+            }
             Begin::Run => {
                 let result = self.run(message).await?;
                 let finished = self.store.finish(message.execution_id, &result).await?;
@@ -135,7 +138,7 @@ impl Worker {
     }
 
     /// Sends the recorded outcome to the ingress holding the caller.
-    async fn reply(
+    pub(crate) async fn reply(
         &self,
         execution_id: Uuid,
         incoming: &Incoming,

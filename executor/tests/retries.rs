@@ -122,6 +122,8 @@ async fn publish_sync(broker: &MemoryBroker) -> Uuid {
         sync: true,
         context: json!({}),
         received_at: chrono::Utc::now(),
+        idempotency: None,
+        sync_timeout_ms: None,
     };
     let outgoing = Outgoing {
         payload: serde_json::to_vec(&message).expect("json"),

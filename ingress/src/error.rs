@@ -5,6 +5,9 @@ use actix_web::{
     http::{StatusCode, header},
 };
 use serde_json::json;
+use uuid::Uuid;
+
+use crate::respond;
 
 /// Seconds a caller should wait before retrying after a 503.
 const RETRY_AFTER_SECS: &str = "1";
@@ -59,11 +62,20 @@ pub enum WebhookError {
     /// The execution could not be queued durably; nothing was accepted.
     #[error("the execution could not be queued")]
     QueueUnavailable,
+    /// Too many publishes await a broker confirm (`max_inflight_publishes`); nothing was
+    /// accepted.
+    #[error("the service is overloaded")]
+    Overloaded,
+    /// The service is shutting down and takes no new calls; nothing was accepted.
+    #[error("the service is shutting down")]
+    Draining,
     /// A sync workflow did not answer within its timeout.
     #[error("the workflow did not answer within {timeout_ms} ms")]
     Timeout {
         /// The workflow's `options.timeout`.
         timeout_ms: u64,
+        /// The execution, which continues (sent as `X-Hookflow-Execution-Id`).
+        execution_id: Uuid,
     },
 }
 
@@ -80,7 +92,10 @@ impl WebhookError {
             WebhookError::PayloadTooLarge { .. } => "payload_too_large",
             WebhookError::UnsupportedMediaType(_) => "unsupported_media_type",
             WebhookError::BadRequest { code, .. } => code,
-            WebhookError::DefinitionsUnavailable | WebhookError::QueueUnavailable => "unavailable",
+            WebhookError::DefinitionsUnavailable
+            | WebhookError::QueueUnavailable
+            | WebhookError::Draining => "unavailable",
+            WebhookError::Overloaded => "overloaded",
             WebhookError::Timeout { .. } => "timeout",
         }
     }
@@ -88,7 +103,10 @@ impl WebhookError {
     /// The one human sentence of the error body; it tells the caller whether a retry is safe.
     fn message(&self) -> String {
         match self {
-            WebhookError::DefinitionsUnavailable | WebhookError::QueueUnavailable => {
+            WebhookError::DefinitionsUnavailable
+            | WebhookError::QueueUnavailable
+            | WebhookError::Overloaded
+            | WebhookError::Draining => {
                 format!("The request was not accepted because {self}; it is safe to retry later.")
             }
             WebhookError::Timeout { .. } => {
@@ -122,9 +140,10 @@ impl ResponseError for WebhookError {
             WebhookError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             WebhookError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebhookError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            WebhookError::DefinitionsUnavailable | WebhookError::QueueUnavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            WebhookError::DefinitionsUnavailable
+            | WebhookError::QueueUnavailable
+            | WebhookError::Overloaded
+            | WebhookError::Draining => StatusCode::SERVICE_UNAVAILABLE,
             WebhookError::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
         }
     }
@@ -138,13 +157,17 @@ impl ResponseError for WebhookError {
             WebhookError::Unauthorized => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"webhook\""));
             }
-            WebhookError::DefinitionsUnavailable | WebhookError::QueueUnavailable => {
-                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
+            WebhookError::Timeout { execution_id, .. } => {
+                response.insert_header((respond::EXECUTION_ID_HEADER, execution_id.to_string()));
             }
             WebhookError::RateLimited { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             _ => {}
+        }
+        // Every 503 says when to come back, whatever its cause.
+        if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
         }
         response.json(json!({"error": self.code(), "message": self.message()}))
     }
@@ -180,6 +203,8 @@ mod tests {
         for unavailable in [
             WebhookError::QueueUnavailable,
             WebhookError::DefinitionsUnavailable,
+            WebhookError::Overloaded,
+            WebhookError::Draining,
         ] {
             let response = unavailable.error_response();
             assert_eq!(response.status(), 503);

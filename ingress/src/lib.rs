@@ -5,7 +5,9 @@ pub mod allowed_ips;
 pub mod basic_auth;
 pub mod body;
 pub mod context;
+pub mod drain;
 pub mod error;
+pub mod idempotency;
 mod instruments;
 pub mod rate_limit;
 pub mod replies;
@@ -17,7 +19,7 @@ pub mod webhook;
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, middleware, web};
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 use serde_json::json;
@@ -29,6 +31,7 @@ use shared::{
 use tokio::sync::Semaphore;
 
 use crate::{
+    drain::Drain,
     replies::Replies,
     triggers::{ConfigApiClient, TriggerCache},
     webhook::Ingress,
@@ -86,9 +89,13 @@ pub async fn serve(
     let metrics = shared::telemetry::metrics_handle();
     instruments::describe();
     let app_health = Arc::clone(&health);
+    let drain = Drain::new();
+    let app_drain = Arc::clone(&drain);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(ingress.clone())
+            .app_data(web::Data::from(Arc::clone(&app_drain)))
+            .wrap(middleware::from_fn(drain::admit))
             .configure(|cfg| {
                 shared::health::configure(cfg, Arc::clone(&app_health), metrics.clone())
             })
@@ -101,14 +108,22 @@ pub async fn serve(
     .run();
 
     let handle = server.handle();
-    let drain = tokio::spawn(async move {
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    let drainer = tokio::spawn(async move {
         shutdown.await;
+        // SIGTERM: Kubernetes stops routing here once /readyz fails; until the calls in
+        // progress have answered, the listener stays open and new calls get 503.
         tracing::info!("draining: no new webhook calls, finishing in-flight ones");
         health.start_draining();
-        handle.stop(true).await;
+        drain.start();
+        let finished = tokio::time::timeout(grace, drain.finished()).await.is_ok();
+        if !finished {
+            tracing::warn!("grace period over; closing webhook calls still in progress");
+        }
+        handle.stop(finished).await;
     });
     let served = server.await;
-    drain.abort();
+    drainer.abort();
     for task in background {
         task.abort();
     }

@@ -12,6 +12,20 @@ use shared::{
     messages::{ExecutionStatus, HttpReply, SyncReply},
     model::ResponseSpec,
 };
+use uuid::Uuid;
+
+/// Header naming the execution a webhook call started, on every answer that accepted one.
+pub const EXECUTION_ID_HEADER: &str = "x-hookflow-execution-id";
+
+/// `response` with the [`EXECUTION_ID_HEADER`] of `execution_id` (replacing a configured one).
+pub fn with_execution_id(mut response: HttpResponse, execution_id: Uuid) -> HttpResponse {
+    if let Ok(value) = HeaderValue::try_from(execution_id.to_string()) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(EXECUTION_ID_HEADER), value);
+    }
+    response
+}
 
 /// The async answer configured on a trigger, with its defaults (200, `ok`).
 pub fn configured(spec: &ResponseSpec) -> HttpReply {
@@ -89,7 +103,6 @@ mod tests {
     use super::*;
     use actix_web::body::to_bytes;
     use shared::model::HeaderSpec;
-    use uuid::Uuid;
 
     async fn parts(response: HttpResponse) -> (u16, Option<String>, String) {
         let status = response.status().as_u16();

@@ -20,9 +20,9 @@ use uuid::Uuid;
 use crate::{
     allowed_ips, basic_auth, body, context,
     error::WebhookError,
-    instruments,
-    replies::Replies,
+    idempotency, instruments,
     rate_limit::RateLimits,
+    replies::Replies,
     respond, server_span, signature,
     triggers::{self, TriggerCache},
 };
@@ -147,9 +147,12 @@ async fn handle(
         workflow_key: definition.key.clone(),
         version: definition.version,
         sync: definition.sync,
+        idempotency: idempotency::key_of(&definition.trigger, &context),
         context,
         received_at: Utc::now(),
+        sync_timeout_ms: definition.sync.then(|| definition.options.timeout_ms()),
     };
+    let execution_id = message.execution_id;
     tracing::Span::current().record(
         "execution_id",
         tracing::field::display(message.execution_id),
@@ -160,17 +163,25 @@ async fn handle(
         let waiter = ingress.replies.register(message.execution_id);
         publish(ingress, &message).await?;
         match waiter.wait(Duration::from_millis(timeout_ms)).await {
-            Some(reply) => Ok(respond::sync_reply(&reply)),
+            Some(reply) => Ok(respond::with_execution_id(
+                respond::sync_reply(&reply),
+                execution_id,
+            )),
             None => {
                 instruments::sync_timeout();
-                Err(WebhookError::Timeout { timeout_ms })
+                Err(WebhookError::Timeout {
+                    timeout_ms,
+                    execution_id,
+                })
             }
         }
     } else {
         publish(ingress, &message).await?;
-        Ok(respond::http_response(&respond::configured(
-            &definition.trigger.response,
-        )))
+        let configured = respond::configured(&definition.trigger.response);
+        Ok(respond::with_execution_id(
+            respond::http_response(&configured),
+            execution_id,
+        ))
     }
 }
 
@@ -208,9 +219,9 @@ async fn find(ingress: &Ingress, key: &str) -> Result<Arc<TriggerDefinition>, We
 )]
 async fn publish(ingress: &Ingress, message: &ExecutionMessage) -> Result<(), WebhookError> {
     let Ok(_permit) = ingress.publishes.try_acquire() else {
-        tracing::warn!("too many publishes awaiting a confirm");
+        tracing::warn!("too many publishes awaiting a confirm; refusing the call");
         tracing::Span::current().record("otel.status_code", "error");
-        return Err(WebhookError::QueueUnavailable);
+        return Err(WebhookError::Overloaded);
     };
     let payload = serde_json::to_vec(message).map_err(|err| {
         tracing::error!(error = %err, "cannot serialise the execution message");

@@ -77,7 +77,9 @@ async fn readyz(health: web::Data<Health>) -> HttpResponse {
     if failing.is_empty() {
         HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))
     } else {
+        // Every 503 of the services carries Retry-After; probes ignore it, callers back off.
         HttpResponse::ServiceUnavailable()
+            .insert_header((actix_web::http::header::RETRY_AFTER, "1"))
             .json(serde_json::json!({"status": "unavailable", "failing": failing}))
     }
 }

@@ -111,6 +111,25 @@ pub struct ExecutionMessage {
     pub context: Value,
     /// When ingress accepted the request.
     pub received_at: DateTime<Utc>,
+    /// The call's idempotency key, when the trigger has an `idempotencyKey` template and it
+    /// rendered to a non-empty value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency: Option<Idempotency>,
+    /// How long the sync caller waits for the answer (`options.timeout`), in milliseconds;
+    /// a repeated idempotency key waits at most this long for the original execution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_timeout_ms: Option<u64>,
+}
+
+/// A rendered idempotency key (trigger setting `idempotencyKey`): within its window, only the
+/// first execution carrying the key runs; repeats answer with that execution's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Idempotency {
+    /// The rendered key, unique per workflow.
+    pub key: String,
+    /// How long after the first call a repeat is recognised, in milliseconds.
+    pub window_ms: u64,
 }
 
 /// The answer an executor sends back to the ingress holding a sync request.

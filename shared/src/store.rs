@@ -1,6 +1,7 @@
 //! Execution records as the executor reads and writes them, behind a small interface with
 //! a PostgreSQL implementation.
 
+mod idempotency;
 mod postgres;
 
 use async_trait::async_trait;
@@ -60,6 +61,12 @@ pub enum Begin {
     Run,
     /// Already finished (a redelivery): do not run it again.
     Finished(Finished),
+    /// Another execution holds this message's idempotency key within its window: nothing
+    /// was recorded for this message and it must not run.
+    Duplicate {
+        /// The execution that holds the key.
+        original: Uuid,
+    },
 }
 
 /// A message that reached the dead-letter queue.
@@ -83,8 +90,23 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<WorkflowDocument>, StoreError>;
 
     /// Records that `message` is starting (counting attempts) and tells whether it
-    /// already finished.
+    /// already finished. A message with an idempotency key first claims the key for its
+    /// workflow, atomically with the record; when another execution holds it, nothing is
+    /// recorded and [`Begin::Duplicate`] names that execution.
     async fn begin(&self, message: &ExecutionMessage) -> Result<Begin, StoreError>;
+
+    /// How `execution_id` ended, or `None` while it has not finished (or is unknown). Stores
+    /// that never answer [`Begin::Duplicate`] need not implement it.
+    async fn outcome(&self, execution_id: Uuid) -> Result<Option<Finished>, StoreError> {
+        let _ = execution_id;
+        Ok(None)
+    }
+
+    /// Deletes idempotency keys whose window has ended; returns how many. Stores that never
+    /// answer [`Begin::Duplicate`] need not implement it.
+    async fn purge_expired_keys(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
 
     /// Records how the execution ended and its jobs, atomically. When another attempt
     /// finished it first, nothing is written and that attempt's outcome is returned.

@@ -97,6 +97,8 @@ impl Harness {
             sync,
             context,
             received_at: Utc::now(),
+            idempotency: None,
+            sync_timeout_ms: None,
         }
     }
 

@@ -1,4 +1,5 @@
-//! [`Store`] over PostgreSQL (tables of `migrations/V1__initial_schema.sql`).
+//! [`Store`] over PostgreSQL (tables of `migrations/V1__initial_schema.sql` and
+//! `V2__idempotency_keys.sql`).
 
 use std::borrow::Cow;
 
@@ -7,6 +8,7 @@ use deadpool_postgres::Pool;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::idempotency::{self, Claim};
 use super::{Begin, DeadLetter, Finished, Store, StoreError};
 use crate::engine::RunResult;
 use crate::messages::{ExecutionMessage, ExecutionStatus, HttpReply};
@@ -64,8 +66,17 @@ impl Store for PgStore {
     }
 
     async fn begin(&self, message: &ExecutionMessage) -> Result<Begin, StoreError> {
-        let client = self.client().await?;
-        let statement = client
+        let mut client = self.client().await?;
+        // The key claim and the execution record commit together: a key is never held by
+        // an execution that is not recorded.
+        let tx = client.transaction().await?;
+        if let Some(idempotency) = &message.idempotency
+            && let Claim::Held(original) = idempotency::claim(&tx, message, idempotency).await?
+        {
+            tx.rollback().await?;
+            return Ok(Begin::Duplicate { original });
+        }
+        let statement = tx
             .prepare_cached(
                 "INSERT INTO executions (id, workflow_id, version, status, context, created_at, started_at) \
                  VALUES ($1, $2, $3, 'started', $4, $5, now()) \
@@ -73,7 +84,7 @@ impl Store for PgStore {
                  RETURNING status, response",
             )
             .await?;
-        let row = client
+        let row = tx
             .query_one(
                 &statement,
                 &[
@@ -85,12 +96,29 @@ impl Store for PgStore {
                 ],
             )
             .await?;
+        tx.commit().await?;
         let finished = finished_from(row.try_get(0)?, row.try_get(1)?)?;
         Ok(if finished.status.is_final() {
             Begin::Finished(finished)
         } else {
             Begin::Run
         })
+    }
+
+    async fn outcome(&self, execution_id: Uuid) -> Result<Option<Finished>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached("SELECT status, response FROM executions WHERE id = $1")
+            .await?;
+        let Some(row) = client.query_opt(&statement, &[&execution_id]).await? else {
+            return Ok(None);
+        };
+        let finished = finished_from(row.try_get(0)?, row.try_get(1)?)?;
+        Ok(finished.status.is_final().then_some(finished))
+    }
+
+    async fn purge_expired_keys(&self) -> Result<u64, StoreError> {
+        idempotency::purge_expired(&self.client().await?).await
     }
 
     async fn finish(&self, execution_id: Uuid, result: &RunResult) -> Result<Finished, StoreError> {

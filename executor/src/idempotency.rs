@@ -1,0 +1,125 @@
+//! Repeated idempotency keys (trigger setting `idempotencyKey`): no new execution; a sync
+//! caller gets the original execution's answer. Expired keys are purged in the background.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use shared::broker::Incoming;
+use shared::messages::ExecutionMessage;
+use shared::model::DEFAULT_SYNC_TIMEOUT_MS;
+use shared::store::{Finished, Store, StoreError};
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use crate::worker::{RetryLater, Worker};
+
+/// Longest pause between two looks at a still-running original execution.
+const MAX_POLL_PAUSE: Duration = Duration::from_millis(200);
+/// How often expired keys are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+
+impl Worker {
+    /// Settles a message whose idempotency key `original` holds. Ingress already gave an
+    /// async caller its configured answer; a sync caller gets `original`'s outcome, waited
+    /// for while it runs, but no longer than the caller itself waits.
+    pub(crate) async fn answer_repeat(
+        &self,
+        message: &ExecutionMessage,
+        incoming: &Incoming,
+        original: Uuid,
+    ) -> Result<(), RetryLater> {
+        metrics::counter!("hookflow_idempotent_repeats_total").increment(1);
+        tracing::info!(%original, "idempotency key already used; not running it again");
+        if !message.sync {
+            return Ok(());
+        }
+        match self
+            .outcome_within(original, caller_deadline(message))
+            .await?
+        {
+            Some(finished) => self.reply(original, incoming, finished).await?,
+            None => {
+                tracing::info!(%original, "original execution still running when the caller gave up");
+            }
+        }
+        Ok(())
+    }
+
+    /// `original`'s outcome once it is final, or `None` if it is not by `deadline`.
+    async fn outcome_within(
+        &self,
+        original: Uuid,
+        deadline: Instant,
+    ) -> Result<Option<Finished>, StoreError> {
+        let mut pause = Duration::from_millis(20);
+        loop {
+            if let Some(finished) = self.store.outcome(original).await? {
+                return Ok(Some(finished));
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(pause.min(deadline - now)).await;
+            pause = (pause * 2).min(MAX_POLL_PAUSE);
+        }
+    }
+}
+
+/// When the sync caller of `message` stops waiting: its timeout counted from when ingress
+/// accepted the call.
+fn caller_deadline(message: &ExecutionMessage) -> Instant {
+    let timeout = Duration::from_millis(message.sync_timeout_ms.unwrap_or(DEFAULT_SYNC_TIMEOUT_MS));
+    let waited = (Utc::now() - message.received_at)
+        .to_std()
+        .unwrap_or_default();
+    Instant::now() + timeout.saturating_sub(waited)
+}
+
+/// Deletes expired idempotency keys now and then, for as long as the service runs; several
+/// executors doing it at once only share the work.
+pub(crate) async fn purge_expired_keys(store: Arc<dyn Store>) {
+    let mut every = tokio::time::interval(PURGE_EVERY);
+    loop {
+        every.tick().await;
+        match store.purge_expired_keys().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "expired idempotency keys purged"),
+            Err(err) => tracing::warn!(error = %err, "purging expired idempotency keys failed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn message(sync_timeout_ms: Option<u64>, age: chrono::TimeDelta) -> ExecutionMessage {
+        ExecutionMessage {
+            execution_id: Uuid::now_v7(),
+            workflow_id: Uuid::now_v7(),
+            workflow_key: "abcdefghijk".into(),
+            version: 1,
+            sync: true,
+            context: json!({}),
+            received_at: Utc::now() - age,
+            idempotency: None,
+            sync_timeout_ms,
+        }
+    }
+
+    #[test]
+    fn a_repeat_waits_only_as_long_as_its_caller_still_does() {
+        let fresh = caller_deadline(&message(Some(5000), chrono::TimeDelta::zero()));
+        let left = fresh - Instant::now();
+        assert!(left > Duration::from_millis(4000) && left <= Duration::from_millis(5000));
+
+        let stale = caller_deadline(&message(Some(5000), chrono::TimeDelta::seconds(10)));
+        assert!(stale <= Instant::now());
+
+        let defaulted = caller_deadline(&message(None, chrono::TimeDelta::zero()));
+        assert!(defaulted - Instant::now() > Duration::from_millis(DEFAULT_SYNC_TIMEOUT_MS - 1000));
+    }
+}
