@@ -78,7 +78,7 @@ impl Worker {
         message: &ExecutionMessage,
         incoming: &Incoming,
     ) -> Result<(), RetryLater> {
-        let finished = match self.store.begin(message).await? {
+        let finished = match self.patiently(|| self.store.begin(message)).await? {
             Begin::Finished(finished) => {
                 tracing::info!(
                     status = finished.status.as_str(),
@@ -91,7 +91,10 @@ impl Worker {
             }
             Begin::Run => {
                 let result = self.run(message).await?;
-                let finished = self.store.finish(message.execution_id, &result).await?;
+                let result = &result;
+                let finished = self
+                    .patiently(|| self.store.finish(message.execution_id, result))
+                    .await?;
                 instruments::execution_recorded(finished.status);
                 tracing::info!(
                     status = finished.status.as_str(),
@@ -109,8 +112,7 @@ impl Worker {
 
     async fn run(&self, message: &ExecutionMessage) -> Result<RunResult, StoreError> {
         let document = match self
-            .versions
-            .get(message.workflow_id, message.version)
+            .patiently(|| self.versions.get(message.workflow_id, message.version))
             .await
         {
             Ok(Some(document)) => document,
@@ -189,7 +191,8 @@ impl Worker {
             Some(message) => DeadLetter::Execution(message),
             None => DeadLetter::Unreadable(&incoming.payload),
         };
-        let execution_id = match self.store.record_dead_letter(letter, &reason).await {
+        let recorded = self.patiently(|| self.store.record_dead_letter(letter, &reason));
+        let execution_id = match recorded.await {
             Ok(id) => id,
             Err(err) => {
                 tracing::warn!(error = %err, "recording a dead letter failed; it will be redelivered");
@@ -215,6 +218,32 @@ impl Worker {
         }
     }
 
+    /// Runs a store operation until the database answers. An outage is waited out here,
+    /// holding the delivery, rather than by requeueing: every requeue counts toward the
+    /// quorum queue's delivery limit, so a database restart would otherwise dead-letter
+    /// healthy executions. Gives up (with the error) only when the service drains.
+    async fn patiently<T, F, Fut>(&self, operation: F) -> Result<T, StoreError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        let mut pause = Duration::from_millis(100);
+        loop {
+            match operation().await {
+                Err(err) if is_outage(&err) => {
+                    tracing::warn!(error = %err, retry_in = ?pause, "database unavailable; waiting for it");
+                    let mut stopping = self.stopping.clone();
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = crate::consume::stopped(&mut stopping) => return Err(err),
+                    }
+                    pause = (pause * 2).min(MAX_OUTAGE_PAUSE);
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
     /// Gives a delivery back after a pause that grows with its delivery count, so that a
     /// database outage does not burn through the delivery limit in milliseconds.
     async fn requeue_later(&self, incoming: &Incoming) {
@@ -237,6 +266,27 @@ impl Worker {
 }
 
 const MAX_PAUSE: Duration = Duration::from_secs(30);
+
+/// Longest wait between two attempts to reach a database that is down.
+const MAX_OUTAGE_PAUSE: Duration = Duration::from_secs(2);
+
+/// Whether `err` means the database cannot be reached (down, restarting, connection lost)
+/// rather than a statement that would fail again however often it is retried.
+fn is_outage(err: &StoreError) -> bool {
+    match err {
+        StoreError::Unavailable(_) => true,
+        StoreError::Query(err) => {
+            // Classes 08 (connection exception), 53 (insufficient resources) and 57
+            // (operator intervention: admin_shutdown, cannot_connect_now).
+            let class = err.code().map(|code| &code.code()[..2]);
+            err.is_closed()
+                || matches!(class, Some("08" | "53" | "57"))
+                || std::error::Error::source(err)
+                    .is_some_and(|source| source.is::<std::io::Error>())
+        }
+        _ => false,
+    }
+}
 
 /// The result of an execution whose workflow version cannot be run at all.
 fn cannot_run(error: String) -> RunResult {

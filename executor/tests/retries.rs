@@ -2,7 +2,7 @@
 //! in-process broker (the database's failures cannot be staged on the real one).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,10 +19,12 @@ use shared::store::{Begin, DeadLetter, Finished, Store, StoreError};
 use shared::testkit::start_service;
 use uuid::Uuid;
 
-/// Executions in memory; `begin` fails while `failures` is above zero.
+/// Executions in memory; `begin` fails while `failures` is above zero: as if the database
+/// were down when `outage` is set, otherwise with an error that waiting cannot cure.
 #[derive(Default)]
 struct FlakyStore {
     failures: AtomicU32,
+    outage: AtomicBool,
     begins: AtomicU32,
     finished: Mutex<HashMap<Uuid, RunResult>>,
     dead: Mutex<Vec<(Option<Uuid>, String)>>,
@@ -42,7 +44,11 @@ impl Store for FlakyStore {
             .failures
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
         if failed.is_ok() {
-            return Err(StoreError::Unavailable("staged outage".into()));
+            return Err(if self.outage.load(Ordering::SeqCst) {
+                StoreError::Unavailable("staged outage".into())
+            } else {
+                StoreError::Invalid("staged failure".into())
+            });
         }
         let finished = self.finished.lock().expect("lock");
         Ok(match finished.get(&message.execution_id) {
@@ -160,6 +166,24 @@ async fn a_database_error_gives_the_delivery_back_and_the_retry_runs_it_once() {
     assert_eq!(reply.response.expect("response").status_code, 202);
     assert_eq!(store.begins.load(Ordering::SeqCst), 2);
     assert_eq!(store.finished.lock().expect("lock").len(), 1);
+    assert!(store.dead.lock().expect("lock").is_empty());
+    running.stop().await.expect("stop");
+}
+
+#[tokio::test]
+async fn a_database_outage_is_waited_out_without_using_up_deliveries() {
+    let store = Arc::new(FlakyStore::default());
+    // More failed attempts than the delivery limit (5): requeueing each one would
+    // dead-letter the execution.
+    store.failures.store(6, Ordering::SeqCst);
+    store.outage.store(true, Ordering::SeqCst);
+    let (broker, running) = start(Arc::clone(&store)).await;
+    let id = publish_sync(&broker).await;
+
+    let reply = next_reply(&broker).await;
+    assert_eq!(reply.execution_id, id);
+    assert_eq!(reply.status, ExecutionStatus::Resolved);
+    assert_eq!(store.begins.load(Ordering::SeqCst), 7);
     assert!(store.dead.lock().expect("lock").is_empty());
     running.stop().await.expect("stop");
 }
