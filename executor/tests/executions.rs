@@ -3,28 +3,10 @@
 mod support;
 
 use serde_json::{Value, json};
+use shared::fixtures::payment_callback;
 use shared::messages::ExecutionStatus;
 use support::Harness;
 use uuid::Uuid;
-
-/// The payment callback of SPEC §3.
-fn payment() -> Value {
-    json!({
-      "title": "Payment callback",
-      "sync": true,
-      "trigger": {"type": "webhook", "response": {"statusCode": 200, "body": "ok"}},
-      "nodes": [
-        {"key": "paid", "type": "condition",
-         "config": {"rejectOnFalse": false, "engine": "basic",
-                    "calculation": {"group": {"type": "and", "calculations": [
-                      {"calculator": "equal", "operands": ["{{$context.body.status}}", "paid"]}]}}},
-         "branches": {
-           "true":  [{"key": "ok",  "type": "response", "config": {"statusCode": 200, "body": {"code": 0, "id": "{{$context.body.id}}"}}}],
-           "false": [{"key": "bad", "type": "response", "config": {"statusCode": 400, "body": {"code": 1, "message": "not paid"}}}]
-         }}
-      ]
-    })
-}
 
 fn trail(jobs: &[(String, String, String, Value)]) -> Vec<(&str, &str, &str)> {
     jobs.iter()
@@ -35,7 +17,7 @@ fn trail(jobs: &[(String, String, String, Value)]) -> Vec<(&str, &str, &str)> {
 #[tokio::test]
 async fn a_sync_execution_is_recorded_then_answered() {
     let mut harness = Harness::start().await;
-    let workflow = harness.create_workflow(&payment()).await;
+    let workflow = harness.create_workflow(&payment_callback()).await;
     let message = harness.message(
         workflow,
         true,
@@ -224,7 +206,7 @@ async fn an_execution_of_a_missing_version_is_an_error() {
 #[tokio::test]
 async fn a_context_with_nul_characters_is_still_recorded() {
     let mut harness = Harness::start().await;
-    let workflow = harness.create_workflow(&payment()).await;
+    let workflow = harness.create_workflow(&payment_callback()).await;
     let message = harness.message(
         workflow,
         true,

@@ -19,6 +19,7 @@ mod report;
 #[path = "webhook/stack.rs"]
 mod stack;
 
+use shared::fixtures::payment_callback;
 use std::time::{Duration, Instant};
 
 use futures_util::{FutureExt, future::BoxFuture};
@@ -262,35 +263,5 @@ fn async_calculation() -> Value {
         "trigger": {"type": "webhook"},
         "nodes": [{"key": "double", "type": "calculation",
                    "config": {"engine": "cel", "expression": "context.body.amount * 2"}}]
-    })
-}
-
-/// SPEC §3's payment example.
-fn payment_callback() -> Value {
-    json!({
-      "title": "Payment callback",
-      "sync": true,
-      "enabled": true,
-      "trigger": {
-        "type": "webhook",
-        "basicAuthentication": {"username": "shop", "password": "s3cret"},
-        "request": {
-          "headers": [{"key": "X-Request-Id"}],
-          "query":   [{"key": "source", "alias": "Source"}],
-          "body":    [{"key": "id"}, {"key": "status"}, {"key": "amount", "alias": "Amount"}]
-        },
-        "response": {"statusCode": 200, "body": "ok"}
-      },
-      "options": {"timeout": 5000},
-      "nodes": [
-        {"key": "paid", "type": "condition",
-         "config": {"rejectOnFalse": false, "engine": "basic",
-                    "calculation": {"group": {"type": "and", "calculations": [
-                      {"calculator": "equal", "operands": ["{{$context.body.status}}", "paid"]}]}}},
-         "branches": {
-           "true":  [{"key": "ok",  "type": "response", "config": {"statusCode": 200, "body": {"code": 0, "id": "{{$context.body.id}}"}}}],
-           "false": [{"key": "bad", "type": "response", "config": {"statusCode": 400, "body": {"code": 1, "message": "not paid"}}}]
-         }}
-      ]
     })
 }

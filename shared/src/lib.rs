@@ -8,6 +8,8 @@ pub mod config;
 pub mod db;
 pub mod engine;
 pub mod expr;
+#[cfg(any(test, feature = "testkit"))]
+pub mod fixtures;
 pub mod health;
 pub mod messages;
 pub mod model;

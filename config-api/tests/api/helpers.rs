@@ -3,6 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::config::{Config, Service};
+pub use shared::fixtures::payment_callback;
 use shared::testkit::{self, ADMIN_TOKEN, Running, TestEnv};
 
 /// A running config-api on its own database. Fields drop in order: service, then database.
@@ -96,36 +97,6 @@ pub async fn answer(request: reqwest::RequestBuilder) -> Answer {
             .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
     };
     Answer { status, body }
-}
-
-/// SPEC §3's example: a sync payment callback with basic auth and a condition.
-pub fn payment_callback() -> Value {
-    json!({
-        "title": "Payment callback",
-        "sync": true,
-        "enabled": true,
-        "trigger": {
-            "type": "webhook",
-            "basicAuthentication": {"username": "shop", "password": "s3cret"},
-            "request": {
-                "headers": [{"key": "X-Request-Id"}],
-                "query":   [{"key": "source", "alias": "Source"}],
-                "body":    [{"key": "id"}, {"key": "status"}, {"key": "amount", "alias": "Amount"}]
-            },
-            "response": {"statusCode": 200, "body": "ok"}
-        },
-        "options": {"timeout": 5000},
-        "nodes": [
-            {"key": "paid", "type": "condition",
-             "config": {"rejectOnFalse": false, "engine": "basic",
-                        "calculation": {"group": {"type": "and", "calculations": [
-                          {"calculator": "equal", "operands": ["{{$context.body.status}}", "paid"]}]}}},
-             "branches": {
-               "true":  [{"key": "ok",  "type": "response", "config": {"statusCode": 200, "body": {"code": 0, "id": "{{$context.body.id}}"}}}],
-               "false": [{"key": "bad", "type": "response", "config": {"statusCode": 400, "body": {"code": 1, "message": "not paid"}}}]
-             }}
-        ]
-    })
 }
 
 /// A small async workflow.

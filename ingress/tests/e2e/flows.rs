@@ -1,40 +1,12 @@
 //! Sync workflows answering callers: SPEC §3's payment example, statuses without a
 //! Response node, timeouts, conditions, branches, CEL and template variables.
 
+use shared::fixtures::payment_callback;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::common::{Stack, json_of};
-
-fn payment_callback() -> Value {
-    json!({
-      "title": "Payment callback",
-      "sync": true,
-      "enabled": true,
-      "trigger": {
-        "type": "webhook",
-        "basicAuthentication": {"username": "shop", "password": "s3cret"},
-        "request": {
-          "headers": [{"key": "X-Request-Id"}],
-          "query":   [{"key": "source", "alias": "Source"}],
-          "body":    [{"key": "id"}, {"key": "status"}, {"key": "amount", "alias": "Amount"}]
-        },
-        "response": {"statusCode": 200, "body": "ok"}
-      },
-      "options": {"timeout": 5000},
-      "nodes": [
-        {"key": "paid", "type": "condition",
-         "config": {"rejectOnFalse": false, "engine": "basic",
-                    "calculation": {"group": {"type": "and", "calculations": [
-                      {"calculator": "equal", "operands": ["{{$context.body.status}}", "paid"]}]}}},
-         "branches": {
-           "true":  [{"key": "ok",  "type": "response", "config": {"statusCode": 200, "body": {"code": 0, "id": "{{$context.body.id}}"}}}],
-           "false": [{"key": "bad", "type": "response", "config": {"statusCode": 400, "body": {"code": 1, "message": "not paid"}}}]
-         }}
-      ]
-    })
-}
 
 /// A sync workflow whose main chain is `nodes`.
 fn sync_workflow(nodes: Value) -> Value {

@@ -44,30 +44,5 @@ fn keys(pairs: &[(&str, &'static str)]) -> Vec<(String, &'static str)> {
 
 /// The payment callback of SPEC §3.
 fn payment() -> WorkflowDocument {
-    document(json!({
-      "title": "Payment callback",
-      "sync": true,
-      "enabled": true,
-      "trigger": {
-        "type": "webhook",
-        "basicAuthentication": {"username": "shop", "password": "s3cret"},
-        "request": {
-          "headers": [{"key": "X-Request-Id"}],
-          "query":   [{"key": "source", "alias": "Source"}],
-          "body":    [{"key": "id"}, {"key": "status"}, {"key": "amount", "alias": "Amount"}]
-        },
-        "response": {"statusCode": 200, "body": "ok"}
-      },
-      "options": {"timeout": 5000},
-      "nodes": [
-        {"key": "paid", "type": "condition",
-         "config": {"rejectOnFalse": false, "engine": "basic",
-                    "calculation": {"group": {"type": "and", "calculations": [
-                      {"calculator": "equal", "operands": ["{{$context.body.status}}", "paid"]}]}}},
-         "branches": {
-           "true":  [{"key": "ok",  "type": "response", "config": {"statusCode": 200, "body": {"code": 0, "id": "{{$context.body.id}}"}}}],
-           "false": [{"key": "bad", "type": "response", "config": {"statusCode": 400, "body": {"code": 1, "message": "not paid"}}}]
-         }}
-      ]
-    }))
+    document(crate::fixtures::payment_callback())
 }
