@@ -66,6 +66,7 @@ pub struct Config {
     /// Bearer token of the config-api REST API.
     pub admin_token: Option<String>,
     /// Lets config-api start without an admin token (development only).
+    #[serde(deserialize_with = "flag")]
     pub insecure_no_auth: bool,
     /// Prefix of every exchange and queue name.
     pub amqp_prefix: String,
@@ -84,6 +85,7 @@ pub struct Config {
     /// Whether ingress takes a webhook caller's address (for `allowedIps`) from the
     /// left-most `X-Forwarded-For` entry instead of the TCP peer; only for deployments
     /// behind a load balancer that sets that header.
+    #[serde(deserialize_with = "flag")]
     pub trust_forwarded_for: bool,
     /// Deliveries of one execution before it is dead-lettered.
     pub delivery_limit: u32,
@@ -98,6 +100,32 @@ pub struct Config {
     /// Service name in traces (`OTEL_SERVICE_NAME`).
     #[serde(default)]
     pub otel_service_name: Option<String>,
+}
+
+/// A boolean setting as operators write it: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`.
+fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Bool(bool),
+        Number(i64),
+        Text(String),
+    }
+    match Raw::deserialize(deserializer)? {
+        Raw::Bool(b) => Ok(b),
+        Raw::Number(0) => Ok(false),
+        Raw::Number(1) => Ok(true),
+        Raw::Text(text) => match text.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" | "" => Ok(false),
+            other => Err(serde::de::Error::custom(format!(
+                "expected true/false or 1/0, found {other:?}"
+            ))),
+        },
+        Raw::Number(n) => Err(serde::de::Error::custom(format!(
+            "expected true/false or 1/0, found {n}"
+        ))),
+    }
 }
 
 impl Config {
@@ -192,5 +220,19 @@ mod tests {
             );
             Ok(())
         });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
+    fn flags_accept_the_spelling_of_the_spec() {
+        // SPEC §1 writes `HOOKFLOW_INSECURE_NO_AUTH=1`.
+        for (value, expected) in [("1", true), ("true", true), ("0", false), ("false", false)] {
+            figment::Jail::expect_with(|jail| {
+                jail.set_env("HOOKFLOW_INSECURE_NO_AUTH", value);
+                let config = Config::load(Service::ConfigApi).expect("config");
+                assert_eq!(config.insecure_no_auth, expected, "{value}");
+                Ok(())
+            });
+        }
     }
 }
