@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use crate::keys::webhook_url;
 use crate::openapi::schemas::DocumentSchema;
-use crate::repo::executions::{Execution, Job};
 use crate::repo::workflows::{Version, Workflow};
 
 /// A workflow as the API shows it: its current version, password masked.
@@ -90,7 +89,7 @@ impl VersionView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionSummary {
-    /// Execution id.
+    /// Execution id (UUID v7 assigned by ingress).
     pub id: Uuid,
     /// The workflow.
     pub workflow_id: Uuid,
@@ -108,49 +107,21 @@ pub struct ExecutionSummary {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-impl From<Execution> for ExecutionSummary {
-    fn from(e: Execution) -> Self {
-        ExecutionSummary {
-            id: e.id,
-            workflow_id: e.workflow_id,
-            version: e.version,
-            status: e.status,
-            error: e.error,
-            created_at: e.created_at,
-            started_at: e.started_at,
-            finished_at: e.finished_at,
-        }
-    }
-}
-
-/// One execution with everything recorded about it.
+/// One execution with everything recorded about it: the summary's fields and the rest.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionView {
-    /// Execution id.
-    pub id: Uuid,
-    /// The workflow.
-    pub workflow_id: Uuid,
-    /// The version that ran.
-    pub version: i32,
-    /// `queued`, `started`, `resolved`, `failed`, `error` or `aborted`.
-    pub status: String,
+    /// What a list shows of it.
+    #[serde(flatten)]
+    pub summary: ExecutionSummary,
     /// `$context`: headers, query, body, raw.
     pub context: Value,
     /// The node jobs, in the order they ran.
     pub jobs: Vec<JobView>,
     /// The answer sent to a sync caller.
     pub response: Option<Value>,
-    /// What went wrong, for `error` executions.
-    pub error: Option<String>,
     /// Deliveries so far.
     pub attempts: i32,
-    /// When ingress accepted the request.
-    pub created_at: DateTime<Utc>,
-    /// When an executor started it.
-    pub started_at: Option<DateTime<Utc>>,
-    /// When it ended.
-    pub finished_at: Option<DateTime<Utc>>,
 }
 
 /// One node's job.
@@ -169,34 +140,4 @@ pub struct JobView {
     pub started_at: DateTime<Utc>,
     /// When it ended.
     pub finished_at: Option<DateTime<Utc>>,
-}
-
-impl ExecutionView {
-    /// The view of an execution and its jobs.
-    pub fn new(e: Execution, jobs: Vec<Job>) -> Self {
-        ExecutionView {
-            id: e.id,
-            workflow_id: e.workflow_id,
-            version: e.version,
-            status: e.status,
-            context: e.context,
-            jobs: jobs
-                .into_iter()
-                .map(|j| JobView {
-                    node_key: j.node_key,
-                    node_type: j.node_type,
-                    status: j.status,
-                    result: j.result,
-                    started_at: j.started_at,
-                    finished_at: j.finished_at,
-                })
-                .collect(),
-            response: e.response,
-            error: e.error,
-            attempts: e.attempts,
-            created_at: e.created_at,
-            started_at: e.started_at,
-            finished_at: e.finished_at,
-        }
-    }
 }

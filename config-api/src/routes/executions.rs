@@ -71,7 +71,7 @@ pub async fn list(
         before: paging::uuid_cursor(query.cursor.as_deref())?,
     };
     let rows = repo::list(&state.pool, &filter, limit).await?;
-    let page = Page::from_rows(rows, limit, |e| e.id.to_string()).map(ExecutionSummary::from);
+    let page = Page::from_rows(rows, limit, |e| e.id.to_string());
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -91,8 +91,8 @@ pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (execution, jobs) = repo::get(&state.pool, *id)
+    let execution = repo::get(&state.pool, *id)
         .await?
         .ok_or(ApiError::NotFound("execution"))?;
-    Ok(HttpResponse::Ok().json(ExecutionView::new(execution, jobs)))
+    Ok(HttpResponse::Ok().json(execution))
 }
