@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use shared::broker::BrokerError;
-use tokio::time::error::Elapsed;
 
 const REQUESTS: &str = "hookflow_webhook_requests_total";
 const REQUEST_SECONDS: &str = "hookflow_webhook_request_duration_seconds";
@@ -45,17 +44,13 @@ pub fn trigger_cache(hit: bool) {
 /// How long the broker took to confirm, refuse or time out an execution message, by queue
 /// (`sync`, `async`) and outcome (`confirmed`, `nacked`, `unroutable`, `unavailable`,
 /// `timeout`).
-pub fn publish_confirm(
-    sync: bool,
-    published: &Result<Result<(), BrokerError>, Elapsed>,
-    elapsed: Duration,
-) {
+pub fn publish_confirm(sync: bool, published: &Result<(), BrokerError>, elapsed: Duration) {
     let outcome = match published {
-        Ok(Ok(())) => "confirmed",
-        Ok(Err(BrokerError::Nacked)) => "nacked",
-        Ok(Err(BrokerError::Unroutable)) => "unroutable",
-        Ok(Err(BrokerError::ConfirmTimeout)) | Err(_) => "timeout",
-        Ok(Err(BrokerError::Unavailable(_) | BrokerError::Protocol(_))) => "unavailable",
+        Ok(()) => "confirmed",
+        Err(BrokerError::Nacked) => "nacked",
+        Err(BrokerError::Unroutable) => "unroutable",
+        Err(BrokerError::ConfirmTimeout) => "timeout",
+        Err(BrokerError::Unavailable(_) | BrokerError::Protocol(_)) => "unavailable",
     };
     let queue = if sync { "sync" } else { "async" };
     metrics::histogram!(PUBLISH_CONFIRM, "queue" => queue, "outcome" => outcome)

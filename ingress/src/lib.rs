@@ -80,7 +80,6 @@ pub async fn serve(
         triggers,
         replies,
         publishes: Semaphore::new(config.max_inflight_publishes.max(1)),
-        publish_timeout: Duration::from_millis(config.publish_timeout_ms),
         max_body_bytes: config.max_body_bytes,
         executions_exchange: Topology::new(config.amqp_prefix.clone()).executions_exchange(),
         rate_limits: rate_limit::RateLimits::new(),

@@ -14,15 +14,19 @@ use std::{
 };
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, dev::ServerHandle, web};
-use futures_util::{FutureExt, StreamExt};
+use async_trait::async_trait;
+use futures_util::{FutureExt, StreamExt, stream::BoxStream};
 use serde_json::{Value, json};
 use shared::{
-    broker::{Broker, MemoryBroker, Outgoing, Route, Source},
+    broker::{Broker, BrokerError, Incoming, MemoryBroker, Outgoing, Route, Source},
     config::{Config, Service},
     messages::{ChangeEvent, ChangeKind, ExecutionMessage, SyncReply},
     model::{Trigger, TriggerDefinition, WorkflowOptions},
 };
-use tokio::{sync::oneshot, task::JoinHandle};
+use tokio::{
+    sync::{oneshot, watch},
+    task::JoinHandle,
+};
 use uuid::Uuid;
 
 pub const TOKEN: &str = "stub-admin-token";
@@ -157,6 +161,15 @@ impl Harness {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Harness {
+        Harness::start_over(|memory| memory, adjust).await
+    }
+
+    /// Ingress over `front(memory broker)`: a broker in front of the memory one that
+    /// `executions()` and `announce_change` still use.
+    pub async fn start_over(
+        front: impl FnOnce(Arc<MemoryBroker>) -> Arc<dyn Broker>,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Harness {
         let config_api = StubConfigApi::start();
         let broker = MemoryBroker::new();
         let mut config = Config::defaults(Service::Ingress);
@@ -173,9 +186,11 @@ impl Harness {
             let _ = stopped.await;
         }
         .boxed();
-        let as_broker: Arc<dyn Broker> = broker.clone();
         let task = tokio::spawn(hookflow_ingress::serve(
-            config, listener, as_broker, shutdown,
+            config,
+            listener,
+            front(broker.clone()),
+            shutdown,
         ));
         let harness = Harness {
             url,
@@ -281,6 +296,35 @@ impl Harness {
             let _ = stop.send(());
         }
         (&mut self.task).await?
+    }
+}
+
+/// The memory broker, except that no execution message is ever confirmed in time, as
+/// RabbitMQ answers when its confirm is late.
+pub struct LateConfirms(pub Arc<MemoryBroker>);
+
+#[async_trait]
+impl Broker for LateConfirms {
+    async fn publish(&self, route: Route, message: Outgoing) -> Result<(), BrokerError> {
+        match route {
+            Route::Execution { .. } => Err(BrokerError::ConfirmTimeout),
+            other => self.0.publish(other, message).await,
+        }
+    }
+    async fn subscribe(&self, source: Source) -> Result<BoxStream<'static, Incoming>, BrokerError> {
+        self.0.subscribe(source).await
+    }
+    fn reply_address(&self) -> String {
+        self.0.reply_address()
+    }
+    fn is_ready(&self) -> bool {
+        self.0.is_ready()
+    }
+    fn readiness(&self) -> watch::Receiver<bool> {
+        self.0.readiness()
+    }
+    async fn close(&self) {
+        self.0.close().await;
     }
 }
 

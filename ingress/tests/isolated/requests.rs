@@ -3,7 +3,9 @@
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::harness::{Harness, definition, json_of};
+use std::sync::Arc;
+
+use crate::harness::{Harness, LateConfirms, definition, json_of};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
@@ -293,6 +295,44 @@ async fn broker_down_is_503_with_retry_after_and_nothing_accepted() {
             .contains("broker is down")
     );
     assert!(harness.executions().is_empty());
+}
+
+#[tokio::test]
+async fn a_late_confirm_is_503_with_retry_after_and_counted_as_a_timeout() {
+    let harness = Harness::start_over(|memory| Arc::new(LateConfirms(memory)), |_| {}).await;
+    harness.put(definition("lateconfirm", false, json!({})));
+    let response = harness
+        .http
+        .post(harness.webhook("lateconfirm"))
+        .json(&json!({"n": 1}))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert!(!response.headers().contains_key("x-hookflow-execution-id"));
+    let body = json_of(response).await;
+    assert_eq!(body["error"], "unavailable");
+    assert!(!body.to_string().contains("confirm"), "{body}");
+    assert!(harness.executions().is_empty());
+
+    let metrics = harness
+        .http
+        .get(format!("{}/metrics", harness.url))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.lines().any(|line| {
+            line.starts_with("hookflow_publish_confirm_seconds_count{")
+                && line.contains(r#"queue="async""#)
+                && line.contains(r#"outcome="timeout""#)
+        }),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
