@@ -54,7 +54,7 @@ impl Worker {
     ) -> Result<Option<Finished>, StoreError> {
         let mut pause = Duration::from_millis(20);
         loop {
-            if let Some(finished) = self.store.outcome(original).await? {
+            if let Some(finished) = self.patiently(|| self.store.outcome(original)).await? {
                 return Ok(Some(finished));
             }
             let now = Instant::now();

@@ -221,8 +221,9 @@ impl Worker {
     /// Runs a store operation until the database answers. An outage is waited out here,
     /// holding the delivery, rather than by requeueing: every requeue counts toward the
     /// quorum queue's delivery limit, so a database restart would otherwise dead-letter
-    /// healthy executions. Gives up (with the error) only when the service drains.
-    async fn patiently<T, F, Fut>(&self, operation: F) -> Result<T, StoreError>
+    /// healthy executions. Every store call on the delivery path goes through it. Gives
+    /// up (with the error) only when the service drains.
+    pub(crate) async fn patiently<T, F, Fut>(&self, operation: F) -> Result<T, StoreError>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, StoreError>>,
@@ -230,12 +231,10 @@ impl Worker {
         let mut pause = Duration::from_millis(100);
         loop {
             match operation().await {
-                Err(err) if is_outage(&err) => {
+                Err(err) if err.is_outage() => {
                     tracing::warn!(error = %err, retry_in = ?pause, "database unavailable; waiting for it");
-                    let mut stopping = self.stopping.clone();
-                    tokio::select! {
-                        _ = tokio::time::sleep(pause) => {}
-                        _ = crate::consume::stopped(&mut stopping) => return Err(err),
+                    if !self.pause(pause).await {
+                        return Err(err);
                     }
                     pause = (pause * 2).min(MAX_OUTAGE_PAUSE);
                 }
@@ -245,7 +244,8 @@ impl Worker {
     }
 
     /// Gives a delivery back after a pause that grows with its delivery count, so that a
-    /// database outage does not burn through the delivery limit in milliseconds.
+    /// failure that is not an outage does not burn through the delivery limit in
+    /// milliseconds.
     async fn requeue_later(&self, incoming: &Incoming) {
         let deliveries: u32 = incoming
             .headers
@@ -253,14 +253,21 @@ impl Worker {
             .and_then(|count| count.parse().ok())
             .unwrap_or(0);
         let pause = Duration::from_millis(500u64 << deliveries.min(6)).min(MAX_PAUSE);
-        let mut stopping = self.stopping.clone();
-        tokio::select! {
-            _ = tokio::time::sleep(pause) => {}
-            // Draining: leave it unsettled; closing the channel gives it back.
-            _ = crate::consume::stopped(&mut stopping) => return,
+        // Draining: leave it unsettled; closing the channel gives it back.
+        if !self.pause(pause).await {
+            return;
         }
         if let Err(err) = incoming.settle.requeue().await {
             tracing::warn!(error = %err, "requeueing failed");
+        }
+    }
+
+    /// Sleeps for `pause`; `false` when the service started draining meanwhile.
+    async fn pause(&self, pause: Duration) -> bool {
+        let mut stopping = self.stopping.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => true,
+            _ = crate::consume::stopped(&mut stopping) => false,
         }
     }
 }
@@ -269,24 +276,6 @@ const MAX_PAUSE: Duration = Duration::from_secs(30);
 
 /// Longest wait between two attempts to reach a database that is down.
 const MAX_OUTAGE_PAUSE: Duration = Duration::from_secs(2);
-
-/// Whether `err` means the database cannot be reached (down, restarting, connection lost)
-/// rather than a statement that would fail again however often it is retried.
-fn is_outage(err: &StoreError) -> bool {
-    match err {
-        StoreError::Unavailable(_) => true,
-        StoreError::Query(err) => {
-            // Classes 08 (connection exception), 53 (insufficient resources) and 57
-            // (operator intervention: admin_shutdown, cannot_connect_now).
-            let class = err.code().map(|code| &code.code()[..2]);
-            err.is_closed()
-                || matches!(class, Some("08" | "53" | "57"))
-                || std::error::Error::source(err)
-                    .is_some_and(|source| source.is::<std::io::Error>())
-        }
-        _ => false,
-    }
-}
 
 /// The result of an execution whose workflow version cannot be run at all.
 fn cannot_run(error: String) -> RunResult {

@@ -13,21 +13,41 @@ use shared::broker::{Broker, MemoryBroker, Outgoing, Route, Source};
 use shared::config::{Config, Service};
 use shared::engine::RunResult;
 use shared::health::ReadinessCheck;
-use shared::messages::{ExecutionMessage, ExecutionStatus, SyncReply};
+use shared::messages::{ExecutionMessage, ExecutionStatus, HttpReply, SyncReply};
 use shared::model::WorkflowDocument;
 use shared::store::{Begin, DeadLetter, Finished, Store, StoreError};
 use shared::testkit::start_service;
 use uuid::Uuid;
 
-/// Executions in memory; `begin` fails while `failures` is above zero: as if the database
-/// were down when `outage` is set, otherwise with an error that waiting cannot cure.
+/// Executions in memory. The first store call of a delivery (`begin`, or `outcome` when
+/// the message repeats `original`'s idempotency key) fails while `failures` is above zero:
+/// as if the database were down when `outage` is set, otherwise with an error that waiting
+/// cannot cure.
 #[derive(Default)]
 struct FlakyStore {
     failures: AtomicU32,
     outage: AtomicBool,
     begins: AtomicU32,
+    outcomes: AtomicU32,
+    /// When set, every message repeats this execution's idempotency key.
+    original: Mutex<Option<(Uuid, Finished)>>,
     finished: Mutex<HashMap<Uuid, RunResult>>,
     dead: Mutex<Vec<(Option<Uuid>, String)>>,
+}
+
+impl FlakyStore {
+    fn flake(&self) -> Result<(), StoreError> {
+        let failed = self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        match failed {
+            Err(_) => Ok(()),
+            Ok(_) if self.outage.load(Ordering::SeqCst) => {
+                Err(StoreError::Unavailable("staged outage".into()))
+            }
+            Ok(_) => Err(StoreError::Invalid("staged failure".into())),
+        }
+    }
 }
 
 #[async_trait]
@@ -40,16 +60,10 @@ impl Store for FlakyStore {
 
     async fn begin(&self, message: &ExecutionMessage) -> Result<Begin, StoreError> {
         self.begins.fetch_add(1, Ordering::SeqCst);
-        let failed = self
-            .failures
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
-        if failed.is_ok() {
-            return Err(if self.outage.load(Ordering::SeqCst) {
-                StoreError::Unavailable("staged outage".into())
-            } else {
-                StoreError::Invalid("staged failure".into())
-            });
+        if let Some((original, _)) = *self.original.lock().expect("lock") {
+            return Ok(Begin::Duplicate { original });
         }
+        self.flake()?;
         let finished = self.finished.lock().expect("lock");
         Ok(match finished.get(&message.execution_id) {
             Some(result) => Begin::Finished(Finished {
@@ -58,6 +72,13 @@ impl Store for FlakyStore {
             }),
             None => Begin::Run,
         })
+    }
+
+    async fn outcome(&self, _: Uuid) -> Result<Option<Finished>, StoreError> {
+        self.outcomes.fetch_add(1, Ordering::SeqCst);
+        self.flake()?;
+        let original = self.original.lock().expect("lock");
+        Ok(original.as_ref().map(|(_, finished)| finished.clone()))
     }
 
     async fn finish(&self, execution_id: Uuid, result: &RunResult) -> Result<Finished, StoreError> {
@@ -184,6 +205,39 @@ async fn a_database_outage_is_waited_out_without_using_up_deliveries() {
     assert_eq!(reply.execution_id, id);
     assert_eq!(reply.status, ExecutionStatus::Resolved);
     assert_eq!(store.begins.load(Ordering::SeqCst), 7);
+    assert!(store.dead.lock().expect("lock").is_empty());
+    running.stop().await.expect("stop");
+}
+
+#[tokio::test]
+async fn a_database_outage_while_a_repeat_waits_for_its_original_is_waited_out() {
+    let store = Arc::new(FlakyStore::default());
+    let original = Uuid::now_v7();
+    let first_answer = HttpReply {
+        status_code: 201,
+        headers: Vec::new(),
+        body: json!("first"),
+    };
+    *store.original.lock().expect("lock") = Some((
+        original,
+        Finished {
+            status: ExecutionStatus::Resolved,
+            response: Some(first_answer.clone()),
+        },
+    ));
+    // More failed looks than the delivery limit (5), as in the outage test above.
+    store.failures.store(6, Ordering::SeqCst);
+    store.outage.store(true, Ordering::SeqCst);
+    let (broker, running) = start(Arc::clone(&store)).await;
+    publish_sync(&broker).await;
+
+    // The repeat's caller gets the original execution's answer.
+    let reply = next_reply(&broker).await;
+    assert_eq!(reply.execution_id, original);
+    assert_eq!(reply.status, ExecutionStatus::Resolved);
+    assert_eq!(reply.response, Some(first_answer));
+    assert_eq!(store.begins.load(Ordering::SeqCst), 1, "requeued");
+    assert_eq!(store.outcomes.load(Ordering::SeqCst), 7);
     assert!(store.dead.lock().expect("lock").is_empty());
     running.stop().await.expect("stop");
 }

@@ -43,6 +43,25 @@ impl StoreError {
     pub fn is_transient(&self) -> bool {
         matches!(self, StoreError::Unavailable(_) | StoreError::Query(_))
     }
+
+    /// Whether the database cannot be reached (down, restarting, connection lost) rather
+    /// than a statement failing that would fail again however often it is retried: an
+    /// outage is worth waiting out.
+    pub fn is_outage(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Query(err) => {
+                // Classes 08 (connection exception), 53 (insufficient resources) and 57
+                // (operator intervention: admin_shutdown, cannot_connect_now).
+                let class = err.code().map(|code| &code.code()[..2]);
+                err.is_closed()
+                    || matches!(class, Some("08" | "53" | "57"))
+                    || std::error::Error::source(err)
+                        .is_some_and(|source| source.is::<std::io::Error>())
+            }
+            _ => false,
+        }
+    }
 }
 
 /// How an execution ended, as recorded.
