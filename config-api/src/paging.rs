@@ -1,5 +1,7 @@
 //! Cursor paging of lists: `{"items": [...], "nextCursor": "..." | null}` (SPEC §4).
 
+use std::str::FromStr;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -57,8 +59,9 @@ pub fn limit(requested: Option<u32>) -> Result<u32, ApiError> {
     }
 }
 
-/// A cursor that must be the id of the last item of the previous page.
-pub fn uuid_cursor(cursor: Option<&str>) -> Result<Option<uuid::Uuid>, ApiError> {
+/// The `cursor` a request passes back: the previous page's `nextCursor`, i.e. the key
+/// (id or version number) of its last item.
+pub fn cursor<T: FromStr>(cursor: Option<&str>) -> Result<Option<T>, ApiError> {
     cursor
         .map(|c| {
             c.parse()
@@ -85,7 +88,9 @@ mod tests {
         assert_eq!(limit(None).expect("default"), 50);
         assert_eq!(limit(Some(1000)).expect("clamped"), 200);
         assert!(limit(Some(0)).is_err());
-        assert!(uuid_cursor(Some("nope")).is_err());
-        assert_eq!(uuid_cursor(None).expect("none"), None);
+        assert!(cursor::<uuid::Uuid>(Some("nope")).is_err());
+        assert!(cursor::<i32>(Some("1.5")).is_err());
+        assert_eq!(cursor::<i32>(Some("7")).expect("number"), Some(7));
+        assert_eq!(cursor::<uuid::Uuid>(None).expect("none"), None);
     }
 }

@@ -2,6 +2,7 @@
 //! shapes the API answers: nothing is masked or derived on the way.
 
 use deadpool_postgres::Pool;
+use shared::messages::ExecutionStatus;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
@@ -14,7 +15,7 @@ pub struct Filter {
     /// Only this workflow's.
     pub workflow_id: Option<Uuid>,
     /// Only those with this status.
-    pub status: Option<String>,
+    pub status: Option<ExecutionStatus>,
     /// Only those older than this id (the previous page's last).
     pub before: Option<Uuid>,
 }
@@ -43,7 +44,7 @@ pub async fn list(
             &sql,
             &[
                 &filter.workflow_id,
-                &filter.status,
+                &filter.status.map(ExecutionStatus::as_str),
                 &filter.before,
                 &(i64::from(limit) + 1),
             ],

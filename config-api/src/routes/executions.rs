@@ -45,30 +45,9 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let limit = paging::limit(query.limit)?;
     let filter = Filter {
-        workflow_id: query
-            .workflow_id
-            .as_deref()
-            .map(|id| {
-                id.parse::<Uuid>().map_err(|_| {
-                    ApiError::bad_request("invalid_query", "workflowId is not a workflow id")
-                })
-            })
-            .transpose()?,
-        status: query
-            .status
-            .as_deref()
-            .map(|status| {
-                ExecutionStatus::parse(status)
-                    .map(|s| s.as_str().to_owned())
-                    .ok_or_else(|| {
-                        ApiError::bad_request(
-                            "invalid_query",
-                            "status must be one of queued, started, resolved, failed, error, aborted",
-                        )
-                    })
-            })
-            .transpose()?,
-        before: paging::uuid_cursor(query.cursor.as_deref())?,
+        workflow_id: query.workflow_id.as_deref().map(workflow_id).transpose()?,
+        status: query.status.as_deref().map(status).transpose()?,
+        before: paging::cursor(query.cursor.as_deref())?,
     };
     let rows = repo::list(&state.pool, &filter, limit).await?;
     let page = Page::from_rows(rows, limit, |e| e.id.to_string());
@@ -95,4 +74,18 @@ pub async fn get(
         .await?
         .ok_or(ApiError::NotFound("execution"))?;
     Ok(HttpResponse::Ok().json(execution))
+}
+
+fn workflow_id(text: &str) -> Result<Uuid, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::bad_request("invalid_query", "workflowId is not a workflow id"))
+}
+
+fn status(text: &str) -> Result<ExecutionStatus, ApiError> {
+    ExecutionStatus::parse(text).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_query",
+            "status must be one of queued, started, resolved, failed, error, aborted",
+        )
+    })
 }

@@ -40,14 +40,7 @@ pub async fn list(
     query: web::Query<VersionsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = paging::limit(query.limit)?;
-    let after = query
-        .cursor
-        .as_deref()
-        .map(|c| {
-            c.parse::<i32>()
-                .map_err(|_| ApiError::bad_request("invalid_query", "cursor is not valid"))
-        })
-        .transpose()?;
+    let after = paging::cursor(query.cursor.as_deref())?;
     let rows = repo::versions(&state.pool, *id, after, limit)
         .await?
         .ok_or(ApiError::NotFound("workflow"))?;

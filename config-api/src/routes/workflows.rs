@@ -73,7 +73,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = paging::limit(query.limit)?;
-    let cursor = paging::uuid_cursor(query.cursor.as_deref())?;
+    let cursor = paging::cursor(query.cursor.as_deref())?;
     let rows = repo::list(&state.pool, query.enabled, cursor, limit).await?;
     let page = Page::from_rows(rows, limit, |w| w.id.to_string())
         .map(|w| WorkflowView::new(w, &state.public_url));

@@ -49,6 +49,16 @@ async fn put_stores_a_new_current_version_under_the_same_url() {
         .await;
     assert_eq!(paged.body["items"][0]["version"], 1);
     assert_eq!(paged.body["nextCursor"], "1");
+    let last = api
+        .get(&format!("/api/workflows/{id}/versions?limit=1&cursor=1"))
+        .await;
+    assert_eq!(last.body["items"][0]["version"], 2);
+    assert_eq!(last.body["nextCursor"], serde_json::Value::Null);
+    let bad_cursor = api
+        .get(&format!("/api/workflows/{id}/versions?cursor=one"))
+        .await;
+    assert_eq!(bad_cursor.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad_cursor.body["error"], "invalid_query");
     let missing = api.get(&format!("/api/workflows/{id}/versions/3")).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 
