@@ -89,9 +89,18 @@ pub fn evaluate(expr: &Expression, data: &Value) -> Result<Value, ExprError> {
     let Value::Object(data) = data else {
         return Err(ExprError::DataNotObject);
     };
+    evaluate_with(expr, |name| data.get(name))
+}
+
+/// Evaluates `expr` like [`evaluate`], with the variables `variable` gives by name: they stay
+/// where they are, and only the ones the expression mentions are looked up and converted.
+pub fn evaluate_with<'v>(
+    expr: &Expression,
+    variable: impl Fn(&str) -> Option<&'v Value>,
+) -> Result<Value, ExprError> {
     let mut context = Context::with_env(Arc::clone(env()));
     for name in &expr.variables {
-        if let Some(value) = data.get(name) {
+        if let Some(value) = variable(name) {
             context.add_variable_from_value(name.as_str(), to_cel(value));
         }
     }
@@ -107,7 +116,12 @@ pub fn evaluate(expr: &Expression, data: &Value) -> Result<Value, ExprError> {
 
 /// Evaluates `expr` and requires a boolean result.
 pub fn evaluate_bool(expr: &Expression, data: &Value) -> Result<bool, ExprError> {
-    match evaluate(expr, data)? {
+    as_bool(evaluate(expr, data)?)
+}
+
+/// An expression's result as the boolean a condition needs.
+pub fn as_bool(result: Value) -> Result<bool, ExprError> {
+    match result {
         Value::Bool(flag) => Ok(flag),
         other => Err(ExprError::NotBool(json_type(&other).to_owned())),
     }

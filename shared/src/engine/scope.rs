@@ -42,29 +42,25 @@ impl<'a> RunScope<'a> {
 
     /// Evaluates a CEL expression over `context`, `jobs` and `system`.
     pub fn cel(&self, source: &str) -> Result<Value, NodeError> {
-        let program = self
-            .cel
-            .get(source)
-            .map_err(|e| NodeError::Expression(e.to_string()))?;
-        expr::evaluate(&program, &self.cel_data()).map_err(|e| NodeError::Expression(e.to_string()))
+        let program = self.cel.get(source).map_err(expression_failed)?;
+        expr::evaluate_with(&program, |name| self.cel_variable(name)).map_err(expression_failed)
     }
 
     /// Evaluates a CEL expression that must yield a boolean.
     pub fn cel_bool(&self, source: &str) -> Result<bool, NodeError> {
-        let program = self
-            .cel
-            .get(source)
-            .map_err(|e| NodeError::Expression(e.to_string()))?;
-        expr::evaluate_bool(&program, &self.cel_data())
-            .map_err(|e| NodeError::Expression(e.to_string()))
+        expr::as_bool(self.cel(source)?).map_err(expression_failed)
     }
 
-    fn cel_data(&self) -> Value {
-        json!({
-            "context": self.vars["$context"],
-            "jobs": self.vars["$jobsMapByNodeKey"],
-            "system": self.vars["$system"],
-        })
+    /// The template root CEL sees under `name`, borrowed: a node evaluating an expression
+    /// must not copy the whole context.
+    fn cel_variable(&self, name: &str) -> Option<&Value> {
+        let root = match name {
+            "context" => "$context",
+            "jobs" => "$jobsMapByNodeKey",
+            "system" => "$system",
+            _ => return None,
+        };
+        self.vars.get(root)
     }
 
     /// Makes `output` visible to later nodes as `$jobsMapByNodeKey.<key>`.
@@ -78,6 +74,10 @@ impl<'a> RunScope<'a> {
     pub(crate) fn tick(&mut self) {
         self.vars["$system"]["now"] = Value::String(now());
     }
+}
+
+fn expression_failed(err: expr::ExprError) -> NodeError {
+    NodeError::Expression(err.to_string())
 }
 
 fn now() -> String {
