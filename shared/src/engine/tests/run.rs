@@ -252,6 +252,31 @@ async fn outputs_reach_later_templates_by_node_key() {
 }
 
 #[tokio::test]
+async fn system_now_is_an_iso_8601_time_and_execution_id_the_running_one() {
+    let workflow = doc(json!([
+        // CEL's timestamp() accepts RFC 3339 (ISO-8601) text only.
+        calc("parsed", "timestamp(system.now)"),
+        {"key": "answer", "type": "response", "config": {"body": {
+            "now": "{{$system.now}}", "text": "at {{$system.now}}", "execution": "{{$execution.id}}"}}},
+    ]));
+    let meta = super::meta();
+    let before = chrono::Utc::now() - chrono::TimeDelta::milliseconds(1);
+    let result = super::Engine::new().run(&workflow, &meta, json!({})).await;
+    assert_eq!(
+        result.status,
+        ExecutionStatus::Resolved,
+        "{:?}",
+        result.error
+    );
+    let body = result.response.expect("reply").body;
+    let now = body["now"].as_str().expect("$system.now is text");
+    let at = chrono::DateTime::parse_from_rfc3339(now).expect("an ISO-8601 time");
+    assert!(at >= before && at <= chrono::Utc::now(), "{now}");
+    assert_eq!(body["text"], json!(format!("at {now}")));
+    assert_eq!(body["execution"], json!(meta.execution_id.to_string()));
+}
+
+#[tokio::test]
 async fn a_response_without_settings_answers_200_with_no_body() {
     let workflow = doc(json!([{"key": "r", "type": "response"}]));
     let reply = run(&workflow, json!({})).await.response.expect("reply");
