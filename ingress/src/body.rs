@@ -1,11 +1,12 @@
 //! Reading webhook bodies within the size limit and parsing them by Content-Type (SPEC §2).
 
 use actix_web::{
+    error::PayloadError,
     http::header::{self, HeaderMap},
     mime::{self, Mime},
     web,
 };
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use serde_json::{Map, Value};
 
 use crate::error::WebhookError;
@@ -61,26 +62,25 @@ pub fn classify(headers: &HeaderMap) -> Result<BodyKind, WebhookError> {
     }
 }
 
-/// Refuses a body whose declared Content-Length is over `limit` before reading any of it.
-pub fn check_declared_length(headers: &HeaderMap, limit: usize) -> Result<(), WebhookError> {
+/// Reads the whole body within `limit` bytes: a declared Content-Length over it is refused
+/// before any byte is read, and since a chunked body has none (and a declared one may lie)
+/// the read stops as soon as the body grows past it, so at most `limit` bytes are held.
+pub async fn read_limited<S>(
+    headers: &HeaderMap,
+    mut payload: S,
+    limit: usize,
+) -> Result<web::Bytes, WebhookError>
+where
+    S: Stream<Item = Result<web::Bytes, PayloadError>> + Unpin,
+{
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
-        .and_then(|text| text.trim().parse::<u64>().ok());
-    match declared {
-        Some(length) if length > limit as u64 => Err(WebhookError::PayloadTooLarge { limit }),
-        _ => Ok(()),
+        .and_then(|text| text.trim().parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(WebhookError::PayloadTooLarge { limit });
     }
-}
-
-/// Reads the whole body, refusing it as soon as it grows past `limit` (a chunked body
-/// has no Content-Length, and a declared one may lie), so at most `limit` bytes are held.
-pub async fn read_limited(
-    mut payload: web::Payload,
-    limit: usize,
-    expected: usize,
-) -> Result<web::Bytes, WebhookError> {
-    let mut buffer = web::BytesMut::with_capacity(expected.min(limit));
+    let mut buffer = web::BytesMut::with_capacity(declared.unwrap_or(0));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|err| {
             tracing::debug!(error = %err, "reading the webhook body failed");
@@ -95,15 +95,6 @@ pub async fn read_limited(
         buffer.extend_from_slice(&chunk);
     }
     Ok(buffer.freeze())
-}
-
-/// The declared Content-Length, used only to size the read buffer.
-pub fn declared_length(headers: &HeaderMap) -> usize {
-    headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|text| text.trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// Parses `bytes` as `kind` into `$context.body` (and `$context.raw` for text).
@@ -171,6 +162,7 @@ fn utf8<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str, WebhookError> {
 mod tests {
     use super::*;
     use actix_web::http::header::{HeaderName, HeaderValue};
+    use futures_util::FutureExt;
     use serde_json::json;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -228,15 +220,58 @@ mod tests {
         }
     }
 
+    /// A body that must not be read: polling it panics.
+    fn unread() -> impl Stream<Item = Result<web::Bytes, PayloadError>> + Unpin {
+        futures_util::stream::poll_fn(|_| panic!("the body was read"))
+    }
+
+    fn chunks(
+        parts: &[&'static str],
+    ) -> impl Stream<Item = Result<web::Bytes, PayloadError>> + Unpin {
+        futures_util::stream::iter(
+            parts
+                .iter()
+                .map(|part| Ok(web::Bytes::from_static(part.as_bytes())))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    fn read(
+        headers: &HeaderMap,
+        body: impl Stream<Item = Result<web::Bytes, PayloadError>> + Unpin,
+        limit: usize,
+    ) -> Result<web::Bytes, WebhookError> {
+        read_limited(headers, body, limit)
+            .now_or_never()
+            .expect("an in-memory body is read at once")
+    }
+
     #[test]
     fn declared_length_over_the_limit_is_refused_up_front() {
         let big = headers(&[("content-length", "11")]);
         assert!(matches!(
-            check_declared_length(&big, 10),
+            read(&big, unread(), 10),
             Err(WebhookError::PayloadTooLarge { limit: 10 })
         ));
-        assert!(check_declared_length(&headers(&[("content-length", "10")]), 10).is_ok());
-        assert!(check_declared_length(&HeaderMap::new(), 10).is_ok());
+        let fits = headers(&[("content-length", "10")]);
+        assert_eq!(
+            read(&fits, chunks(&["01234", "56789"]), 10).expect("fits"),
+            "0123456789"
+        );
+        assert_eq!(
+            read(&HeaderMap::new(), chunks(&["0123456789"]), 10).expect("fits"),
+            "0123456789"
+        );
+    }
+
+    #[test]
+    fn an_undeclared_or_understated_body_is_refused_once_it_grows_past_the_limit() {
+        for declared in [headers(&[]), headers(&[("content-length", "4")])] {
+            assert!(matches!(
+                read(&declared, chunks(&["01234", "56789", "x"]), 10),
+                Err(WebhookError::PayloadTooLarge { limit: 10 })
+            ));
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use actix_web::{
         StatusCode,
         header::{self, HeaderName, HeaderValue},
     },
+    web::Bytes,
 };
 use serde_json::{Value, json};
 use shared::{
@@ -28,15 +29,15 @@ pub fn with_execution_id(mut response: HttpResponse, execution_id: Uuid) -> Http
 }
 
 /// The async answer configured on a trigger, with its defaults (200, `ok`).
-pub fn configured(spec: &ResponseSpec) -> HttpReply {
-    HttpReply {
+pub fn configured(spec: &ResponseSpec) -> Prepared {
+    Prepared::new(&HttpReply {
         status_code: spec.status_code.unwrap_or(200),
         headers: spec.headers.clone(),
         body: spec
             .body
             .clone()
             .unwrap_or_else(|| Value::String("ok".into())),
-    }
+    })
 }
 
 /// The answer to a sync caller once its execution replied.
@@ -57,45 +58,82 @@ pub fn sync_reply(reply: &SyncReply) -> HttpResponse {
     }
 }
 
-/// Builds the HTTP response for `reply`: a string body is sent as `text/plain`, any other
-/// JSON value as `application/json`, unless a `Content-Type` header is configured.
+/// Builds the HTTP response for `reply` (see [`Prepared::new`]).
 pub fn http_response(reply: &HttpReply) -> HttpResponse {
-    let status = StatusCode::from_u16(reply.status_code).unwrap_or_else(|_| {
-        tracing::warn!(
-            status = reply.status_code,
-            "configured status code is invalid"
-        );
-        StatusCode::INTERNAL_SERVER_ERROR
-    });
-    let mut response = HttpResponse::build(status);
-    let mut has_content_type = false;
-    for configured in &reply.headers {
-        let (Ok(name), Ok(value)) = (
-            HeaderName::try_from(configured.name.trim()),
-            HeaderValue::try_from(configured.value.as_str()),
-        ) else {
-            tracing::warn!(header = %configured.name, "configured header is invalid; skipped");
-            continue;
-        };
-        // actix computes the framing itself; a configured length would corrupt it.
-        if name == header::CONTENT_LENGTH
-            || name == header::TRANSFER_ENCODING
-            || name == header::CONNECTION
-        {
-            continue;
+    Prepared::new(reply).response()
+}
+
+/// An answer checked and encoded once, to be sent any number of times (a trigger's async
+/// answer is prepared when its definition is fetched, not on every call).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    status: StatusCode,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    /// `None` for a `null` body: nothing is sent, not even a Content-Type.
+    body: Option<Bytes>,
+}
+
+impl Prepared {
+    /// Prepares `reply`: a string body is sent as `text/plain`, any other JSON value as
+    /// `application/json`, unless a `Content-Type` header is configured.
+    pub fn new(reply: &HttpReply) -> Prepared {
+        let status = StatusCode::from_u16(reply.status_code).unwrap_or_else(|_| {
+            tracing::warn!(
+                status = reply.status_code,
+                "configured status code is invalid"
+            );
+            StatusCode::INTERNAL_SERVER_ERROR
+        });
+        let mut headers = Vec::with_capacity(reply.headers.len() + 1);
+        for configured in &reply.headers {
+            let (Ok(name), Ok(value)) = (
+                HeaderName::try_from(configured.name.trim()),
+                HeaderValue::try_from(configured.value.as_str()),
+            ) else {
+                tracing::warn!(header = %configured.name, "configured header is invalid; skipped");
+                continue;
+            };
+            // actix computes the framing itself; a configured length would corrupt it.
+            if name == header::CONTENT_LENGTH
+                || name == header::TRANSFER_ENCODING
+                || name == header::CONNECTION
+            {
+                continue;
+            }
+            headers.push((name, value));
         }
-        has_content_type |= name == header::CONTENT_TYPE;
-        response.append_header((name, value));
+        let (default_type, body) = match &reply.body {
+            Value::Null => {
+                return Prepared {
+                    status,
+                    headers,
+                    body: None,
+                };
+            }
+            Value::String(text) => ("text/plain; charset=utf-8", Bytes::from(text.clone())),
+            other => ("application/json", Bytes::from(other.to_string())),
+        };
+        if !headers.iter().any(|(name, _)| name == header::CONTENT_TYPE) {
+            headers.push((header::CONTENT_TYPE, HeaderValue::from_static(default_type)));
+        }
+        Prepared {
+            status,
+            headers,
+            body: Some(body),
+        }
     }
-    let (default_type, bytes) = match &reply.body {
-        Value::Null => return response.finish(),
-        Value::String(text) => ("text/plain; charset=utf-8", text.clone().into_bytes()),
-        other => ("application/json", other.to_string().into_bytes()),
-    };
-    if !has_content_type {
-        response.insert_header((header::CONTENT_TYPE, default_type));
+
+    /// The HTTP response; the body bytes are shared, not copied.
+    pub fn response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        for header in &self.headers {
+            response.append_header(header.clone());
+        }
+        match &self.body {
+            Some(body) => response.body(body.clone()),
+            None => response.finish(),
+        }
     }
-    response.body(bytes)
 }
 
 #[cfg(test)]
@@ -121,7 +159,7 @@ mod tests {
     #[actix_web::test]
     async fn the_default_async_answer_is_200_ok_as_text() {
         let (status, content_type, body) =
-            parts(http_response(&configured(&ResponseSpec::default()))).await;
+            parts(configured(&ResponseSpec::default()).response()).await;
         assert_eq!(status, 200);
         assert_eq!(content_type.as_deref(), Some("text/plain; charset=utf-8"));
         assert_eq!(body, "ok");
@@ -137,7 +175,7 @@ mod tests {
             }],
             body: Some(json!({"accepted": true})),
         };
-        let response = http_response(&configured(&spec));
+        let response = configured(&spec).response();
         assert_eq!(response.headers().get("x-ack").expect("x-ack"), "1");
         let (status, content_type, body) = parts(response).await;
         assert_eq!(status, 202);
@@ -161,6 +199,24 @@ mod tests {
         let (_, content_type, body) = parts(http_response(&reply)).await;
         assert_eq!(content_type.as_deref(), Some("application/xml"));
         assert_eq!(body, "<ok/>");
+    }
+
+    #[actix_web::test]
+    async fn a_null_body_sends_nothing_but_the_configured_headers() {
+        let reply = HttpReply {
+            status_code: 204,
+            headers: vec![HeaderSpec {
+                name: "X-Ack".into(),
+                value: "1".into(),
+            }],
+            body: Value::Null,
+        };
+        let response = http_response(&reply);
+        assert_eq!(response.headers().get("x-ack").expect("x-ack"), "1");
+        let (status, content_type, body) = parts(response).await;
+        assert_eq!(status, 204);
+        assert_eq!(content_type, None);
+        assert_eq!(body, "");
     }
 
     #[actix_web::test]

@@ -18,7 +18,10 @@ use shared::{
 };
 use tokio::sync::OnceCell;
 
-use crate::instruments;
+use crate::{
+    instruments,
+    respond::{self, Prepared},
+};
 
 /// Entries kept before unknown keys are forgotten, so that probing random URLs cannot
 /// grow the cache without bound.
@@ -35,8 +38,27 @@ pub enum FetchError {
     Status(u16),
 }
 
-/// What the cache knows about a key: its definition, or `None` when no workflow has it.
-pub type Lookup = Option<Arc<TriggerDefinition>>;
+/// What the cache knows about a key: its webhook, or `None` when no workflow has it.
+pub type Lookup = Option<Arc<Webhook>>;
+
+/// A workflow's trigger as the webhook handler uses it.
+#[derive(Debug)]
+pub struct Webhook {
+    /// The definition config-api served.
+    pub definition: TriggerDefinition,
+    /// The configured async answer, prepared once rather than on every call.
+    pub answer: Prepared,
+}
+
+impl Webhook {
+    /// Prepares what every call to `definition`'s webhook shares.
+    pub fn new(definition: TriggerDefinition) -> Webhook {
+        Webhook {
+            answer: respond::configured(&definition.trigger.response),
+            definition,
+        }
+    }
+}
 
 /// Fetches trigger definitions from `GET {config_api_url}/api/triggers/{key}`.
 pub struct ConfigApiClient {
@@ -107,7 +129,8 @@ impl TriggerCache {
         // on it, but later requests find a fresh cell and fetch again.
         let known = cell
             .get_or_try_init(|| async {
-                Ok::<_, FetchError>(self.client.fetch(key).await?.map(Arc::new))
+                let fetched = self.client.fetch(key).await?;
+                Ok::<_, FetchError>(fetched.map(|definition| Arc::new(Webhook::new(definition))))
             })
             .await?;
         Ok(known.clone())

@@ -11,7 +11,6 @@ use chrono::Utc;
 use shared::{
     broker::{Broker, Outgoing, Route, Topology},
     messages::ExecutionMessage,
-    model::TriggerDefinition,
 };
 use tokio::sync::Semaphore;
 use tracing::Instrument;
@@ -24,7 +23,7 @@ use crate::{
     rate_limit::RateLimits,
     replies::Replies,
     respond, server_span, signature,
-    triggers::{self, TriggerCache},
+    triggers::{self, TriggerCache, Webhook},
 };
 
 /// What the webhook handler works with.
@@ -106,7 +105,8 @@ async fn handle(
     ingress: &Ingress,
     mode: &mut &'static str,
 ) -> Result<HttpResponse, WebhookError> {
-    let definition = find(ingress, key).await?;
+    let webhook = find(ingress, key).await?;
+    let definition = &webhook.definition;
     *mode = if definition.sync { "sync" } else { "async" };
     tracing::Span::current().record("mode", *mode);
 
@@ -115,18 +115,12 @@ async fn handle(
         let caller = allowed_ips::caller(request, ingress.trust_forwarded_for);
         allowed_ips::check(allowed, caller)?;
     }
-    ingress.rate_limits.admit(&definition)?;
+    ingress.rate_limits.admit(definition)?;
     if let Some(expected) = &definition.trigger.basic_authentication {
         basic_auth::verify(headers, expected)?;
     }
     let kind = body::classify(headers);
-    body::check_declared_length(headers, ingress.max_body_bytes)?;
-    let bytes = body::read_limited(
-        payload,
-        ingress.max_body_bytes,
-        body::declared_length(headers),
-    )
-    .await?;
+    let bytes = body::read_limited(headers, payload, ingress.max_body_bytes).await?;
     let kind = kind?;
     if let Some(settings) = &definition.trigger.signature {
         signature::verify(settings, headers, &bytes)?;
@@ -175,21 +169,20 @@ async fn handle(
         }
     } else {
         publish(ingress, &message).await?;
-        let configured = respond::configured(&definition.trigger.response);
         Ok(respond::with_execution_id(
-            respond::http_response(&configured),
+            webhook.answer.response(),
             execution_id,
         ))
     }
 }
 
 /// The enabled workflow answering at `key`.
-async fn find(ingress: &Ingress, key: &str) -> Result<Arc<TriggerDefinition>, WebhookError> {
+async fn find(ingress: &Ingress, key: &str) -> Result<Arc<Webhook>, WebhookError> {
     if !triggers::is_plausible_key(key) {
         return Err(WebhookError::NotFound);
     }
     match ingress.triggers.get(key).await {
-        Ok(Some(definition)) if definition.enabled => Ok(definition),
+        Ok(Some(webhook)) if webhook.definition.enabled => Ok(webhook),
         Ok(_) => Err(WebhookError::NotFound),
         Err(err) => {
             tracing::warn!(error = %err, "cannot fetch the trigger definition");
