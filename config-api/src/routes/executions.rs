@@ -34,7 +34,6 @@ pub struct ListQuery {
     responses(
         (status = 200, description = "One page", body = Page<ExecutionSummary>),
         (status = 400, description = "Bad filter, limit or cursor", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
     )
 )]
 #[get("/executions")]
@@ -60,7 +59,6 @@ pub async fn list(
     params(("id" = Uuid, Path, description = "Execution id")),
     responses(
         (status = 200, description = "The execution", body = ExecutionView),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 404, description = "No such execution", body = ErrorBody),
     )
 )]

@@ -52,7 +52,6 @@ pub struct ParsedBody {
     responses(
         (status = 200, description = "Parsed", body = ParsedQuery),
         (status = 400, description = "Not parseable", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
     )
 )]
 #[post("/parse/query")]
@@ -71,7 +70,6 @@ pub async fn query(request: web::Json<QueryExample>) -> Result<HttpResponse, Api
     responses(
         (status = 200, description = "Parsed", body = ParsedBody),
         (status = 400, description = "Not JSON", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
     )
 )]
 #[post("/parse/body")]

@@ -15,7 +15,6 @@ use crate::state::AppState;
     params(("key" = String, Path, description = "Webhook key")),
     responses(
         (status = 200, description = "The trigger definition", body = TriggerDefinitionSchema),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 404, description = "No such key", body = ErrorBody),
     )
 )]

@@ -28,7 +28,6 @@ pub struct VersionsQuery {
     responses(
         (status = 200, description = "One page", body = Page<VersionView>),
         (status = 400, description = "Bad limit or cursor", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 404, description = "No such workflow", body = ErrorBody),
     )
 )]
@@ -58,7 +57,6 @@ pub async fn list(
     ),
     responses(
         (status = 200, description = "The version", body = VersionView),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 404, description = "No such workflow or version", body = ErrorBody),
     )
 )]

@@ -36,7 +36,6 @@ pub struct ListQuery {
     responses(
         (status = 201, description = "Created", body = WorkflowView),
         (status = 400, description = "Not JSON", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 422, description = "Every problem of the document", body = ErrorBody),
     )
 )]
@@ -63,7 +62,6 @@ pub async fn create(
     responses(
         (status = 200, description = "One page", body = Page<WorkflowView>),
         (status = 400, description = "Bad limit or cursor", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
     )
 )]
 #[get("/workflows")]
@@ -86,7 +84,6 @@ pub async fn list(
     params(("id" = Uuid, Path, description = "Workflow id")),
     responses(
         (status = 200, description = "The workflow", body = WorkflowView),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 404, description = "No such workflow", body = ErrorBody),
     )
 )]
@@ -112,7 +109,6 @@ pub async fn get(
     responses(
         (status = 200, description = "The new current version", body = WorkflowView),
         (status = 400, description = "Not JSON", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 404, description = "No such workflow", body = ErrorBody),
         (status = 422, description = "Every problem of the document", body = ErrorBody),
     )
@@ -145,7 +141,6 @@ pub async fn update(
     params(("id" = Uuid, Path, description = "Workflow id")),
     responses(
         (status = 200, description = "The workflow", body = WorkflowView),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 404, description = "No such workflow", body = ErrorBody),
     )
 )]
@@ -164,7 +159,6 @@ pub async fn enable(
     params(("id" = Uuid, Path, description = "Workflow id")),
     responses(
         (status = 200, description = "The workflow", body = WorkflowView),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 404, description = "No such workflow", body = ErrorBody),
     )
 )]
@@ -199,7 +193,6 @@ async fn toggle(state: &AppState, id: Uuid, enabled: bool) -> Result<HttpRespons
     params(("id" = Uuid, Path, description = "Workflow id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 404, description = "No such workflow", body = ErrorBody),
     )
 )]
