@@ -3,11 +3,12 @@
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 use shared::config::Service;
 use shared::testkit::{TestEnv, http_status};
 
-use crate::helpers::{TestApi, answer};
+use crate::helpers::{TestApi, answer, id_of, simple};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn api_calls_need_the_admin_token() {
@@ -50,6 +51,49 @@ async fn api_calls_need_the_admin_token() {
             "{path}"
         );
     }
+    api.stop().await;
+}
+
+/// SPEC §4: every `/api` route, taken from the OpenAPI document so that a new route is
+/// covered too, answers 401 without the token and does nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_api_route_needs_the_token() {
+    let api = TestApi::start().await;
+    let created = api.create(simple("guarded")).await;
+    let (id, key) = (id_of(&created), created["key"].as_str().expect("key"));
+    let execution = uuid::Uuid::now_v7();
+    let spec = api.get("/api/openapi.json").await;
+    let mut operations = 0;
+    for (template, item) in spec.body["paths"].as_object().expect("paths") {
+        let path = template.replace("{key}", key).replace("{n}", "1").replace(
+            "{id}",
+            &if template.starts_with("/api/executions") {
+                execution.to_string()
+            } else {
+                id.to_owned()
+            },
+        );
+        assert!(!path.contains('{'), "unfilled parameter in {template}");
+        for method in item.as_object().expect("path item").keys() {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let request = api
+                .client
+                .request(method.clone(), api.url(&path))
+                .json(&json!({"example": "a=1", "title": "taken over"}));
+            let refused = answer(request).await;
+            assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{method} {path}");
+            assert_eq!(refused.body["error"], "unauthorized", "{method} {path}");
+            operations += 1;
+        }
+    }
+    assert!(operations >= 15, "only {operations} operations listed");
+
+    // Nothing the refused calls asked for happened.
+    let workflow = api.get(&format!("/api/workflows/{id}")).await;
+    assert_eq!(workflow.status, StatusCode::OK);
+    assert_eq!(workflow.body["version"], 1);
+    assert_eq!(workflow.body["title"], "guarded");
+    assert_eq!(workflow.body["enabled"], true);
     api.stop().await;
 }
 
