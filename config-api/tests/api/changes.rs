@@ -53,13 +53,15 @@ async fn committed_changes_are_published() {
     let key = created["key"].as_str().expect("key").to_owned();
     api.post(&format!("/api/workflows/{id}/disable"), json!({}))
         .await;
+    api.post(&format!("/api/workflows/{id}/enable"), json!({}))
+        .await;
     api.put(&format!("/api/workflows/{id}"), simple("watched v2"))
         .await;
     let deleted = api.delete(&format!("/api/workflows/{id}")).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
 
     let mut seen = Vec::new();
-    while seen.len() < 4 {
+    while seen.len() < 5 {
         let event = next_event(&mut events, Duration::from_secs(5))
             .await
             .unwrap_or_else(|| panic!("missing events after {seen:?}"));
@@ -72,6 +74,7 @@ async fn committed_changes_are_published() {
         [
             ChangeKind::Created,
             ChangeKind::Disabled,
+            ChangeKind::Enabled,
             ChangeKind::Updated,
             ChangeKind::Deleted
         ]
