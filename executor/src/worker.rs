@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
 use shared::broker::{Broker, BrokerError, Incoming, Outgoing, Route, Topology};
 use shared::engine::{Engine, ExecutionMeta, RunResult};
 use shared::messages::{ExecutionMessage, ExecutionStatus, SyncReply};
-use shared::store::{Begin, DeadLetter, Finished, Store, StoreError};
+use shared::store::{Begin, Finished, Store, StoreError};
 use tokio::sync::watch;
 use tracing::Instrument;
 use uuid::Uuid;
@@ -54,10 +55,10 @@ impl Worker {
         };
         let span = spans::process(&self.topology, &message, &incoming);
         instruments::delivered(&message, incoming.redelivered);
-        self.process(&message, incoming).instrument(span).await;
+        self.process(message, incoming).instrument(span).await;
     }
 
-    async fn process(&self, message: &ExecutionMessage, incoming: Incoming) {
+    async fn process(&self, message: ExecutionMessage, incoming: Incoming) {
         match self.execute(message, &incoming).await {
             Ok(()) => {
                 if let Err(err) = incoming.settle.ack().await {
@@ -75,10 +76,10 @@ impl Worker {
 
     async fn execute(
         &self,
-        message: &ExecutionMessage,
+        mut message: ExecutionMessage,
         incoming: &Incoming,
     ) -> Result<(), RetryLater> {
-        let finished = match self.patiently(|| self.store.begin(message)).await? {
+        let finished = match self.patiently(|| self.store.begin(&message)).await? {
             Begin::Finished(finished) => {
                 tracing::info!(
                     status = finished.status.as_str(),
@@ -87,10 +88,12 @@ impl Worker {
                 finished
             }
             Begin::Duplicate { original } => {
-                return self.answer_repeat(message, incoming, original).await;
+                return self.answer_repeat(&message, incoming, original).await;
             }
             Begin::Run => {
-                let result = self.run(message).await?;
+                // Recorded by `begin`, the context is the engine's now: no copy of it.
+                let context = std::mem::take(&mut message.context);
+                let result = self.run(&message, context).await?;
                 let result = &result;
                 let finished = self
                     .patiently(|| self.store.finish(message.execution_id, result))
@@ -110,7 +113,11 @@ impl Worker {
         Ok(())
     }
 
-    async fn run(&self, message: &ExecutionMessage) -> Result<RunResult, StoreError> {
+    async fn run(
+        &self,
+        message: &ExecutionMessage,
+        context: Value,
+    ) -> Result<RunResult, StoreError> {
         let document = match self
             .patiently(|| self.versions.get(message.workflow_id, message.version))
             .await
@@ -131,10 +138,7 @@ impl Worker {
             workflow_key: message.workflow_key.clone(),
         };
         let started = Instant::now();
-        let result = self
-            .engine
-            .run(&document, &meta, message.context.clone())
-            .await;
+        let result = self.engine.run(&document, &meta, context).await;
         instruments::run_timed(&result, started.elapsed());
         Ok(result)
     }
@@ -183,41 +187,6 @@ impl Worker {
         published
     }
 
-    /// Handles one message of the dead-letter queue: it becomes an `error` execution.
-    pub(crate) async fn handle_dead_letter(&self, incoming: Incoming) {
-        let reason = dead_letter_reason(&incoming.headers);
-        let message = serde_json::from_slice::<ExecutionMessage>(&incoming.payload).ok();
-        let letter = match &message {
-            Some(message) => DeadLetter::Execution(message),
-            None => DeadLetter::Unreadable(&incoming.payload),
-        };
-        let recorded = self.patiently(|| self.store.record_dead_letter(letter, &reason));
-        let execution_id = match recorded.await {
-            Ok(id) => id,
-            Err(err) => {
-                tracing::warn!(error = %err, "recording a dead letter failed; it will be redelivered");
-                self.requeue_later(&incoming).await;
-                return;
-            }
-        };
-        instruments::execution_recorded(ExecutionStatus::Error);
-        instruments::dead_lettered(&incoming.headers);
-        tracing::warn!(%execution_id, %reason, "dead-lettered message recorded as an error execution");
-        // A sync caller may still be waiting: tell it now rather than let it time out.
-        if message.is_some_and(|m| m.sync) {
-            let finished = Finished {
-                status: ExecutionStatus::Error,
-                response: None,
-            };
-            if let Err(err) = self.reply(execution_id, &incoming, finished).await {
-                tracing::debug!(error = %err, "no reply for a dead-lettered sync execution");
-            }
-        }
-        if let Err(err) = incoming.settle.ack().await {
-            tracing::warn!(error = %err, "acknowledging a dead letter failed");
-        }
-    }
-
     /// Runs a store operation until the database answers. An outage is waited out here,
     /// holding the delivery, rather than by requeueing: every requeue counts toward the
     /// quorum queue's delivery limit, so a database restart would otherwise dead-letter
@@ -246,7 +215,7 @@ impl Worker {
     /// Gives a delivery back after a pause that grows with its delivery count, so that a
     /// failure that is not an outage does not burn through the delivery limit in
     /// milliseconds.
-    async fn requeue_later(&self, incoming: &Incoming) {
+    pub(crate) async fn requeue_later(&self, incoming: &Incoming) {
         let deliveries: u32 = incoming
             .headers
             .get("x-delivery-count")
@@ -285,15 +254,4 @@ fn cannot_run(error: String) -> RunResult {
         response: None,
         error: Some(error),
     }
-}
-
-fn dead_letter_reason(headers: &BTreeMap<String, String>) -> String {
-    let reason = headers.get("x-first-death-reason").map(String::as_str);
-    let why = match reason {
-        Some("rejected") => "the message could not be read as an execution",
-        Some("delivery_limit") => "the execution kept failing and reached its delivery limit",
-        Some("expired") => "the message expired before it could run",
-        _ => "the message was dead-lettered",
-    };
-    why.to_owned()
 }
