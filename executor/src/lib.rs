@@ -2,6 +2,7 @@
 //! PostgreSQL and replies to sync callers. HTTP serves only health and metrics.
 
 mod consume;
+mod dead_letters;
 mod idempotency;
 mod instruments;
 mod spans;

@@ -1,0 +1,58 @@
+//! The dead-letter queue: every message parked there becomes an `error` execution that
+//! names the reason, so nothing is dropped silently (SPEC §6).
+
+use std::collections::BTreeMap;
+
+use shared::broker::Incoming;
+use shared::messages::{ExecutionMessage, ExecutionStatus};
+use shared::store::{DeadLetter, Finished};
+
+use crate::{instruments, worker::Worker};
+
+impl Worker {
+    /// Handles one message of the dead-letter queue: it becomes an `error` execution.
+    pub(crate) async fn handle_dead_letter(&self, incoming: Incoming) {
+        let reason = reason(&incoming.headers);
+        let message = serde_json::from_slice::<ExecutionMessage>(&incoming.payload).ok();
+        let letter = match &message {
+            Some(message) => DeadLetter::Execution(message),
+            None => DeadLetter::Unreadable(&incoming.payload),
+        };
+        let recorded = self.patiently(|| self.store.record_dead_letter(letter, reason));
+        let execution_id = match recorded.await {
+            Ok(id) => id,
+            Err(err) => {
+                tracing::warn!(error = %err, "recording a dead letter failed; it will be redelivered");
+                self.requeue_later(&incoming).await;
+                return;
+            }
+        };
+        instruments::execution_recorded(ExecutionStatus::Error);
+        instruments::dead_lettered(&incoming.headers);
+        tracing::warn!(%execution_id, %reason, "dead-lettered message recorded as an error execution");
+        // A sync caller may still be waiting: tell it now rather than let it time out.
+        if message.is_some_and(|m| m.sync) {
+            let finished = Finished {
+                status: ExecutionStatus::Error,
+                response: None,
+            };
+            if let Err(err) = self.reply(execution_id, &incoming, finished).await {
+                tracing::debug!(error = %err, "no reply for a dead-lettered sync execution");
+            }
+        }
+        if let Err(err) = incoming.settle.ack().await {
+            tracing::warn!(error = %err, "acknowledging a dead letter failed");
+        }
+    }
+}
+
+/// Why RabbitMQ parked the message, for the `error` execution it becomes.
+fn reason(headers: &BTreeMap<String, String>) -> &'static str {
+    let reason = headers.get("x-first-death-reason").map(String::as_str);
+    match reason {
+        Some("rejected") => "the message could not be read as an execution",
+        Some("delivery_limit") => "the execution kept failing and reached its delivery limit",
+        Some("expired") => "the message expired before it could run",
+        _ => "the message was dead-lettered",
+    }
+}
