@@ -2,9 +2,15 @@
 
 mod support;
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
 use serde_json::{Value, json};
+use shared::engine::RunResult;
 use shared::fixtures::payment_callback;
-use shared::messages::ExecutionStatus;
+use shared::messages::{ExecutionMessage, ExecutionStatus};
+use shared::model::WorkflowDocument;
+use shared::store::{Begin, DeadLetter, Finished, PgStore, Store, StoreError};
 use support::Harness;
 use uuid::Uuid;
 
@@ -227,4 +233,59 @@ async fn a_context_with_nul_characters_is_still_recorded() {
         recorded.response.expect("response")["body"]["id"],
         json!("ab")
     );
+}
+
+/// PostgreSQL, except that every execution fails after `begin` recorded it, with an error
+/// that waiting cannot cure.
+struct FailingAfterBegin(PgStore);
+
+#[async_trait]
+impl Store for FailingAfterBegin {
+    async fn load_version(
+        &self,
+        workflow_id: Uuid,
+        version: i32,
+    ) -> Result<Option<WorkflowDocument>, StoreError> {
+        self.0.load_version(workflow_id, version).await
+    }
+
+    async fn begin(&self, message: &ExecutionMessage) -> Result<Begin, StoreError> {
+        self.0.begin(message).await?;
+        Err(StoreError::Invalid("staged failure".into()))
+    }
+
+    async fn finish(&self, execution_id: Uuid, result: &RunResult) -> Result<Finished, StoreError> {
+        self.0.finish(execution_id, result).await
+    }
+
+    async fn record_dead_letter(
+        &self,
+        letter: DeadLetter<'_>,
+        reason: &str,
+    ) -> Result<Uuid, StoreError> {
+        self.0.record_dead_letter(letter, reason).await
+    }
+}
+
+#[tokio::test]
+async fn an_execution_that_keeps_failing_is_recorded_as_an_error_with_the_reason() {
+    let mut harness = Harness::start_wrapped(1, |store| Arc::new(FailingAfterBegin(store))).await;
+    let workflow = harness.create_workflow(&payment_callback()).await;
+    let message = harness.message(workflow, true, json!({"body": {"status": "paid"}}));
+    harness.publish(&message).await;
+
+    // RabbitMQ parks it after its delivery limit; the sync caller hears of it.
+    let (reply, correlation) = harness.next_reply().await;
+    assert_eq!(correlation, Some(message.execution_id.to_string()));
+    assert_eq!(reply.execution_id, message.execution_id);
+    assert_eq!(reply.status, ExecutionStatus::Error);
+    assert_eq!(reply.response, None);
+    let recorded = harness.finished(message.execution_id).await;
+    assert_eq!(recorded.status, "error");
+    assert_eq!(
+        recorded.error.as_deref(),
+        Some("the execution kept failing and reached its delivery limit")
+    );
+    assert_eq!(recorded.context, json!({"body": {"status": "paid"}}));
+    assert!(harness.jobs(message.execution_id).await.is_empty());
 }

@@ -10,8 +10,10 @@ use futures_util::{StreamExt, stream::BoxStream};
 use serde_json::Value;
 use shared::{
     broker::{AmqpBroker, Broker, Incoming, Outgoing, Route, Source},
-    config::Service,
+    config::{Config, Service},
+    health::DatabaseCheck,
     messages::{ExecutionMessage, SyncReply},
+    store::{PgStore, Store},
     testkit::{Running, TestEnv, start_service},
 };
 use uuid::Uuid;
@@ -43,9 +45,48 @@ pub struct Recorded {
 impl Harness {
     pub async fn start() -> Harness {
         let env = TestEnv::new().await;
+        let config = env.config(Service::Executor);
+        let executor = start_service(hookflow_executor::run, config.clone()).await;
+        Harness::around(executor, env, &config).await
+    }
+
+    /// Like [`Harness::start`], with a delivery limit of `delivery_limit` and the
+    /// executor's PostgreSQL store wrapped by `wrap`, to stage failures that the real
+    /// database cannot be made to have.
+    pub async fn start_wrapped(
+        delivery_limit: u32,
+        wrap: impl FnOnce(PgStore) -> Arc<dyn Store> + Send + 'static,
+    ) -> Harness {
+        let env = TestEnv::new().await;
+        let mut config = env.config(Service::Executor);
+        config.delivery_limit = delivery_limit;
+        // `hookflow_executor::run` with the store wrapped.
+        let run = |config: Config, listener, shutdown| async move {
+            let pool = shared::db::pool(&config.database_url, config.database_pool_size)?;
+            let broker: Arc<dyn Broker> = AmqpBroker::start(&config);
+            let store = wrap(PgStore::new(pool.clone()));
+            let database = Arc::new(DatabaseCheck(pool));
+            let served = hookflow_executor::serve(
+                config,
+                listener,
+                Arc::clone(&broker),
+                store,
+                database,
+                shutdown,
+            )
+            .await;
+            broker.close().await;
+            served
+        };
+        let executor = start_service(run, config.clone()).await;
+        Harness::around(executor, env, &config).await
+    }
+
+    /// A harness around `executor`, running on `env` with `config`.
+    async fn around(executor: Running, env: TestEnv, config: &Config) -> Harness {
         let pool = env.pool();
-        let executor = start_service(hookflow_executor::run, env.config(Service::Executor)).await;
-        let broker = AmqpBroker::start(&env.config(Service::Ingress));
+        // The queues' arguments (the delivery limit) must match the executor's.
+        let broker = AmqpBroker::start(config);
         assert!(broker.wait_ready(WAIT).await, "test broker did not connect");
         let replies = broker
             .subscribe(Source::Replies)
