@@ -24,7 +24,7 @@ fn trail(jobs: &[(String, String, String, Value)]) -> Vec<(&str, &str, &str)> {
 async fn a_sync_execution_is_recorded_then_answered() {
     let mut harness = Harness::start().await;
     let workflow = harness.create_workflow(&payment_callback()).await;
-    let message = harness.message(
+    let message = support::message(
         workflow,
         true,
         json!({"body": {"id": 42, "status": "paid"}}),
@@ -79,7 +79,7 @@ async fn an_async_execution_records_every_node_in_order() {
             ]
         }))
         .await;
-    let message = harness.message(workflow, false, json!({"body": {"n": 21}}));
+    let message = support::message(workflow, false, json!({"body": {"n": 21}}));
     harness.publish(&message).await;
 
     let recorded = harness.finished(message.execution_id).await;
@@ -107,7 +107,7 @@ async fn a_node_that_raises_is_recorded_as_an_error() {
             "nodes": [{"key": "broken", "type": "calculation", "config": {"expression": "context.nothing.here"}}]
         }))
         .await;
-    let message = harness.message(workflow, true, json!({}));
+    let message = support::message(workflow, true, json!({}));
     harness.publish(&message).await;
 
     let (reply, _) = harness.next_reply().await;
@@ -137,7 +137,7 @@ async fn a_duplicate_delivery_is_answered_from_the_record_not_run_again() {
             ]
         }))
         .await;
-    let message = harness.message(workflow, true, json!({}));
+    let message = support::message(workflow, true, json!({}));
     harness.publish(&message).await;
     let (first, _) = harness.next_reply().await;
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -195,7 +195,7 @@ async fn an_unreadable_message_ends_as_an_error_execution() {
 #[tokio::test]
 async fn an_execution_of_a_missing_version_is_an_error() {
     let mut harness = Harness::start().await;
-    let message = harness.message(Uuid::now_v7(), true, json!({}));
+    let message = support::message(Uuid::now_v7(), true, json!({}));
     harness.publish(&message).await;
 
     let (reply, _) = harness.next_reply().await;
@@ -213,7 +213,7 @@ async fn an_execution_of_a_missing_version_is_an_error() {
 async fn a_context_with_nul_characters_is_still_recorded() {
     let mut harness = Harness::start().await;
     let workflow = harness.create_workflow(&payment_callback()).await;
-    let message = harness.message(
+    let message = support::message(
         workflow,
         true,
         json!({"body": {"id": "a\u{0}b", "status": "paid"}}),
@@ -271,7 +271,7 @@ impl Store for FailingAfterBegin {
 async fn an_execution_that_keeps_failing_is_recorded_as_an_error_with_the_reason() {
     let mut harness = Harness::start_wrapped(1, |store| Arc::new(FailingAfterBegin(store))).await;
     let workflow = harness.create_workflow(&payment_callback()).await;
-    let message = harness.message(workflow, true, json!({"body": {"status": "paid"}}));
+    let message = support::message(workflow, true, json!({"body": {"status": "paid"}}));
     harness.publish(&message).await;
 
     // RabbitMQ parks it after its delivery limit; the sync caller hears of it.

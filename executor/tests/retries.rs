@@ -1,6 +1,8 @@
 //! Redelivery and dead-lettering, driven by a store that fails on demand and the
 //! in-process broker (the database's failures cannot be staged on the real one).
 
+mod support;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -141,17 +143,7 @@ async fn start(store: Arc<FlakyStore>) -> (Arc<MemoryBroker>, shared::testkit::R
 }
 
 async fn publish_sync(broker: &MemoryBroker) -> Uuid {
-    let message = ExecutionMessage {
-        execution_id: Uuid::now_v7(),
-        workflow_id: Uuid::now_v7(),
-        workflow_key: "abcdefghijk".into(),
-        version: 1,
-        sync: true,
-        context: json!({}),
-        received_at: chrono::Utc::now(),
-        idempotency: None,
-        sync_timeout_ms: None,
-    };
+    let message = support::message(Uuid::now_v7(), true, json!({}));
     let outgoing = Outgoing {
         payload: serde_json::to_vec(&message).expect("json"),
         correlation_id: Some(message.execution_id.to_string()),

@@ -22,7 +22,7 @@ async fn health_and_metrics_are_served() {
         .create_workflow(&json!({"title": "t", "sync": true, "trigger": {},
             "nodes": [{"key": "r", "type": "response", "config": {"statusCode": 201}}]}))
         .await;
-    let message = harness.message(workflow, true, json!({}));
+    let message = support::message(workflow, true, json!({}));
     harness.publish(&message).await;
     harness.next_reply().await;
 
@@ -53,7 +53,7 @@ async fn shutdown_lets_a_running_execution_finish() {
         .create_workflow(&json!({"title": "t", "sync": false, "trigger": {},
             "nodes": [{"key": "wait", "type": "delay", "config": {"duration": 1000}}]}))
         .await;
-    let message = harness.message(workflow, false, json!({}));
+    let message = support::message(workflow, false, json!({}));
     harness.publish(&message).await;
     let deadline = tokio::time::Instant::now() + support::WAIT;
     while harness.execution(message.execution_id).await.is_none() {

@@ -42,6 +42,21 @@ pub struct Recorded {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+/// A new execution of version 1 of `workflow_id`, as ingress publishes it.
+pub fn message(workflow_id: Uuid, sync: bool, context: Value) -> ExecutionMessage {
+    ExecutionMessage {
+        execution_id: Uuid::now_v7(),
+        workflow_id,
+        workflow_key: "abcdefghijk".into(),
+        version: 1,
+        sync,
+        context,
+        received_at: Utc::now(),
+        idempotency: None,
+        sync_timeout_ms: None,
+    }
+}
+
 impl Harness {
     pub async fn start() -> Harness {
         let env = TestEnv::new().await;
@@ -127,20 +142,6 @@ impl Harness {
             .await
             .expect("insert version");
         id
-    }
-
-    pub fn message(&self, workflow_id: Uuid, sync: bool, context: Value) -> ExecutionMessage {
-        ExecutionMessage {
-            execution_id: Uuid::now_v7(),
-            workflow_id,
-            workflow_key: "abcdefghijk".into(),
-            version: 1,
-            sync,
-            context,
-            received_at: Utc::now(),
-            idempotency: None,
-            sync_timeout_ms: None,
-        }
     }
 
     /// Publishes `message` as ingress does.
