@@ -1,18 +1,18 @@
 //! Hookflow config-api: stores and versions workflow definitions, serves the parse
 //! helpers and the execution history, owns the schema (SPEC §3, §4).
 
-pub mod app;
-pub mod auth;
-pub mod changes;
-pub mod document;
-pub mod error;
-pub mod keys;
+mod app;
+mod auth;
+mod changes;
+mod document;
+mod error;
+mod keys;
 pub mod openapi;
-pub mod paging;
-pub mod repo;
-pub mod routes;
-pub mod state;
-pub mod views;
+mod paging;
+mod repo;
+mod routes;
+mod state;
+mod views;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -169,7 +169,7 @@ pub async fn delete(pool: &Pool, id: Uuid) -> Result<Option<String>, ApiError> {
             &[&id],
         )
         .await?;
-    Ok(row.map(|row| row.get("key")))
+    Ok(row.map(|row| row.try_get("key")).transpose()?)
 }
 
 /// Up to `limit + 1` versions after version `after`, oldest first; `None` when the
@@ -240,7 +240,7 @@ async fn live_key(client: &impl GenericClient, id: Uuid) -> Result<Option<String
             &[&id],
         )
         .await?;
-    Ok(row.map(|row| row.get("key")))
+    Ok(row.map(|row| row.try_get("key")).transpose()?)
 }
 
 async fn insert_version(
