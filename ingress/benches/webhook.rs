@@ -8,29 +8,36 @@
 //! `HOOKFLOW_BENCH_CONCURRENCY` clients (16), `HOOKFLOW_BENCH_ROUNDS` (3),
 //! `HOOKFLOW_BENCH_ENGINE_ITERATIONS` per round (100000).
 
+#[path = "../tests/common/mod.rs"]
+mod common;
 #[path = "webhook/engine.rs"]
 mod engine;
 #[path = "webhook/load.rs"]
 mod load;
 #[path = "webhook/raw_amqp.rs"]
 mod raw_amqp;
+#[path = "webhook/recorded.rs"]
+mod recorded;
 #[path = "webhook/report.rs"]
 mod report;
-#[path = "webhook/stack.rs"]
-mod stack;
 
 use shared::fixtures::payment_callback;
 use std::time::{Duration, Instant};
 
 use futures_util::{FutureExt, future::BoxFuture};
 use serde_json::{Value, json};
-use shared::{broker::Broker, config::Service, testkit::TestEnv};
+use shared::{
+    broker::Broker,
+    config::{Config, Service},
+    testkit::TestEnv,
+};
 
 use crate::{
+    common::{Stack, Workflow},
     load::{Outcome, Summary, drive, median},
     raw_amqp::RoundTrips,
+    recorded::Recorded,
     report::{Report, Row},
-    stack::{Stack, Workflow},
 };
 
 /// How long the executor may take to record one round's async executions.
@@ -92,14 +99,18 @@ async fn run(settings: &Settings) -> Report {
     eprintln!("engine alone…");
     let engine_rows = engine::measure(&payment_callback(), &webhook_body(), settings).await;
     eprintln!("starting the stack…");
-    let stack = Stack::start().await;
+    let stack = Stack::start_in(TestEnv::new().await, production_sizes).await;
+    let records = Recorded::new(&stack.env);
     // Baselines publish to a prefix of their own so that no executor consumes them.
     let raw = TestEnv::new().await;
     eprintln!("async webhooks…");
-    let async_rows = async_webhooks(&stack, &raw, settings).await;
+    let async_rows = async_webhooks(&stack, &records, &raw, settings).await;
     eprintln!("sync webhooks…");
     let sync_rows = sync_webhooks(&stack, &raw, settings).await;
-    stack.stop().await;
+    records.close();
+    if let Err(err) = stack.stop().await {
+        eprintln!("the stack did not stop cleanly: {err:#}");
+    }
     drop(raw);
     Report {
         rows: [async_rows, sync_rows, engine_rows]
@@ -109,18 +120,31 @@ async fn run(settings: &Settings) -> Report {
     }
 }
 
+/// Database pools and publish timeouts as in production; the test kit's
+/// are made for tests running side by side.
+fn production_sizes(service: Service, config: &mut Config) {
+    let defaults = Config::defaults(service);
+    config.database_pool_size = defaults.database_pool_size;
+    config.publish_timeout_ms = defaults.publish_timeout_ms;
+}
+
 /// Accepted async calls against confirmed raw publishes, and executions recorded.
-async fn async_webhooks(stack: &Stack, raw: &TestEnv, settings: &Settings) -> Vec<Row> {
+async fn async_webhooks(
+    stack: &Stack,
+    records: &Recorded,
+    raw: &TestEnv,
+    settings: &Settings,
+) -> Vec<Row> {
     let workflow = stack.create_workflow(async_calculation()).await;
     let body = webhook_body();
-    let call = poster(stack.webhook(&workflow), &body, Auth::None, settings);
+    let call = poster(stack.webhook(&workflow.key), &body, Auth::None, settings);
     let broker = raw_amqp::connect(&raw.config(Service::Ingress)).await;
     let publish = raw_amqp::publisher(broker.clone(), raw_amqp::execution_payload(&body, false));
 
     let (n, c) = (settings.requests, settings.concurrency);
     let mut expected = drive(settings.warm_up(), c, call.clone()).await.ok;
     // A shortfall is reported by `wait_recorded` and shows in the first round's numbers.
-    let _ = wait_recorded(stack, &workflow, expected).await;
+    let _ = wait_recorded(records, &workflow, expected).await;
     drive(settings.warm_up(), c, publish.clone()).await;
     let (mut webhook, mut baseline, mut recorded) = (Vec::new(), Vec::new(), Vec::new());
     // Rounds alternate so that noise from other work on the machine hits both sides.
@@ -129,7 +153,7 @@ async fn async_webhooks(stack: &Stack, raw: &TestEnv, settings: &Settings) -> Ve
         let started = Instant::now();
         let round = drive(n, c, call.clone()).await;
         expected += round.ok;
-        let (done_at, count) = match wait_recorded(stack, &workflow, expected).await {
+        let (done_at, count) = match wait_recorded(records, &workflow, expected).await {
             Ok(done_at) => (done_at, round.ok),
             Err(missing) => (Instant::now(), round.ok.saturating_sub(missing)),
         };
@@ -154,12 +178,12 @@ async fn async_webhooks(stack: &Stack, raw: &TestEnv, settings: &Settings) -> Ve
 /// Waits until the executor has recorded `expected` executions; how many are missing when
 /// it did not in time.
 async fn wait_recorded(
-    stack: &Stack,
+    records: &Recorded,
     workflow: &Workflow,
     expected: usize,
 ) -> Result<Instant, usize> {
-    stack
-        .recorded_by(workflow, expected, RECORD_LIMIT)
+    records
+        .by(workflow, expected, RECORD_LIMIT)
         .await
         .map_err(|recorded| {
             eprintln!("only {recorded} of {expected} executions recorded in {RECORD_LIMIT:?}");
@@ -171,7 +195,7 @@ async fn wait_recorded(
 async fn sync_webhooks(stack: &Stack, raw: &TestEnv, settings: &Settings) -> Vec<Row> {
     let workflow = stack.create_workflow(payment_callback()).await;
     let body = webhook_body();
-    let call = poster(stack.webhook(&workflow), &body, Auth::Shop, settings);
+    let call = poster(stack.webhook(&workflow.key), &body, Auth::Shop, settings);
     let trips = RoundTrips::start(
         &raw.config(Service::Ingress),
         raw_amqp::execution_payload(&body, true),

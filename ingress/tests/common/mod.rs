@@ -25,11 +25,21 @@ pub struct Stack {
 
 impl Stack {
     pub async fn start() -> Stack {
-        let env = TestEnv::new().await;
-        let config_api =
-            start_service(hookflow_config_api::run, env.config(Service::ConfigApi)).await;
-        let executor = start_service(hookflow_executor::run, env.config(Service::Executor)).await;
-        let ingress = start_service(hookflow_ingress::run, ingress_config(&env, &config_api)).await;
+        Stack::start_in(TestEnv::new().await, |_, _| {}).await
+    }
+
+    /// The stack on `env`, each service's config adjusted by `tune` first.
+    pub async fn start_in(env: TestEnv, tune: impl Fn(Service, &mut Config)) -> Stack {
+        let config = |service| {
+            let mut config = env.config(service);
+            tune(service, &mut config);
+            config
+        };
+        let config_api = start_service(hookflow_config_api::run, config(Service::ConfigApi)).await;
+        let executor = start_service(hookflow_executor::run, config(Service::Executor)).await;
+        let mut ingress_config = ingress_config(&env, &config_api);
+        tune(Service::Ingress, &mut ingress_config);
+        let ingress = start_service(hookflow_ingress::run, ingress_config).await;
         Stack {
             ingress,
             executor,
@@ -37,6 +47,14 @@ impl Stack {
             http: reqwest::Client::new(),
             env,
         }
+    }
+
+    /// Stops the services gracefully, callers' side first, then removes the environment.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.ingress.stop().await?;
+        self.executor.stop().await?;
+        self.config_api.stop().await?;
+        Ok(())
     }
 
     /// A second ingress of this stack with adjusted settings, started without waiting for
@@ -161,6 +179,18 @@ impl Stack {
             );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+    }
+
+    /// The Prometheus text of a service's `/metrics`.
+    pub async fn scrape(&self, service: &Running) -> String {
+        let response = self
+            .http
+            .get(format!("{}/metrics", service.url))
+            .send()
+            .await
+            .expect("metrics");
+        assert_eq!(response.status().as_u16(), 200);
+        response.text().await.expect("metrics text")
     }
 }
 

@@ -4,7 +4,9 @@
 //! A test binary of its own: the global tracing subscriber can be installed only once per
 //! process, and the services here all run in this one.
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod metrics;
 mod receiver;
-mod stack;
 mod traces;

@@ -7,10 +7,12 @@ use serde_json::json;
 use shared::{
     broker::{AmqpBroker, Broker, Outgoing, Route},
     config::Service,
-    testkit::TestEnv,
 };
 
-use crate::{stack::Stack, traces::payment_workflow};
+use crate::{
+    common::Stack,
+    traces::{call, payment_workflow},
+};
 
 /// The sum of the samples of `name` whose labels include every one of `labels`, or `None`
 /// if there is no such series.
@@ -64,8 +66,8 @@ async fn scrape_until(stack: &Stack, executor: bool, ready: impl Fn(&str) -> boo
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_show_requests_publishes_executions_nodes_and_caches() {
-    let stack = Stack::start(TestEnv::new().await).await;
-    let sync_key = stack.create_workflow(payment_workflow()).await;
+    let stack = Stack::start().await;
+    let sync_key = stack.create_workflow(payment_workflow()).await.key;
     let async_key = stack
         .create_workflow(json!({
             "title": "Count", "sync": false, "enabled": true,
@@ -73,7 +75,8 @@ async fn metrics_show_requests_publishes_executions_nodes_and_caches() {
             "nodes": [{"key": "sum", "type": "calculation",
                        "config": {"engine": "cel", "expression": "1 + 2"}}]
         }))
-        .await;
+        .await
+        .key;
     let slow_key = stack
         .create_workflow(json!({
             "title": "Slow", "sync": true, "enabled": true,
@@ -82,21 +85,26 @@ async fn metrics_show_requests_publishes_executions_nodes_and_caches() {
             "nodes": [{"key": "wait", "type": "delay",
                        "config": {"duration": 1000, "endStatus": 1}}]
         }))
-        .await;
+        .await
+        .key;
 
     let mut execution_ids = Vec::new();
     for status in ["paid", "refused"] {
-        let (code, body) = stack
-            .call(&sync_key, json!({"id": "o-1", "status": status}), None)
-            .await;
+        let (code, body) = call(
+            &stack,
+            &sync_key,
+            json!({"id": "o-1", "status": status}),
+            None,
+        )
+        .await;
         assert!(code == 200 || code == 400, "{code} {body}");
         execution_ids.extend(body["executionId"].as_str().map(str::to_owned));
     }
-    let (code, body) = stack.call(&async_key, json!({}), None).await;
+    let (code, body) = call(&stack, &async_key, json!({}), None).await;
     assert_eq!(code, 200, "{body}");
-    let (code, body) = stack.call(&slow_key, json!({}), None).await;
+    let (code, body) = call(&stack, &slow_key, json!({}), None).await;
     assert_eq!(code, 408, "{body}");
-    let (code, _) = stack.call("zzzzzzzzzzz", json!({}), None).await;
+    let (code, _) = call(&stack, "zzzzzzzzzzz", json!({}), None).await;
     assert_eq!(code, 404);
 
     // A message the executor cannot read is dead-lettered and recorded as an error.
@@ -234,5 +242,5 @@ async fn metrics_show_requests_publishes_executions_nodes_and_caches() {
             );
         }
     }
-    stack.stop().await;
+    stack.stop().await.expect("services stop");
 }
