@@ -26,7 +26,7 @@ impl Changes {
     /// stored, and ingress refreshes its cache when its broker connection comes back.
     #[tracing::instrument(skip(self))]
     pub async fn announce(&self, workflow_id: Uuid, key: &str, change: ChangeKind) {
-        let kind = kind_label(change);
+        let kind = change.as_str();
         metrics::counter!("hookflow_config_changes_total", "kind" => kind).increment(1);
         let event = ChangeEvent {
             workflow_id,
@@ -55,12 +55,3 @@ impl Changes {
     }
 }
 
-fn kind_label(change: ChangeKind) -> &'static str {
-    match change {
-        ChangeKind::Created => "created",
-        ChangeKind::Updated => "updated",
-        ChangeKind::Enabled => "enabled",
-        ChangeKind::Disabled => "disabled",
-        ChangeKind::Deleted => "deleted",
-    }
-}

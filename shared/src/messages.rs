@@ -171,3 +171,16 @@ pub enum ChangeKind {
     /// Deleted.
     Deleted,
 }
+
+impl ChangeKind {
+    /// The lower-case name used on the wire and in metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Created => "created",
+            ChangeKind::Updated => "updated",
+            ChangeKind::Enabled => "enabled",
+            ChangeKind::Disabled => "disabled",
+            ChangeKind::Deleted => "deleted",
+        }
+    }
+}
