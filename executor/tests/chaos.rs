@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use chaos_support::{
     Stack,
-    books::{Books, records, wait_recorded},
+    books::{Books, records},
     bounded,
     child::ExecutorProcess,
-    load::{Answer, Load, accepted, count_accepted},
+    load::{Answer, Load, refused},
     report, wait_readyz,
 };
 use shared::config::Service;
@@ -66,10 +66,8 @@ async fn an_executor_killed_mid_load_loses_nothing_and_runs_nothing_twice() {
         let killed = Instant::now();
         let executor = ExecutorProcess::start(&config, "restarted").await;
         let answers = load.finish(false).await;
-        let accepted = accepted(&answers);
-        let (records, _) = wait_recorded(&stack.env, workflow, &accepted, DRAIN).await;
+        let (books, records, _) = Books::when_recorded(&stack.env, workflow, &answers, DRAIN).await;
         let drained = killed.elapsed();
-        let books = Books::new(&answers, &records);
 
         report(format!(
             "chaos kill -9: accepted {}, recorded {}, lost {}, duplicated {}, \
@@ -85,7 +83,7 @@ async fn an_executor_killed_mid_load_loses_nothing_and_runs_nothing_twice() {
             log.display(),
             executor.log.display(),
         ));
-        let refused: Vec<&Answer> = answers.iter().filter(|a| !a.accepted()).collect();
+        let refused = refused(&answers);
         assert!(
             refused.is_empty(),
             "ingress refused calls although only the executor died: {refused:?}"
@@ -106,13 +104,7 @@ async fn a_rabbitmq_restart_answers_503_meanwhile_and_loses_nothing() {
         let stack = Stack::start(true, |_| {}).await;
         let executor = stack.executor.as_ref().expect("executor").addr;
         let (workflow, url) = stack.create_workflow(50).await;
-        let load = Load::start(&url, 4, PACE, MAX_CALLS);
-        assert!(
-            load.wait_until(Duration::from_secs(10), |a| count_accepted(a) >= 30)
-                .await,
-            "calls were not accepted before the outage: {:?}",
-            load.answers()
-        );
+        let load = Load::start_working(&url, PACE, MAX_CALLS).await;
 
         stack.servers.stop_rabbitmq().await;
         let stopped = Instant::now();
@@ -141,16 +133,10 @@ async fn a_rabbitmq_restart_answers_503_meanwhile_and_loses_nothing() {
             .await;
         let recovery = restarted.elapsed();
         // More calls after the recovery, which the same executor must consume.
-        let before = load.accepted();
-        load.wait_until(Duration::from_secs(15), |a| {
-            count_accepted(a) >= before + 30
-        })
-        .await;
-        let answers = load.finish(true).await;
-        let accepted = accepted(&answers);
-        let (records, drained) = wait_recorded(&stack.env, workflow, &accepted, DRAIN).await;
-        let books = Books::new(&answers, &records);
-        let refused: Vec<&Answer> = answers.iter().filter(|a| !a.accepted()).collect();
+        let answers = load.finish_working().await;
+        let (books, records, drained) =
+            Books::when_recorded(&stack.env, workflow, &answers, DRAIN).await;
+        let refused = refused(&answers);
         let after_recovery = answers
             .iter()
             .filter(|a| a.at > restarted && a.accepted())
@@ -223,13 +209,7 @@ async fn a_postgresql_restart_is_waited_out_without_dead_letters() {
         let stack = Stack::start(true, |config| config.delivery_limit = 2).await;
         let executor = stack.executor.as_ref().expect("executor").addr;
         let (workflow, url) = stack.create_workflow(50).await;
-        let load = Load::start(&url, 4, PACE, MAX_CALLS);
-        assert!(
-            load.wait_until(Duration::from_secs(10), |a| count_accepted(a) >= 30)
-                .await,
-            "calls were not accepted before the outage: {:?}",
-            load.answers()
-        );
+        let load = Load::start_working(&url, PACE, MAX_CALLS).await;
 
         stack.servers.stop_postgres().await;
         let stopped = Instant::now();
@@ -251,16 +231,10 @@ async fn a_postgresql_restart_is_waited_out_without_dead_letters() {
         let recovery = restarted.elapsed();
         let config_api_ready =
             wait_readyz(stack.config_api.addr, 200, Duration::from_secs(30)).await;
-        let before = load.accepted();
-        load.wait_until(Duration::from_secs(15), |a| {
-            count_accepted(a) >= before + 30
-        })
-        .await;
-        let answers = load.finish(true).await;
-        let accepted = accepted(&answers);
-        let (records, drained) = wait_recorded(&stack.env, workflow, &accepted, DRAIN).await;
-        let books = Books::new(&answers, &records);
-        let refused: Vec<&Answer> = answers.iter().filter(|a| !a.accepted()).collect();
+        let answers = load.finish_working().await;
+        let (books, records, drained) =
+            Books::when_recorded(&stack.env, workflow, &answers, DRAIN).await;
+        let refused = refused(&answers);
         let errors = records.iter().filter(|r| r.status == "error").count();
 
         report(format!(

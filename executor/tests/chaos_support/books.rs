@@ -85,6 +85,19 @@ pub struct Books {
 }
 
 impl Books {
+    /// Waits (at most `within`) until every call accepted in `answers` is recorded in a
+    /// final state, then draws up the books; also returns the records and how long the
+    /// wait took.
+    pub async fn when_recorded(
+        env: &TestEnv,
+        workflow: Uuid,
+        answers: &[Answer],
+        within: Duration,
+    ) -> (Books, Vec<Record>, Duration) {
+        let (records, waited) = wait_recorded(env, workflow, &accepted(answers), within).await;
+        (Books::new(answers, &records), records, waited)
+    }
+
     pub fn new(answers: &[Answer], records: &[Record]) -> Books {
         let accepted = accepted(answers);
         let mut recorded = BTreeMap::new();

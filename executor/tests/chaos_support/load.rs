@@ -12,6 +12,9 @@ use std::{
 use serde_json::json;
 use tokio::task::JoinSet;
 
+/// Accepted calls that show the stack working, before a disruption and after it.
+const WORKING: usize = 30;
+
 /// One webhook call of the load and how ingress answered it.
 #[derive(Debug, Clone)]
 pub struct Answer {
@@ -77,6 +80,30 @@ impl Load {
         }
     }
 
+    /// Four workers pausing `pace` between calls, up to `max` calls, once ingress accepted
+    /// 30 of them (waiting at most 10 s): the stack works before it is disrupted.
+    pub async fn start_working(url: &str, pace: Duration, max: u64) -> Load {
+        let load = Load::start(url, 4, pace, max);
+        assert!(
+            load.wait_until(Duration::from_secs(10), |a| count_accepted(a) >= WORKING)
+                .await,
+            "calls were not accepted before the outage: {:?}",
+            load.answers()
+        );
+        load
+    }
+
+    /// Waits (at most 15 s) until 30 more calls are accepted, which the recovered stack
+    /// must take, then stops sending and returns every answer.
+    pub async fn finish_working(self) -> Vec<Answer> {
+        let before = self.accepted();
+        self.wait_until(Duration::from_secs(15), |a| {
+            count_accepted(a) >= before + WORKING
+        })
+        .await;
+        self.finish(true).await
+    }
+
     /// The answers so far.
     pub fn answers(&self) -> Vec<Answer> {
         self.answers.lock().expect("answers").clone()
@@ -126,4 +153,9 @@ pub fn accepted(answers: &[Answer]) -> BTreeSet<i64> {
 /// How many calls were accepted (2xx).
 pub fn count_accepted(answers: &[Answer]) -> usize {
     answers.iter().filter(|a| a.accepted()).count()
+}
+
+/// The calls ingress did not accept: no answer, or not 2xx.
+pub fn refused(answers: &[Answer]) -> Vec<&Answer> {
+    answers.iter().filter(|a| !a.accepted()).collect()
 }

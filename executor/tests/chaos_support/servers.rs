@@ -55,19 +55,7 @@ impl Servers {
     /// Stops the PostgreSQL cluster, disconnecting every client (`-m fast`).
     pub async fn stop_postgres(&self) {
         self.postgres_stopped.store(true, Ordering::SeqCst);
-        blocking(|| {
-            let version = postgres_version();
-            run(&[
-                "pg_ctlcluster",
-                "--skip-systemctl-redirect",
-                &version,
-                "main",
-                "stop",
-                "-m",
-                "fast",
-            ]);
-        })
-        .await;
+        blocking(|| pg_ctlcluster(&["stop", "-m", "fast"])).await;
     }
 
     /// Starts the PostgreSQL cluster and waits until it accepts connections.
@@ -108,16 +96,22 @@ fn start_rabbitmq() -> bool {
 
 /// Starts PostgreSQL; whether it answers within [`START_WAIT`].
 fn start_postgres() -> bool {
-    let version = postgres_version();
     // Fails harmlessly when the cluster already runs.
-    run(&[
+    pg_ctlcluster(&["start"]);
+    wait_for(postgres_answers)
+}
+
+/// `pg_ctlcluster <version> main <action…>` on the installed cluster.
+fn pg_ctlcluster(action: &[&str]) {
+    let version = postgres_version();
+    let mut command = vec![
         "pg_ctlcluster",
         "--skip-systemctl-redirect",
         &version,
         "main",
-        "start",
-    ]);
-    wait_for(postgres_answers)
+    ];
+    command.extend_from_slice(action);
+    run(&command);
 }
 
 /// Runs `command` under `timeout`; a failure is reported, not raised, because the
