@@ -3,6 +3,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../common/refusals.rs"]
+mod refusals;
 
 mod changes;
 mod flows;

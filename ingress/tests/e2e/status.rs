@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::common::{Stack, json_of, webhook_on};
+use crate::{
+    common::{Stack, json_of, webhook_on},
+    refusals,
+};
 
 fn async_workflow() -> serde_json::Value {
     json!({"title": "plain", "trigger": {"type": "webhook"}, "nodes": []})
@@ -16,20 +19,7 @@ async fn refusals_follow_the_status_table() {
     let open = stack.create_workflow(async_workflow()).await;
     let url = stack.webhook(&open.key);
 
-    for method in [
-        reqwest::Method::GET,
-        reqwest::Method::PUT,
-        reqwest::Method::PATCH,
-    ] {
-        let response = stack
-            .http
-            .request(method.clone(), &url)
-            .send()
-            .await
-            .expect("call");
-        assert_eq!(response.status(), 405, "{method}");
-        assert_eq!(response.headers()["allow"], "POST");
-    }
+    refusals::assert_only_post_is_allowed(&stack.http, &url).await;
 
     let unknown = stack
         .http
@@ -55,35 +45,7 @@ async fn refusals_follow_the_status_table() {
         .expect("call");
     assert_eq!(oversized.status(), 413);
 
-    let unsupported = stack
-        .http
-        .post(&url)
-        .header("content-type", "application/pdf")
-        .body("%PDF-1.4")
-        .send()
-        .await
-        .expect("call");
-    assert_eq!(unsupported.status(), 415);
-    assert_eq!(
-        json_of(unsupported).await["error"],
-        "unsupported_media_type"
-    );
-
-    let broken = stack
-        .http
-        .post(&url)
-        .header("content-type", "application/json")
-        .body("{\"id\": 1,")
-        .send()
-        .await
-        .expect("call");
-    assert_eq!(broken.status(), 400);
-    let body = json_of(broken).await;
-    assert_eq!(body["error"], "invalid_body");
-    assert!(
-        body["message"].as_str().expect("message").contains("JSON"),
-        "{body}"
-    );
+    refusals::assert_unparseable_bodies_are_refused(&stack.http, &url).await;
 
     assert!(
         stack.executions(&open).await.is_empty(),
@@ -112,22 +74,7 @@ async fn basic_auth_needs_the_right_credentials() {
         }))
         .await;
     let url = stack.webhook(&guarded.key);
-    let missing = stack.http.post(&url).send().await.expect("call");
-    let wrong = stack
-        .http
-        .post(&url)
-        .basic_auth("shop", Some("s3cret!"))
-        .send()
-        .await
-        .expect("call");
-    for response in [missing, wrong] {
-        assert_eq!(response.status(), 401);
-        assert_eq!(
-            response.headers()["www-authenticate"],
-            "Basic realm=\"webhook\""
-        );
-        assert_eq!(json_of(response).await["error"], "unauthorized");
-    }
+    refusals::assert_wrong_credentials_are_refused(&stack.http, &url, "shop", "s3cret").await;
     let right = stack
         .http
         .post(&url)

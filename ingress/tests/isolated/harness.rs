@@ -220,6 +220,17 @@ impl Harness {
         format!("{}/api/webhook:trigger/{key}", self.url)
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        let response = self
+            .http
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .await
+            .expect("metrics");
+        response.text().await.expect("metrics text")
+    }
+
     pub fn put(&self, definition: TriggerDefinition) {
         self.config_api.definitions.put(definition);
     }

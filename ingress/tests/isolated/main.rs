@@ -3,6 +3,8 @@
 //! trigger cache.
 
 mod harness;
+#[path = "../common/refusals.rs"]
+mod refusals;
 mod requests;
 mod sync_and_cache;
 mod trigger_settings;

@@ -5,7 +5,10 @@ use serde_json::{Value, json};
 
 use std::sync::Arc;
 
-use crate::harness::{Harness, LateConfirms, definition, json_of};
+use crate::{
+    harness::{Harness, LateConfirms, definition, json_of},
+    refusals,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
@@ -80,21 +83,7 @@ async fn async_answer_uses_the_configured_status_headers_and_json_body() {
 #[tokio::test]
 async fn other_methods_get_405_with_allow_post() {
     let harness = Harness::start().await;
-    for method in [
-        reqwest::Method::GET,
-        reqwest::Method::PUT,
-        reqwest::Method::DELETE,
-    ] {
-        let response = harness
-            .http
-            .request(method.clone(), harness.webhook("unknownkey1"))
-            .send()
-            .await
-            .expect("call");
-        assert_eq!(response.status(), 405, "{method}");
-        assert_eq!(response.headers()["allow"], "POST");
-        assert_eq!(json_of(response).await["error"], "method_not_allowed");
-    }
+    refusals::assert_only_post_is_allowed(&harness.http, &harness.webhook("unknownkey1")).await;
 }
 
 #[tokio::test]
@@ -131,22 +120,7 @@ async fn basic_auth_refuses_missing_and_wrong_credentials() {
         json!({"basicAuthentication": {"username": "shop", "password": "s3cret"}}),
     ));
     let url = harness.webhook("guarded0001");
-    let missing = harness.http.post(&url).send().await.expect("call");
-    let wrong = harness
-        .http
-        .post(&url)
-        .basic_auth("shop", Some("guess"))
-        .send()
-        .await
-        .expect("call");
-    for response in [missing, wrong] {
-        assert_eq!(response.status(), 401);
-        assert_eq!(
-            response.headers()["www-authenticate"],
-            "Basic realm=\"webhook\""
-        );
-        assert_eq!(json_of(response).await["error"], "unauthorized");
-    }
+    refusals::assert_wrong_credentials_are_refused(&harness.http, &url, "shop", "s3cret").await;
     assert!(harness.executions().is_empty());
     let right = harness
         .http
@@ -205,36 +179,8 @@ async fn bodies_over_the_limit_are_413_declared_or_streamed() {
 async fn unsupported_content_type_is_415_and_unparseable_bodies_400() {
     let harness = Harness::start().await;
     harness.put(definition("parsing0001", false, json!({})));
-    let url = harness.webhook("parsing0001");
-    let unsupported = harness
-        .http
-        .post(&url)
-        .header("content-type", "application/octet-stream")
-        .body("\u{1}\u{2}")
-        .send()
-        .await
-        .expect("call");
-    assert_eq!(unsupported.status(), 415);
-    assert_eq!(
-        json_of(unsupported).await["error"],
-        "unsupported_media_type"
-    );
-
-    let broken = harness
-        .http
-        .post(&url)
-        .header("content-type", "application/json")
-        .body("{\"a\": ")
-        .send()
-        .await
-        .expect("call");
-    assert_eq!(broken.status(), 400);
-    let body = json_of(broken).await;
-    assert_eq!(body["error"], "invalid_body");
-    assert!(
-        body["message"].as_str().expect("message").contains("JSON"),
-        "{body}"
-    );
+    refusals::assert_unparseable_bodies_are_refused(&harness.http, &harness.webhook("parsing0001"))
+        .await;
     assert!(harness.executions().is_empty());
 }
 
@@ -316,15 +262,7 @@ async fn a_late_confirm_is_503_with_retry_after_and_counted_as_a_timeout() {
     assert!(!body.to_string().contains("confirm"), "{body}");
     assert!(harness.executions().is_empty());
 
-    let metrics = harness
-        .http
-        .get(format!("{}/metrics", harness.url))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = harness.metrics().await;
     assert!(
         metrics.lines().any(|line| {
             line.starts_with("hookflow_publish_confirm_seconds_count{")

@@ -94,15 +94,7 @@ async fn sync_call_times_out_with_408_and_is_counted() {
     assert_eq!(response.status(), 408);
     assert!(started.elapsed() >= Duration::from_millis(200));
     assert_eq!(json_of(response).await["error"], "timeout");
-    let metrics = harness
-        .http
-        .get(format!("{}/metrics", harness.url))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = harness.metrics().await;
     assert!(
         metrics.contains("hookflow_sync_timeouts_total"),
         "{metrics}"
