@@ -4,8 +4,9 @@
 use std::borrow::Cow;
 
 use async_trait::async_trait;
-use deadpool_postgres::Pool;
+use deadpool_postgres::{GenericClient, Pool};
 use serde_json::Value;
+use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::idempotency::{self, Claim};
@@ -67,36 +68,23 @@ impl Store for PgStore {
 
     async fn begin(&self, message: &ExecutionMessage) -> Result<Begin, StoreError> {
         let mut client = self.client().await?;
-        // The key claim and the execution record commit together: a key is never held by
-        // an execution that is not recorded.
-        let tx = client.transaction().await?;
-        if let Some(idempotency) = &message.idempotency
-            && let Claim::Held(original) = idempotency::claim(&tx, message, idempotency).await?
-        {
-            tx.rollback().await?;
-            return Ok(Begin::Duplicate { original });
-        }
-        let statement = tx
-            .prepare_cached(
-                "INSERT INTO executions (id, workflow_id, version, status, context, created_at, started_at) \
-                 VALUES ($1, $2, $3, 'started', $4, $5, now()) \
-                 ON CONFLICT (id) DO UPDATE SET attempts = executions.attempts + 1 \
-                 RETURNING status, response",
-            )
-            .await?;
-        let row = tx
-            .query_one(
-                &statement,
-                &[
-                    &message.execution_id,
-                    &message.workflow_id,
-                    &message.version,
-                    &storable(&message.context).as_ref(),
-                    &message.received_at,
-                ],
-            )
-            .await?;
-        tx.commit().await?;
+        let row = match &message.idempotency {
+            // One statement: no transaction, no round trips for BEGIN and COMMIT.
+            None => record_attempt(&client, message).await?,
+            Some(idempotency) => {
+                // The key claim and the execution record commit together: a key is never
+                // held by an execution that is not recorded.
+                let tx = client.transaction().await?;
+                if let Claim::Held(original) = idempotency::claim(&tx, message, idempotency).await?
+                {
+                    tx.rollback().await?;
+                    return Ok(Begin::Duplicate { original });
+                }
+                let row = record_attempt(&tx, message).await?;
+                tx.commit().await?;
+                row
+            }
+        };
         let finished = finished_from(row.try_get(0)?, row.try_get(1)?)?;
         Ok(if finished.status.is_final() {
             Begin::Finished(finished)
@@ -132,10 +120,12 @@ impl Store for PgStore {
             })
             .transpose()?
             .map(|value| storable(&value).into_owned());
-        let update = format!(
-            "UPDATE executions SET status = $2, response = $3, error = $4, finished_at = now() \
-             WHERE id = $1 AND status NOT IN {FINAL}"
-        );
+        let update = tx
+            .prepare_cached(&format!(
+                "UPDATE executions SET status = $2, response = $3, error = $4, finished_at = now() \
+                 WHERE id = $1 AND status NOT IN {FINAL}"
+            ))
+            .await?;
         let updated = tx
             .execute(
                 &update,
@@ -231,6 +221,34 @@ impl Store for PgStore {
             .await?;
         Ok(id)
     }
+}
+
+/// Records that `message` is starting, or counts one more attempt of it; the row holds
+/// the execution's status and response as recorded.
+async fn record_attempt(
+    client: &impl GenericClient,
+    message: &ExecutionMessage,
+) -> Result<Row, StoreError> {
+    let statement = client
+        .prepare_cached(
+            "INSERT INTO executions (id, workflow_id, version, status, context, created_at, started_at) \
+             VALUES ($1, $2, $3, 'started', $4, $5, now()) \
+             ON CONFLICT (id) DO UPDATE SET attempts = executions.attempts + 1 \
+             RETURNING status, response",
+        )
+        .await?;
+    Ok(client
+        .query_one(
+            &statement,
+            &[
+                &message.execution_id,
+                &message.workflow_id,
+                &message.version,
+                &storable(&message.context).as_ref(),
+                &message.received_at,
+            ],
+        )
+        .await?)
 }
 
 fn finished_from(status: String, response: Option<Value>) -> Result<Finished, StoreError> {
