@@ -219,8 +219,7 @@ async fn calls_beyond_the_publishes_in_flight_get_503_with_retry_after() {
     let workflow = stack
         .create_workflow(json!({"title": "Busy", "trigger": {"type": "webhook"}, "nodes": []}))
         .await;
-    let mut config = stack.env.config(Service::Ingress);
-    config.config_api_url = stack.config_api.url.clone();
+    let mut config = stack.ingress_config();
     config.max_inflight_publishes = 1;
     let gated = Arc::new(GatedBroker {
         inner: AmqpBroker::start(&config),
@@ -252,6 +251,9 @@ async fn calls_beyond_the_publishes_in_flight_get_503_with_retry_after() {
     assert_eq!(refused.headers()["retry-after"], "1");
     assert!(!refused.headers().contains_key(EXECUTION_ID));
     assert_eq!(json_of(refused).await["error"], "overloaded");
+    // SPEC §2: the async answer is sent only after the broker confirmed the message.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!held.is_finished(), "answered before the broker confirmed");
 
     gated.open.send_replace(true);
     let accepted = held.await.expect("join").expect("ingress");
@@ -279,12 +281,7 @@ async fn a_draining_ingress_answers_its_calls_in_flight_and_refuses_new_ones() {
             ]
         }))
         .await;
-    let mut ingress = stack.extra_ingress(|_| {});
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while http_status(ingress.addr, "/readyz").await != Some(200) {
-        assert!(Instant::now() < deadline, "ingress did not become ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let mut ingress = start_service(hookflow_ingress::run, stack.ingress_config()).await;
     let url = webhook_on(&ingress, &workflow.key);
     let in_flight = tokio::spawn(stack.http.post(&url).json(&json!({})).send());
     let execution = until_started(&stack, &workflow).await;

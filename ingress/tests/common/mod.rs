@@ -57,10 +57,15 @@ impl Stack {
         Ok(())
     }
 
+    /// The configuration of an ingress of this stack.
+    pub fn ingress_config(&self) -> Config {
+        ingress_config(&self.env, &self.config_api)
+    }
+
     /// A second ingress of this stack with adjusted settings, started without waiting for
     /// readiness (it may be meant to fail).
     pub fn extra_ingress(&self, adjust: impl FnOnce(&mut Config)) -> Running {
-        let mut config = ingress_config(&self.env, &self.config_api);
+        let mut config = self.ingress_config();
         adjust(&mut config);
         start_service_unready(hookflow_ingress::run, config)
     }
