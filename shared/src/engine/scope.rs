@@ -15,13 +15,14 @@ pub struct RunScope<'a> {
 
 impl<'a> RunScope<'a> {
     pub(crate) fn new(meta: &ExecutionMeta, context: Value, cel: &'a CelCache) -> Self {
-        let vars = json!({
-            "$context": context,
+        let mut vars = json!({
             "$jobsMapByNodeKey": {},
             "$system": {"now": now()},
             "$execution": {"id": meta.execution_id.to_string()},
             "$workflow": {"key": meta.workflow_key, "id": meta.workflow_id.to_string()},
         });
+        // Moved in, not written inside `json!`, which would serialise a copy of it.
+        vars["$context"] = context;
         RunScope { vars, cel }
     }
 
