@@ -34,7 +34,8 @@ pub(crate) struct Worker {
     pub(crate) versions: Versions,
     /// Queue and exchange names, for the messaging spans.
     pub(crate) topology: Topology,
-    /// Turns `true` when the service drains: a delivery waiting to be requeued stops waiting.
+    /// Turns `true` when the service drains: a delivery waiting for the database or to be
+    /// requeued stops waiting.
     pub(crate) stopping: watch::Receiver<bool>,
 }
 
