@@ -88,9 +88,18 @@ async fn a_slow_sync_workflow_is_408_and_still_recorded() {
     let response = stack.call(&workflow, json!({})).await;
     assert_eq!(response.status(), 408);
     assert!(started.elapsed() < Duration::from_millis(1500));
+    let id = response.headers()["x-hookflow-execution-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
     assert_eq!(json_of(response).await["error"], "timeout");
     let executions = stack.finished_executions(&workflow, 1).await;
     assert_eq!(executions.len(), 1);
+    assert_eq!(
+        executions[0]["id"],
+        id.as_str(),
+        "the 408 names the execution"
+    );
     assert_eq!(executions[0]["status"], "resolved", "{executions:?}");
 }
 

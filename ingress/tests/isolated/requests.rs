@@ -17,7 +17,9 @@ async fn async_call_is_queued_then_answered_ok_with_the_parsed_context() {
     harness.put(definition(
         "abc123def45",
         false,
-        json!({"request": {"headers": [{"key": "X-Request-Id"}, {"key": "Authorization"}]}}),
+        json!({"request": {"headers": [
+            {"key": "X-Request-Id"}, {"key": "Authorization"}, {"key": "Proxy-Authorization"}
+        ]}}),
     ));
     let response = harness
         .http
@@ -28,6 +30,7 @@ async fn async_call_is_queued_then_answered_ok_with_the_parsed_context() {
         .header("X-Request-Id", "req-9")
         .header("X-Ignored", "nope")
         .header("Authorization", "Bearer secret")
+        .header("Proxy-Authorization", "Basic cHJveHk6c2VjcmV0")
         .json(&json!({"id": 42, "status": "paid"}))
         .send()
         .await
@@ -184,39 +187,98 @@ async fn unsupported_content_type_is_415_and_unparseable_bodies_400() {
     assert!(harness.executions().is_empty());
 }
 
+/// SPEC §2 "Content types": JSON and any `application/*+json`, qs-style forms, XML and
+/// plain text kept in `$context.raw`, and an empty body as `{}` whatever its type.
 #[tokio::test]
-async fn form_xml_and_unlabelled_bodies_are_parsed_as_documented() {
+async fn every_supported_content_type_is_parsed_as_documented() {
     let harness = Harness::start().await;
     harness.put(definition("formats0001", false, json!({})));
     let url = harness.webhook("formats0001");
-    let sends = [
-        ("application/x-www-form-urlencoded", "a[b]=1&c=x+y"),
-        ("text/xml", "<order id=\"1\"/>"),
-        ("", "{\"n\": 1}"),
-        ("application/json", ""),
+    let xml = "<order id=\"1\"/>";
+    let cases: [(&str, &str, Value, Option<&str>); 13] = [
+        (
+            "application/x-www-form-urlencoded",
+            "a[b]=1&c=x+y&l[]=1&l[]=2",
+            json!({"a": {"b": "1"}, "c": "x y", "l": ["1", "2"]}),
+            None,
+        ),
+        ("text/xml", xml, json!(xml), Some(xml)),
+        ("application/xml; charset=utf-8", xml, json!(xml), Some(xml)),
+        ("text/plain", "hello", json!("hello"), Some("hello")),
+        ("", "{\"n\": 1}", json!({"n": 1}), None),
+        (
+            "application/json; charset=utf-8",
+            "[1, 2]",
+            json!([1, 2]),
+            None,
+        ),
+        (
+            "application/vnd.github+json",
+            "{\"action\": \"opened\"}",
+            json!({"action": "opened"}),
+            None,
+        ),
+        (
+            "application/cloudevents+json; charset=utf-8",
+            "{\"type\": \"order.paid\"}",
+            json!({"type": "order.paid"}),
+            None,
+        ),
+        ("application/json", "", json!({}), None),
+        ("", "", json!({}), None),
+        ("application/x-www-form-urlencoded", "", json!({}), None),
+        ("text/plain", "", json!({}), None),
+        ("application/xml", "", json!({}), None),
     ];
-    for (content_type, body) in sends {
-        let mut request = harness.http.post(&url).body(body);
+    for (content_type, body, _, _) in &cases {
+        let mut request = harness.http.post(&url).body(*body);
         if !content_type.is_empty() {
-            request = request.header("content-type", content_type);
+            request = request.header("content-type", *content_type);
         }
+        let response = request.send().await.expect("call");
+        assert_eq!(response.status(), 200, "{content_type} {body:?}");
+    }
+    let executions = harness.executions();
+    assert_eq!(executions.len(), cases.len());
+    for ((content_type, sent, body, raw), (_, _, message)) in cases.iter().zip(executions) {
+        let context = &message.context;
+        assert_eq!(&context["body"], body, "{content_type} {sent:?}");
         assert_eq!(
-            request.send().await.expect("call").status(),
-            200,
-            "{content_type}"
+            context.get("raw").and_then(Value::as_str),
+            *raw,
+            "{content_type} {sent:?}"
         );
     }
-    let contexts: Vec<Value> = harness
-        .executions()
-        .into_iter()
-        .map(|(_, _, message)| message.context)
-        .collect();
-    assert_eq!(contexts[0]["body"], json!({"a": {"b": "1"}, "c": "x y"}));
-    assert_eq!(contexts[1]["raw"], "<order id=\"1\"/>");
-    assert_eq!(contexts[1]["body"], "<order id=\"1\"/>");
-    assert_eq!(contexts[2]["body"], json!({"n": 1}));
-    assert_eq!(contexts[3]["body"], json!({}));
-    assert!(contexts[0].get("raw").is_none());
+}
+
+/// SPEC §2: the whole query string parsed like Node's `qs`, brackets written plainly or
+/// percent-encoded.
+#[tokio::test]
+async fn query_strings_are_parsed_qs_style() {
+    let harness = Harness::start().await;
+    harness.put(definition("querying001", false, json!({})));
+    let response = harness
+        .http
+        .post(format!(
+            "{}?a[b][c]=1&l[]=1&l[]=2&o[0][x]=1&query[0][a]=1&b=2&e%5Bf%5D=3&s=x+y%21",
+            harness.webhook("querying001")
+        ))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        harness.executions()[0].2.context["query"],
+        json!({
+            "a": {"b": {"c": "1"}},
+            "l": ["1", "2"],
+            "o": [{"x": "1"}],
+            "query": [{"a": "1"}],
+            "b": "2",
+            "e": {"f": "3"},
+            "s": "x y!",
+        })
+    );
 }
 
 #[tokio::test]
@@ -285,6 +347,13 @@ async fn config_api_unreachable_is_503() {
         .expect("call");
     assert_eq!(response.status(), 503);
     assert!(response.headers().contains_key("retry-after"));
+    let body = json_of(response).await;
+    assert_eq!(body["error"], "unavailable");
+    // SPEC §2: internal details never reach the caller.
+    let message = body["message"].as_str().expect("message");
+    for internal in ["127.0.0.1", ":9", "config-api", "connect", "error sending"] {
+        assert!(!message.contains(internal), "{internal}: {body}");
+    }
 }
 
 #[tokio::test]

@@ -93,7 +93,17 @@ async fn sync_call_times_out_with_408_and_is_counted() {
         .expect("call");
     assert_eq!(response.status(), 408);
     assert!(started.elapsed() >= Duration::from_millis(200));
-    assert_eq!(json_of(response).await["error"], "timeout");
+    // The execution continues: the caller learns which one it is.
+    let queued = harness.executions()[0].2.execution_id.to_string();
+    assert_eq!(
+        response.headers()["x-hookflow-execution-id"],
+        queued.as_str()
+    );
+    let body = json_of(response).await;
+    assert_eq!(body["error"], "timeout");
+    let message = body["message"].as_str().expect("message");
+    assert!(message.contains("200 ms"), "{body}");
+    assert!(message.contains("continues"), "{body}");
     let metrics = harness.metrics().await;
     assert!(
         metrics.contains("hookflow_sync_timeouts_total"),
