@@ -2,11 +2,7 @@
 //! topology on every (re)connect, and subscriptions re-consume after each reconnect.
 
 use std::{
-    collections::BTreeMap,
-    sync::{
-        Arc, Weak,
-        atomic::{AtomicU64, Ordering},
-    },
+    sync::{Arc, Weak, atomic::AtomicU64},
     time::Duration,
 };
 
@@ -14,16 +10,15 @@ use async_trait::async_trait;
 use futures_util::{StreamExt, stream::BoxStream};
 use lapin::{
     BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, Event,
-    options::{
-        BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions,
-        BasicQosOptions, BasicRejectOptions, ConfirmSelectOptions,
-    },
+    options::{BasicPublishOptions, ConfirmSelectOptions},
     types::{AMQPValue, FieldTable},
 };
 use tokio::sync::{Notify, mpsc, watch};
 
-use super::{Broker, BrokerError, Incoming, Outgoing, Route, Settle, Source, Topology, declare};
+use super::{Broker, BrokerError, Incoming, Outgoing, Route, Source, Topology, declare};
 use crate::config::Config;
+
+mod deliveries;
 
 /// Longest pause between two reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -197,155 +192,6 @@ fn properties(message: &Outgoing, persistent: bool) -> BasicProperties {
     props
 }
 
-fn header_text(value: &AMQPValue) -> Option<String> {
-    match value {
-        AMQPValue::LongString(s) => Some(s.to_string()),
-        AMQPValue::ShortString(s) => Some(s.as_str().to_owned()),
-        AMQPValue::LongLongInt(n) => Some(n.to_string()),
-        AMQPValue::LongInt(n) => Some(n.to_string()),
-        AMQPValue::LongUInt(n) => Some(n.to_string()),
-        AMQPValue::ShortInt(n) => Some(n.to_string()),
-        AMQPValue::ShortUInt(n) => Some(n.to_string()),
-        AMQPValue::Boolean(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-struct AmqpSettle(lapin::Acker);
-
-fn settle_error(err: lapin::Error) -> BrokerError {
-    BrokerError::Unavailable(err.to_string())
-}
-
-#[async_trait]
-impl Settle for AmqpSettle {
-    async fn ack(&self) -> Result<(), BrokerError> {
-        self.0
-            .ack(BasicAckOptions::default())
-            .await
-            .map(|_| ())
-            .map_err(settle_error)
-    }
-    async fn requeue(&self) -> Result<(), BrokerError> {
-        let options = BasicNackOptions {
-            requeue: true,
-            ..BasicNackOptions::default()
-        };
-        self.0.nack(options).await.map(|_| ()).map_err(settle_error)
-    }
-    async fn reject(&self) -> Result<(), BrokerError> {
-        let options = BasicRejectOptions { requeue: false };
-        self.0
-            .reject(options)
-            .await
-            .map(|_| ())
-            .map_err(settle_error)
-    }
-}
-
-fn incoming(delivery: lapin::message::Delivery) -> Incoming {
-    let props = &delivery.properties;
-    let headers: BTreeMap<String, String> = props
-        .headers()
-        .as_ref()
-        .map(|table| {
-            table
-                .inner()
-                .iter()
-                .filter_map(|(k, v)| header_text(v).map(|v| (k.as_str().to_owned(), v)))
-                .collect()
-        })
-        .unwrap_or_default();
-    Incoming {
-        headers,
-        correlation_id: props
-            .correlation_id()
-            .as_ref()
-            .map(|s| s.as_str().to_owned()),
-        reply_to: props.reply_to().as_ref().map(|s| s.as_str().to_owned()),
-        redelivered: delivery.redelivered,
-        payload: delivery.data,
-        settle: Box::new(AmqpSettle(delivery.acker)),
-    }
-}
-
-async fn next_session(sessions: &mut watch::Receiver<Option<Session>>) -> Option<Session> {
-    sessions
-        .wait_for(Option::is_some)
-        .await
-        .ok()
-        .and_then(|s| s.clone())
-}
-
-async fn until_closed(closed: &mut watch::Receiver<bool>) {
-    let _ = closed.wait_for(|c| *c).await;
-}
-
-/// Consumes `source` on a fresh channel of each session until the receiver goes away.
-async fn consume(weak: Weak<Inner>, source: Source, tx: mpsc::Sender<Incoming>) {
-    loop {
-        let Some(inner) = weak.upgrade() else { return };
-        let mut sessions = inner.session.subscribe();
-        let mut closed = inner.closed.subscribe();
-        let tag = format!(
-            "{}-{}",
-            inner.instance,
-            inner.consumer_seq.fetch_add(1, Ordering::Relaxed)
-        );
-        let topology = inner.topology.clone();
-        let instance = inner.instance.clone();
-        drop(inner);
-        let session = tokio::select! {
-            s = next_session(&mut sessions) => match s {
-                Some(s) => s,
-                None => return,
-            },
-            _ = until_closed(&mut closed) => return,
-            _ = tx.closed() => return,
-        };
-        let consumer = match declare::consumer(
-            &session.connection,
-            &topology,
-            &instance,
-            source,
-            &tag,
-        )
-        .await
-        {
-            Ok(consumer) => consumer,
-            Err(err) => {
-                tracing::warn!(error = %err, ?source, "cannot consume; retrying");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
-            }
-        };
-        let (channel, mut deliveries) = consumer;
-        loop {
-            tokio::select! {
-                delivery = deliveries.next() => match delivery {
-                    Some(Ok(delivery)) => {
-                        if tx.send(incoming(delivery)).await.is_err() {
-                            let _ = channel.close(200, "unsubscribed".into()).await;
-                            return;
-                        }
-                    }
-                    Some(Err(err)) => {
-                        tracing::warn!(error = %err, ?source, "consumer failed; re-subscribing");
-                        break;
-                    }
-                    None => break,
-                },
-                _ = tx.closed() => {
-                    let _ = channel.close(200, "unsubscribed".into()).await;
-                    return;
-                }
-                _ = until_closed(&mut closed) => return,
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 #[async_trait]
 impl Broker for AmqpBroker {
     async fn publish(&self, route: Route, message: Outgoing) -> Result<(), BrokerError> {
@@ -401,10 +247,10 @@ impl Broker for AmqpBroker {
     async fn subscribe(&self, source: Source) -> Result<BoxStream<'static, Incoming>, BrokerError> {
         let buffer = match source {
             Source::Executions { prefetch, .. } => usize::from(prefetch.max(1)),
-            _ => 64,
+            _ => usize::from(declare::DEFAULT_PREFETCH),
         };
         let (tx, rx) = mpsc::channel(buffer);
-        tokio::spawn(consume(Arc::downgrade(&self.inner), source, tx));
+        tokio::spawn(deliveries::consume(Arc::downgrade(&self.inner), source, tx));
         Ok(futures_util::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|item| (item, rx))
         })
@@ -428,19 +274,4 @@ impl Broker for AmqpBroker {
         let mut ready = self.inner.ready.subscribe();
         let _ = tokio::time::timeout(Duration::from_secs(2), ready.wait_for(|r| !*r)).await;
     }
-}
-
-/// Prefetch applied to subscriptions other than executions.
-pub(super) const DEFAULT_PREFETCH: u16 = 64;
-
-/// Applies a channel's prefetch.
-pub(super) async fn qos(channel: &Channel, prefetch: u16) -> Result<(), lapin::Error> {
-    channel
-        .basic_qos(prefetch, BasicQosOptions::default())
-        .await
-}
-
-/// Consumer options for exclusive per-instance queues.
-pub(super) fn consume_options() -> BasicConsumeOptions {
-    BasicConsumeOptions::default()
 }

@@ -2,11 +2,17 @@
 
 use lapin::{
     Channel, Connection, Consumer, ExchangeKind,
-    options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions},
+    options::{
+        BasicConsumeOptions, BasicQosOptions, ExchangeDeclareOptions, QueueBindOptions,
+        QueueDeclareOptions,
+    },
     types::{AMQPValue, FieldTable},
 };
 
-use super::{Source, Topology, amqp};
+use super::{Source, Topology};
+
+/// Prefetch applied to subscriptions other than executions.
+pub(super) const DEFAULT_PREFETCH: u16 = 64;
 
 fn durable_exchange() -> ExchangeDeclareOptions {
     ExchangeDeclareOptions {
@@ -127,13 +133,13 @@ pub async fn consumer(
     };
     let (queue, prefetch) = match source {
         Source::Executions { sync, prefetch } => (topology.execution_queue(sync), prefetch),
-        Source::DeadLetters => (topology.dead_letter_queue(), amqp::DEFAULT_PREFETCH),
+        Source::DeadLetters => (topology.dead_letter_queue(), DEFAULT_PREFETCH),
         Source::Replies => {
             let queue = topology.reply_queue(instance);
             channel
                 .queue_declare(queue.clone().into(), exclusive, FieldTable::default())
                 .await?;
-            (queue, amqp::DEFAULT_PREFETCH)
+            (queue, DEFAULT_PREFETCH)
         }
         Source::Changes => {
             let queue = topology.changes_queue(instance);
@@ -149,15 +155,17 @@ pub async fn consumer(
                     FieldTable::default(),
                 )
                 .await?;
-            (queue, amqp::DEFAULT_PREFETCH)
+            (queue, DEFAULT_PREFETCH)
         }
     };
-    amqp::qos(&channel, prefetch).await?;
+    channel
+        .basic_qos(prefetch, BasicQosOptions::default())
+        .await?;
     let consumer = channel
         .basic_consume(
             queue.into(),
             tag.into(),
-            amqp::consume_options(),
+            BasicConsumeOptions::default(),
             FieldTable::default(),
         )
         .await?;

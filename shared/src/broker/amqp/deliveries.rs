@@ -1,0 +1,169 @@
+//! The receiving side of [`AmqpBroker`](super::AmqpBroker): a consumer per subscription
+//! that re-consumes after every reconnect, and deliveries turned into [`Incoming`] messages
+//! settled through their channel.
+
+use std::{
+    collections::BTreeMap,
+    sync::{Weak, atomic::Ordering},
+    time::Duration,
+};
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use lapin::{
+    options::{BasicAckOptions, BasicNackOptions, BasicRejectOptions},
+    types::AMQPValue,
+};
+use tokio::sync::{mpsc, watch};
+
+use super::{Inner, Session};
+use crate::broker::{BrokerError, Incoming, Settle, Source, declare};
+
+fn header_text(value: &AMQPValue) -> Option<String> {
+    match value {
+        AMQPValue::LongString(s) => Some(s.to_string()),
+        AMQPValue::ShortString(s) => Some(s.as_str().to_owned()),
+        AMQPValue::LongLongInt(n) => Some(n.to_string()),
+        AMQPValue::LongInt(n) => Some(n.to_string()),
+        AMQPValue::LongUInt(n) => Some(n.to_string()),
+        AMQPValue::ShortInt(n) => Some(n.to_string()),
+        AMQPValue::ShortUInt(n) => Some(n.to_string()),
+        AMQPValue::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+struct AmqpSettle(lapin::Acker);
+
+fn settle_error(err: lapin::Error) -> BrokerError {
+    BrokerError::Unavailable(err.to_string())
+}
+
+#[async_trait]
+impl Settle for AmqpSettle {
+    async fn ack(&self) -> Result<(), BrokerError> {
+        self.0
+            .ack(BasicAckOptions::default())
+            .await
+            .map(|_| ())
+            .map_err(settle_error)
+    }
+    async fn requeue(&self) -> Result<(), BrokerError> {
+        let options = BasicNackOptions {
+            requeue: true,
+            ..BasicNackOptions::default()
+        };
+        self.0.nack(options).await.map(|_| ()).map_err(settle_error)
+    }
+    async fn reject(&self) -> Result<(), BrokerError> {
+        let options = BasicRejectOptions { requeue: false };
+        self.0
+            .reject(options)
+            .await
+            .map(|_| ())
+            .map_err(settle_error)
+    }
+}
+
+fn incoming(delivery: lapin::message::Delivery) -> Incoming {
+    let props = &delivery.properties;
+    let headers: BTreeMap<String, String> = props
+        .headers()
+        .as_ref()
+        .map(|table| {
+            table
+                .inner()
+                .iter()
+                .filter_map(|(k, v)| header_text(v).map(|v| (k.as_str().to_owned(), v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Incoming {
+        headers,
+        correlation_id: props
+            .correlation_id()
+            .as_ref()
+            .map(|s| s.as_str().to_owned()),
+        reply_to: props.reply_to().as_ref().map(|s| s.as_str().to_owned()),
+        redelivered: delivery.redelivered,
+        payload: delivery.data,
+        settle: Box::new(AmqpSettle(delivery.acker)),
+    }
+}
+
+async fn next_session(sessions: &mut watch::Receiver<Option<Session>>) -> Option<Session> {
+    sessions
+        .wait_for(Option::is_some)
+        .await
+        .ok()
+        .and_then(|s| s.clone())
+}
+
+async fn until_closed(closed: &mut watch::Receiver<bool>) {
+    let _ = closed.wait_for(|c| *c).await;
+}
+
+/// Consumes `source` on a fresh channel of each session until the receiver goes away.
+pub(super) async fn consume(weak: Weak<Inner>, source: Source, tx: mpsc::Sender<Incoming>) {
+    loop {
+        let Some(inner) = weak.upgrade() else { return };
+        let mut sessions = inner.session.subscribe();
+        let mut closed = inner.closed.subscribe();
+        let tag = format!(
+            "{}-{}",
+            inner.instance,
+            inner.consumer_seq.fetch_add(1, Ordering::Relaxed)
+        );
+        let topology = inner.topology.clone();
+        let instance = inner.instance.clone();
+        drop(inner);
+        let session = tokio::select! {
+            s = next_session(&mut sessions) => match s {
+                Some(s) => s,
+                None => return,
+            },
+            _ = until_closed(&mut closed) => return,
+            _ = tx.closed() => return,
+        };
+        let consumer = match declare::consumer(
+            &session.connection,
+            &topology,
+            &instance,
+            source,
+            &tag,
+        )
+        .await
+        {
+            Ok(consumer) => consumer,
+            Err(err) => {
+                tracing::warn!(error = %err, ?source, "cannot consume; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+        };
+        let (channel, mut deliveries) = consumer;
+        loop {
+            tokio::select! {
+                delivery = deliveries.next() => match delivery {
+                    Some(Ok(delivery)) => {
+                        if tx.send(incoming(delivery)).await.is_err() {
+                            let _ = channel.close(200, "unsubscribed".into()).await;
+                            return;
+                        }
+                    }
+                    Some(Err(err)) => {
+                        tracing::warn!(error = %err, ?source, "consumer failed; re-subscribing");
+                        break;
+                    }
+                    None => break,
+                },
+                _ = tx.closed() => {
+                    let _ = channel.close(200, "unsubscribed".into()).await;
+                    return;
+                }
+                _ = until_closed(&mut closed) => return,
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
