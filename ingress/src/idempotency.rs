@@ -1,19 +1,29 @@
 //! The trigger setting `idempotencyKey`: ingress renders the key of each call and hands it
 //! to the executor, which deduplicates in PostgreSQL (ingress never touches the database).
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 use shared::{
     messages::Idempotency,
     model::{DEFAULT_IDEMPOTENCY_WINDOW_MS, Trigger},
     template,
 };
 
+/// The template root of the trigger data.
+const CONTEXT: &str = "$context";
+
 /// The key of a call whose trigger has an `idempotencyKey` template, rendered against its
 /// `$context`; `None` when there is no template or it renders to nothing (`null`, missing,
 /// or an empty string), so that such calls are never deduplicated against each other.
-pub fn key_of(trigger: &Trigger, context: &Value) -> Option<Idempotency> {
+///
+/// `context` (the whole parsed body) is lent to the template scope and given back
+/// unchanged rather than copied.
+pub fn key_of(trigger: &Trigger, context: &mut Value) -> Option<Idempotency> {
     let template = trigger.idempotency_key.as_deref()?;
-    let key = match template::render_str(template, &json!({ "$context": context })) {
+    let mut scope = Value::Object(Map::new());
+    scope[CONTEXT] = std::mem::take(context);
+    let rendered = template::render_str(template, &scope);
+    *context = scope[CONTEXT].take();
+    let key = match rendered {
         Value::Null => return None,
         Value::String(text) => text,
         // A typed value (a numeric id) keys by its JSON text.
@@ -30,6 +40,7 @@ pub fn key_of(trigger: &Trigger, context: &Value) -> Option<Idempotency> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn trigger(template: &str, window: Option<u64>) -> Trigger {
         Trigger {
@@ -41,26 +52,28 @@ mod tests {
 
     #[test]
     fn keys_render_from_headers_and_body_with_the_default_window() {
-        let context = json!({"headers": {"x-request-id": "r-1"}, "body": {"id": 42}});
+        let original = json!({"headers": {"x-request-id": "r-1"}, "body": {"id": 42}});
+        let mut context = original.clone();
         let from_header = key_of(
             &trigger("{{$context.headers.x-request-id}}", None),
-            &context,
+            &mut context,
         )
         .expect("header key");
+        assert_eq!(context, original, "the context is given back");
         assert_eq!(from_header.key, "r-1");
         assert_eq!(from_header.window_ms, DEFAULT_IDEMPOTENCY_WINDOW_MS);
         let from_body =
-            key_of(&trigger("{{$context.body.id}}", Some(1000)), &context).expect("body key");
+            key_of(&trigger("{{$context.body.id}}", Some(1000)), &mut context).expect("body key");
         assert_eq!(from_body.key, "42");
         assert_eq!(from_body.window_ms, 1000);
-        let composed =
-            key_of(&trigger("order-{{$context.body.id}}", None), &context).expect("composed key");
+        let composed = key_of(&trigger("order-{{$context.body.id}}", None), &mut context)
+            .expect("composed key");
         assert_eq!(composed.key, "order-42");
     }
 
     #[test]
     fn missing_null_or_empty_values_mean_no_key() {
-        let context = json!({"headers": {}, "body": {"id": null, "name": ""}});
+        let mut context = json!({"headers": {}, "body": {"id": null, "name": ""}});
         for template in [
             "{{$context.headers.x-request-id}}",
             "{{$context.body.id}}",
@@ -68,11 +81,11 @@ mod tests {
             "{{$context.body.absent}}",
         ] {
             assert_eq!(
-                key_of(&trigger(template, None), &context),
+                key_of(&trigger(template, None), &mut context),
                 None,
                 "{template}"
             );
         }
-        assert_eq!(key_of(&Trigger::default(), &context), None);
+        assert_eq!(key_of(&Trigger::default(), &mut context), None);
     }
 }

@@ -126,7 +126,7 @@ async fn handle(
         signature::verify(settings, headers, &bytes)?;
     }
     let parsed = body::parse(kind, &bytes)?;
-    let context = context::build(
+    let mut context = context::build(
         headers,
         request.query_string(),
         &definition.trigger.request,
@@ -139,7 +139,7 @@ async fn handle(
         workflow_key: definition.key.clone(),
         version: definition.version,
         sync: definition.sync,
-        idempotency: idempotency::key_of(&definition.trigger, &context),
+        idempotency: idempotency::key_of(&definition.trigger, &mut context),
         context,
         received_at: Utc::now(),
         sync_timeout_ms: definition.sync.then(|| definition.options.timeout_ms()),
