@@ -11,6 +11,7 @@ pub mod openapi;
 mod paging;
 mod repo;
 mod routes;
+pub mod schema;
 mod state;
 mod views;
 
@@ -98,9 +99,9 @@ pub async fn migrate_when_reachable(pool: &deadpool_postgres::Pool) -> anyhow::R
     let deadline = tokio::time::Instant::now() + DATABASE_WAIT;
     let mut delay = Duration::from_millis(250);
     loop {
-        match shared::db::migrate(pool).await {
+        match schema::migrate(pool).await {
             Ok(()) => return Ok(()),
-            Err(shared::db::DbError::Pool(err)) if tokio::time::Instant::now() < deadline => {
+            Err(schema::MigrateError::Pool(err)) if tokio::time::Instant::now() < deadline => {
                 tracing::warn!(%err, "database not reachable yet, retrying");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));

@@ -49,7 +49,9 @@ pub struct TestEnv {
 }
 
 impl TestEnv {
-    /// Creates a fresh, migrated database and picks a unique AMQP prefix.
+    /// Creates a fresh, empty database and picks a unique AMQP prefix. Tests that need the
+    /// schema apply config-api's migrations to it (`hookflow_config_api::schema::migrate`);
+    /// a config-api started on it migrates it itself.
     pub async fn new() -> TestEnv {
         let id = uuid::Uuid::now_v7().simple().to_string();
         let env = TestEnv {
@@ -65,9 +67,6 @@ impl TestEnv {
             .batch_execute(&format!("CREATE DATABASE \"{}\"", env.db_name))
             .await
             .expect("create test database");
-        crate::db::migrate(&env.pool())
-            .await
-            .expect("migrate test database");
         env
     }
 
