@@ -96,8 +96,10 @@ async fn method_not_allowed() -> HttpResponse {
     response
 }
 
-/// Checks in the order SPEC §2 lists: 404, 403 (`allowedIps`), 429 (`rateLimit`), 401 (basic
-/// auth), 413, 415, 401 (`signature`, over the raw body), 400, then publishes.
+/// Checks in the order SPEC §2 lists: 404, 403 (`allowedIps`), 401 (basic auth), 413, 415,
+/// 401 (`signature`, over the raw body), 429 (`rateLimit`), 400, then publishes. The rate limit
+/// counts only calls that proved who they are, so a flood of unauthenticated calls cannot use
+/// up the real sender's bucket.
 async fn handle(
     request: &HttpRequest,
     key: &str,
@@ -115,7 +117,6 @@ async fn handle(
         let caller = allowed_ips::caller(request, ingress.trust_forwarded_for);
         allowed_ips::check(allowed, caller)?;
     }
-    ingress.rate_limits.admit(definition)?;
     if let Some(expected) = &definition.trigger.basic_authentication {
         basic_auth::verify(headers, expected)?;
     }
@@ -125,7 +126,10 @@ async fn handle(
     if let Some(settings) = &definition.trigger.signature {
         signature::verify(settings, headers, &bytes)?;
     }
+    ingress.rate_limits.admit(definition)?;
     let parsed = body::parse(kind, &bytes)?;
+    // A sync call may wait for seconds: hold neither the body nor the message meanwhile.
+    drop(bytes);
     let mut context = context::build(
         headers,
         request.query_string(),
@@ -154,6 +158,7 @@ async fn handle(
         let timeout_ms = definition.options.timeout_ms();
         let waiter = ingress.replies.register(message.execution_id);
         publish(ingress, &message).await?;
+        drop(message);
         match waiter.wait(Duration::from_millis(timeout_ms)).await {
             Some(reply) => Ok(respond::with_execution_id(
                 respond::sync_reply(&reply),
