@@ -45,6 +45,14 @@ pub enum WebhookError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The body or query string holds more values than the configured limit.
+    #[error("the request {part} holds more than {limit} values")]
+    TooManyValues {
+        /// `body` or `query string`.
+        part: &'static str,
+        /// `HOOKFLOW_MAX_BODY_VALUES`.
+        limit: usize,
+    },
     /// The Content-Type is not one the webhook accepts.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -89,7 +97,9 @@ impl WebhookError {
             WebhookError::Forbidden(_) => "forbidden",
             WebhookError::RateLimited { .. } => "rate_limited",
             WebhookError::InvalidSignature(_) => "invalid_signature",
-            WebhookError::PayloadTooLarge { .. } => "payload_too_large",
+            WebhookError::PayloadTooLarge { .. } | WebhookError::TooManyValues { .. } => {
+                "payload_too_large"
+            }
             WebhookError::UnsupportedMediaType(_) => "unsupported_media_type",
             WebhookError::BadRequest { code, .. } => code,
             WebhookError::DefinitionsUnavailable
@@ -137,7 +147,9 @@ impl ResponseError for WebhookError {
             }
             WebhookError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebhookError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            WebhookError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            WebhookError::PayloadTooLarge { .. } | WebhookError::TooManyValues { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             WebhookError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebhookError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             WebhookError::DefinitionsUnavailable

@@ -81,6 +81,7 @@ pub async fn serve(
         replies,
         publishes: Semaphore::new(config.max_inflight_publishes.max(1)),
         max_body_bytes: config.max_body_bytes,
+        shape_limits: config.shape_limits(),
         executions_exchange: Topology::new(config.amqp_prefix.clone()).executions_exchange(),
         rate_limits: rate_limit::RateLimits::new(),
         trust_forwarded_for: config.trust_forwarded_for,

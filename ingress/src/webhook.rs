@@ -11,6 +11,7 @@ use chrono::Utc;
 use shared::{
     broker::{Broker, Outgoing, Route, Topology},
     messages::ExecutionMessage,
+    shape::ShapeLimits,
 };
 use tokio::sync::Semaphore;
 use tracing::Instrument;
@@ -39,6 +40,8 @@ pub struct Ingress {
     pub publishes: Semaphore,
     /// Largest accepted body.
     pub max_body_bytes: usize,
+    /// How deep and how large a parsed body or query may be.
+    pub shape_limits: ShapeLimits,
     /// The exchange executions are published to (named on the `send` span).
     pub executions_exchange: String,
     /// `rateLimit` buckets by webhook key.
@@ -127,7 +130,7 @@ async fn handle(
         signature::verify(settings, headers, &bytes)?;
     }
     ingress.rate_limits.admit(definition)?;
-    let parsed = body::parse(kind, &bytes)?;
+    let parsed = body::parse(kind, &bytes, &ingress.shape_limits)?;
     // A sync call may wait for seconds: hold neither the body nor the message meanwhile.
     drop(bytes);
     let mut context = context::build(
@@ -135,6 +138,7 @@ async fn handle(
         request.query_string(),
         &definition.trigger.request,
         parsed,
+        &ingress.shape_limits,
     )?;
 
     let message = ExecutionMessage {

@@ -100,6 +100,11 @@ pub struct Config {
     /// Service name in traces (`OTEL_SERVICE_NAME`).
     #[serde(default)]
     pub otel_service_name: Option<String>,
+    /// Deepest nesting of arrays and objects in a webhook body (ingress).
+    pub max_body_depth: usize,
+    /// Most values (object keys included) in a webhook body, and most parameters in its
+    /// query string or form body (ingress).
+    pub max_body_values: usize,
 }
 
 /// A boolean setting as operators write it: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`.
@@ -152,6 +157,8 @@ impl Config {
             otel_endpoint: None,
             otel_protocol: None,
             otel_service_name: None,
+            max_body_depth: 32,
+            max_body_values: 20_000,
         }
     }
 
@@ -178,6 +185,14 @@ impl Config {
             )
             .extract()
             .map_err(Box::new)
+    }
+
+    /// The shape limits of webhook bodies and queries.
+    pub fn shape_limits(&self) -> crate::shape::ShapeLimits {
+        crate::shape::ShapeLimits {
+            max_depth: self.max_body_depth,
+            max_values: self.max_body_values,
+        }
     }
 
     /// The listen address, parsed.

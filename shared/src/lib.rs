@@ -17,6 +17,7 @@ pub mod messages;
 pub mod model;
 pub mod paths;
 pub mod qs;
+pub mod shape;
 #[cfg(feature = "postgres")]
 pub mod store;
 pub mod telemetry;
