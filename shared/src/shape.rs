@@ -265,9 +265,9 @@ mod tests {
 
     #[test]
     fn more_values_than_the_limit_are_refused_keys_included() {
-        let nine = format!("[{}]", vec!["0"; 9].join(","));
+        let nine = format!("[{}]", ["0"; 9].join(","));
         assert!(LIMITS.parse_json(nine.as_bytes()).is_ok());
-        let ten = format!("[{}]", vec!["0"; 10].join(","));
+        let ten = format!("[{}]", ["0"; 10].join(","));
         let err = LIMITS.parse_json(ten.as_bytes()).expect_err("too many");
         assert!(matches!(
             err,
@@ -333,7 +333,7 @@ mod tests {
     #[test]
     fn parameters_are_counted_before_parsing() {
         assert!(LIMITS.check_parameters("a=1&b=2&&c").is_ok());
-        let many = vec!["a[]=1"; 11].join("&");
+        let many = ["a[]=1"; 11].join("&");
         assert_eq!(
             LIMITS.check_parameters(&many),
             Err(ShapeError::TooManyValues { limit: 10 })
