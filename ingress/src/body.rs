@@ -10,6 +10,7 @@ use futures_util::{Stream, StreamExt};
 use serde_json::{Map, Value};
 use shared::shape::{JsonShapeError, ShapeError, ShapeLimits};
 
+use crate::budget::{BodyBudget, Held};
 use crate::error::WebhookError;
 
 /// How a body is parsed, decided by its Content-Type.
@@ -69,11 +70,14 @@ pub fn classify(headers: &HeaderMap) -> Result<BodyKind, WebhookError> {
 /// Reads the whole body within `limit` bytes: a declared Content-Length over it is refused
 /// before any byte is read, and since a chunked body has none (and a declared one may lie)
 /// the read stops as soon as the body grows past it, so at most `limit` bytes are held.
+/// Every byte read is taken from `budget` first; the bytes stay taken while the returned
+/// [`Held`] lives, and a body that does not fit in what is left is refused with 503.
 pub async fn read_limited<S>(
     headers: &HeaderMap,
     mut payload: S,
     limit: usize,
-) -> Result<web::Bytes, WebhookError>
+    budget: &BodyBudget,
+) -> Result<(web::Bytes, Held), WebhookError>
 where
     S: Stream<Item = Result<web::Bytes, PayloadError>> + Unpin,
 {
@@ -87,6 +91,7 @@ where
     // Grown as bytes arrive: a declared length is only a promise, and a caller that declares
     // 2 MiB and sends nothing must not make ingress hold 2 MiB.
     let mut buffer = web::BytesMut::with_capacity(declared.unwrap_or(0).min(INITIAL_BUFFER));
+    let mut held = budget.none();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|err| {
             tracing::debug!(error = %err, "reading the webhook body failed");
@@ -98,9 +103,10 @@ where
         if buffer.len() + chunk.len() > limit {
             return Err(WebhookError::PayloadTooLarge { limit });
         }
+        budget.grow(&mut held, chunk.len())?;
         buffer.extend_from_slice(&chunk);
     }
-    Ok(buffer.freeze())
+    Ok((buffer.freeze(), held))
 }
 
 /// Parses `bytes` as `kind` into `$context.body` (and `$context.raw` for text), refusing
@@ -280,9 +286,27 @@ mod tests {
         body: impl Stream<Item = Result<web::Bytes, PayloadError>> + Unpin,
         limit: usize,
     ) -> Result<web::Bytes, WebhookError> {
-        read_limited(headers, body, limit)
+        read_limited(headers, body, limit, &BodyBudget::new(1 << 20))
             .now_or_never()
             .expect("an in-memory body is read at once")
+            .map(|(bytes, _held)| bytes)
+    }
+
+    #[test]
+    fn the_bytes_read_are_held_from_the_budget_until_dropped() {
+        let budget = BodyBudget::new(12);
+        let (bytes, held) = read_limited(&headers(&[]), chunks(&["01234", "56789"]), 100, &budget)
+            .now_or_never()
+            .expect("in memory")
+            .expect("fits");
+        assert_eq!(bytes, "0123456789");
+        assert_eq!(held.bytes(), 10);
+        let second = read_limited(&headers(&[]), chunks(&["abc"]), 100, &budget)
+            .now_or_never()
+            .expect("in memory");
+        assert!(matches!(second, Err(WebhookError::Overloaded)));
+        drop(held);
+        assert_eq!(budget.available(), 12);
     }
 
     #[test]

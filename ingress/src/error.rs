@@ -70,13 +70,19 @@ pub enum WebhookError {
     /// The execution could not be queued durably; nothing was accepted.
     #[error("the execution could not be queued")]
     QueueUnavailable,
-    /// Too many publishes await a broker confirm (`max_inflight_publishes`); nothing was
-    /// accepted.
+    /// Too many publishes await a broker confirm (`max_inflight_publishes`), or the bodies
+    /// being read or held already fill `max_buffered_bytes`; nothing was accepted.
     #[error("the service is overloaded")]
     Overloaded,
     /// The service is shutting down and takes no new calls; nothing was accepted.
     #[error("the service is shutting down")]
     Draining,
+    /// The body did not arrive within `HOOKFLOW_BODY_READ_TIMEOUT_MS`; nothing was accepted.
+    #[error("the request body was not received within {timeout_ms} ms; nothing was accepted")]
+    BodyTimeout {
+        /// The timeout.
+        timeout_ms: u64,
+    },
     /// A sync workflow did not answer within its timeout.
     #[error("the workflow did not answer within {timeout_ms} ms")]
     Timeout {
@@ -107,6 +113,7 @@ impl WebhookError {
             | WebhookError::Draining => "unavailable",
             WebhookError::Overloaded => "overloaded",
             WebhookError::Timeout { .. } => "timeout",
+            WebhookError::BodyTimeout { .. } => "body_timeout",
         }
     }
 
@@ -156,7 +163,9 @@ impl ResponseError for WebhookError {
             | WebhookError::QueueUnavailable
             | WebhookError::Overloaded
             | WebhookError::Draining => StatusCode::SERVICE_UNAVAILABLE,
-            WebhookError::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            WebhookError::Timeout { .. } | WebhookError::BodyTimeout { .. } => {
+                StatusCode::REQUEST_TIMEOUT
+            }
         }
     }
 

@@ -18,7 +18,9 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::{
-    allowed_ips, basic_auth, body, context,
+    allowed_ips, basic_auth, body,
+    budget::BodyBudget,
+    context,
     error::WebhookError,
     idempotency, instruments,
     rate_limit::RateLimits,
@@ -42,6 +44,10 @@ pub struct Ingress {
     pub max_body_bytes: usize,
     /// How deep and how large a parsed body or query may be.
     pub shape_limits: ShapeLimits,
+    /// The bytes of all bodies being read or held at once.
+    pub budget: BodyBudget,
+    /// How long a caller may take to send its body.
+    pub body_read_timeout: Duration,
     /// The exchange executions are published to (named on the `send` span).
     pub executions_exchange: String,
     /// `rateLimit` buckets by webhook key.
@@ -124,7 +130,12 @@ async fn handle(
         basic_auth::verify(headers, expected)?;
     }
     let kind = body::classify(headers);
-    let bytes = body::read_limited(headers, payload, ingress.max_body_bytes).await?;
+    let reading = body::read_limited(headers, payload, ingress.max_body_bytes, &ingress.budget);
+    let (bytes, held) = tokio::time::timeout(ingress.body_read_timeout, reading)
+        .await
+        .map_err(|_| WebhookError::BodyTimeout {
+            timeout_ms: u64::try_from(ingress.body_read_timeout.as_millis()).unwrap_or(u64::MAX),
+        })??;
     let kind = kind?;
     if let Some(settings) = &definition.trigger.signature {
         signature::verify(settings, headers, &bytes)?;
@@ -163,6 +174,7 @@ async fn handle(
         let waiter = ingress.replies.register(message.execution_id);
         publish(ingress, &message).await?;
         drop(message);
+        drop(held);
         match waiter.wait(Duration::from_millis(timeout_ms)).await {
             Some(reply) => Ok(respond::with_execution_id(
                 respond::sync_reply(&reply),

@@ -105,6 +105,16 @@ pub struct Config {
     /// Most values (object keys included) in a webhook body, and most parameters in its
     /// query string or form body (ingress).
     pub max_body_values: usize,
+    /// Bytes of all webhook bodies being read or held at once by one ingress; past it calls
+    /// get 503 (ingress).
+    pub max_buffered_bytes: usize,
+    /// How long a webhook caller may take to send its body, in milliseconds; then 408
+    /// (ingress).
+    pub body_read_timeout_ms: u64,
+    /// How long a client may take to send a request's head, in milliseconds (ingress).
+    pub client_request_timeout_ms: u64,
+    /// Connections each HTTP worker thread serves at once (ingress).
+    pub max_connections: usize,
 }
 
 /// A boolean setting as operators write it: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`.
@@ -159,6 +169,10 @@ impl Config {
             otel_service_name: None,
             max_body_depth: 32,
             max_body_values: 20_000,
+            max_buffered_bytes: 64 * 1024 * 1024,
+            body_read_timeout_ms: 10_000,
+            client_request_timeout_ms: 5_000,
+            max_connections: 4096,
         }
     }
 

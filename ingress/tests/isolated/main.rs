@@ -3,6 +3,7 @@
 //! trigger cache.
 
 mod harness;
+mod hostile;
 #[path = "../common/refusals.rs"]
 mod refusals;
 mod requests;
