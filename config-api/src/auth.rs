@@ -1,4 +1,6 @@
-//! Bearer-token authentication of every `/api/*` route.
+//! Bearer-token authentication: the admin token for every `/api/*` route, and a token of
+//! ingress's own for `/internal/*`, so that the secrets ingress needs are never served to
+//! the admin token (nor the admin API to ingress's).
 
 use actix_web::{
     Error,
@@ -25,6 +27,16 @@ pub enum AuthConfigError {
     /// An empty token would let anyone in with `Bearer `.
     #[error("HOOKFLOW_ADMIN_TOKEN is empty")]
     EmptyToken,
+    /// Without it ingress could not fetch trigger definitions.
+    #[error(
+        "HOOKFLOW_INTERNAL_TOKEN is not set; set it (to the same value at ingress and config-api): ingress fetches trigger definitions with it"
+    )]
+    MissingInternalToken,
+    /// The internal token must differ from the admin token.
+    #[error(
+        "HOOKFLOW_INTERNAL_TOKEN is empty or the same as HOOKFLOW_ADMIN_TOKEN; give ingress a token of its own"
+    )]
+    WeakInternalToken,
 }
 
 /// Who may call the API: holders of the admin token, or anyone when auth is switched off.
@@ -54,14 +66,46 @@ impl AdminAuth {
 
     /// Whether a request carrying this `Authorization` header may pass.
     pub fn allows(&self, header: Option<&HeaderValue>) -> bool {
-        let Some(expected) = &self.expected else {
-            return true;
-        };
-        let Some(token) = header.and_then(|value| bearer_token(value.as_bytes())) else {
-            return false;
-        };
-        bool::from(digest(token).ct_eq(expected))
+        self.expected
+            .as_ref()
+            .is_none_or(|expected| carries(header, expected))
     }
+}
+
+/// Who may read trigger definitions: holders of the internal token, always required.
+#[derive(Clone)]
+pub struct InternalAuth {
+    expected: [u8; 32],
+}
+
+impl InternalAuth {
+    /// The internal token of the configuration; it must be set and differ from the admin
+    /// token.
+    pub fn from_config(config: &Config) -> Result<Self, AuthConfigError> {
+        let token = config
+            .internal_token
+            .as_deref()
+            .ok_or(AuthConfigError::MissingInternalToken)?;
+        if token.is_empty() || config.admin_token.as_deref() == Some(token) {
+            return Err(AuthConfigError::WeakInternalToken);
+        }
+        Ok(InternalAuth {
+            expected: digest(token.as_bytes()),
+        })
+    }
+
+    /// Whether a request carrying this `Authorization` header may pass.
+    pub fn allows(&self, header: Option<&HeaderValue>) -> bool {
+        carries(header, &self.expected)
+    }
+}
+
+/// Whether `header` is `Bearer <token>` for the token whose digest is `expected`.
+fn carries(header: Option<&HeaderValue>, expected: &[u8; 32]) -> bool {
+    let Some(token) = header.and_then(|value| bearer_token(value.as_bytes())) else {
+        return false;
+    };
+    bool::from(digest(token).ct_eq(expected))
 }
 
 fn bearer_token(value: &[u8]) -> Option<&[u8]> {
@@ -76,6 +120,18 @@ fn digest(bytes: &[u8]) -> [u8; 32] {
 /// Middleware: answers 401 unless the request carries the admin token.
 pub async fn require_admin(
     auth: web::Data<AdminAuth>,
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if !auth.allows(req.headers().get(AUTHORIZATION)) {
+        return Err(ApiError::Unauthorized.into());
+    }
+    next.call(req).await
+}
+
+/// Middleware: answers 401 unless the request carries the internal token.
+pub async fn require_internal(
+    auth: web::Data<InternalAuth>,
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
@@ -131,5 +187,24 @@ mod tests {
     fn a_token_wins_over_the_opt_out() {
         let auth = AdminAuth::from_config(&config(Some("t"), true)).expect("auth");
         assert!(!auth.allows(None));
+    }
+
+    #[test]
+    fn the_internal_token_is_required_and_its_own() {
+        let mut config = config(Some("admin"), false);
+        assert!(matches!(
+            InternalAuth::from_config(&config),
+            Err(AuthConfigError::MissingInternalToken)
+        ));
+        config.internal_token = Some("admin".into());
+        assert!(matches!(
+            InternalAuth::from_config(&config),
+            Err(AuthConfigError::WeakInternalToken)
+        ));
+        config.internal_token = Some("ingress".into());
+        let internal = InternalAuth::from_config(&config).expect("internal");
+        assert!(internal.allows(Some(&header("Bearer ingress"))));
+        assert!(!internal.allows(Some(&header("Bearer admin"))));
+        assert!(!internal.allows(None));
     }
 }

@@ -28,7 +28,7 @@ use shared::config::Config;
 use shared::health::{BrokerCheck, DatabaseCheck, Health};
 
 use crate::app::Parts;
-use crate::auth::AdminAuth;
+use crate::auth::{AdminAuth, InternalAuth};
 use crate::changes::Changes;
 use crate::routes::spec::OpenApiJson;
 use crate::state::AppState;
@@ -44,6 +44,7 @@ pub async fn run(
     shutdown: BoxFuture<'static, ()>,
 ) -> anyhow::Result<()> {
     let auth = AdminAuth::from_config(&config)?;
+    let internal_auth = InternalAuth::from_config(&config)?;
     let pool = shared::db::pool(&config.database_url, config.database_pool_size)
         .context("database pool")?;
     let shutdown = shutdown.shared();
@@ -64,6 +65,7 @@ pub async fn run(
             public_url: config.public_url.clone(),
         }),
         auth: web::Data::new(auth),
+        internal_auth: web::Data::new(internal_auth),
         openapi: web::Data::new(OpenApiJson(openapi::document().to_json()?)),
         health: health.clone(),
         metrics: shared::telemetry::metrics_handle(),

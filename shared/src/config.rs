@@ -115,6 +115,17 @@ pub struct Config {
     pub client_request_timeout_ms: u64,
     /// Connections each HTTP worker thread serves at once (ingress).
     pub max_connections: usize,
+    /// The credential with which ingress fetches trigger definitions (secrets included)
+    /// from config-api; never the admin token (ingress, config-api).
+    #[serde(default)]
+    pub internal_token: Option<String>,
+    /// Key that encrypts stored secrets: 32 bytes as 64 hex characters (config-api).
+    #[serde(default)]
+    pub secret_key: Option<String>,
+    /// Earlier secret keys, comma-separated: what they encrypted stays readable and is
+    /// encrypted with `secret_key` when next written (config-api).
+    #[serde(default)]
+    pub secret_keys_old: Option<String>,
 }
 
 /// A boolean setting as operators write it: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`.
@@ -173,6 +184,9 @@ impl Config {
             body_read_timeout_ms: 10_000,
             client_request_timeout_ms: 5_000,
             max_connections: 4096,
+            internal_token: None,
+            secret_key: None,
+            secret_keys_old: None,
         }
     }
 

@@ -19,6 +19,12 @@ use crate::{
 /// Bearer token every test config-api accepts.
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
+/// Token with which test ingresses fetch trigger definitions.
+pub const INTERNAL_TOKEN: &str = "test-internal-token";
+
+/// Key that encrypts the secrets of test config-apis.
+pub const SECRET_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
 /// PostgreSQL server used by tests (maintenance database), overridable with
 /// `HOOKFLOW_TEST_POSTGRES_URL`.
 pub fn postgres_server_url() -> String {
@@ -78,6 +84,8 @@ impl TestEnv {
         config.amqp_url = amqp_url();
         config.amqp_prefix = self.prefix.clone();
         config.admin_token = Some(ADMIN_TOKEN.into());
+        config.internal_token = Some(INTERNAL_TOKEN.into());
+        config.secret_key = Some(SECRET_KEY.into());
         config.listen = "127.0.0.1:0".into();
         config.shutdown_grace_secs = 5;
         config.publish_timeout_ms = 2000;

@@ -29,7 +29,8 @@ use tokio::{
 };
 use uuid::Uuid;
 
-pub const TOKEN: &str = "stub-admin-token";
+/// The internal token the stub config-api expects from ingress.
+pub const TOKEN: &str = "stub-internal-token";
 
 /// Trigger definitions the stub config-api serves, and how often each was fetched.
 #[derive(Default)]
@@ -102,7 +103,7 @@ impl StubConfigApi {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(shared.clone())
-                .route("/api/triggers/{key}", web::get().to(serve_trigger))
+                .route("/internal/triggers/{key}", web::get().to(serve_trigger))
         })
         .workers(1)
         .disable_signals()
@@ -174,7 +175,9 @@ impl Harness {
         let broker = MemoryBroker::new();
         let mut config = Config::defaults(Service::Ingress);
         config.config_api_url = config_api.url.clone();
-        config.admin_token = Some(TOKEN.into());
+        // Ingress holds only its own token, never the admin token.
+        config.admin_token = None;
+        config.internal_token = Some(TOKEN.into());
         config.shutdown_grace_secs = 2;
         config.publish_timeout_ms = 500;
         adjust(&mut config);

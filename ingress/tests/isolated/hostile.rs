@@ -1,5 +1,6 @@
 //! Callers that try to hold ingress's memory: bodies that never finish arriving, and more
-//! bodies at once than the buffered-bytes budget admits.
+//! bodies at once than the buffered-bytes budget admits; and an ingress without a token of
+//! its own.
 
 use std::time::Duration;
 
@@ -87,4 +88,29 @@ async fn bodies_past_the_buffered_budget_get_503_until_the_bytes_are_given_back(
     let admitted = post(20_000).await.expect("call");
     assert_eq!(admitted.status(), 200);
     assert_eq!(harness.executions().len(), 2);
+}
+
+#[tokio::test]
+async fn ingress_refuses_to_start_without_the_internal_token() {
+    let mut config = shared::config::Config::defaults(shared::config::Service::Ingress);
+    config.admin_token = Some("the admin token is not enough".into());
+    config.internal_token = None;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let broker = shared::broker::MemoryBroker::new();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(10),
+        hookflow_ingress::serve(
+            config,
+            listener,
+            broker,
+            futures_util::FutureExt::boxed(std::future::pending()),
+        ),
+    )
+    .await
+    .expect("serve returns at once");
+    let error = outcome.expect_err("no internal token, no service");
+    assert!(
+        format!("{error:#}").contains("HOOKFLOW_INTERNAL_TOKEN"),
+        "{error:#}"
+    );
 }
