@@ -23,20 +23,20 @@ pub enum AuthConfigError {
     #[error(
         "HOOKFLOW_ADMIN_TOKEN is not set; set it, or set HOOKFLOW_INSECURE_NO_AUTH=1 to run without authentication (development only)"
     )]
-    MissingToken,
+    MissingAdmin,
     /// An empty token would let anyone in with `Bearer `.
     #[error("HOOKFLOW_ADMIN_TOKEN is empty")]
-    EmptyToken,
+    EmptyAdmin,
     /// Without it ingress could not fetch trigger definitions.
     #[error(
         "HOOKFLOW_INTERNAL_TOKEN is not set; set it (to the same value at ingress and config-api): ingress fetches trigger definitions with it"
     )]
-    MissingInternalToken,
+    MissingInternal,
     /// The internal token must differ from the admin token.
     #[error(
         "HOOKFLOW_INTERNAL_TOKEN is empty or the same as HOOKFLOW_ADMIN_TOKEN; give ingress a token of its own"
     )]
-    WeakInternalToken,
+    WeakInternal,
 }
 
 /// Who may call the API: holders of the admin token, or anyone when auth is switched off.
@@ -50,7 +50,7 @@ impl AdminAuth {
     /// The policy the configuration asks for.
     pub fn from_config(config: &Config) -> Result<Self, AuthConfigError> {
         match (&config.admin_token, config.insecure_no_auth) {
-            (Some(token), _) if token.is_empty() => Err(AuthConfigError::EmptyToken),
+            (Some(token), _) if token.is_empty() => Err(AuthConfigError::EmptyAdmin),
             (Some(token), _) => Ok(AdminAuth {
                 expected: Some(digest(token.as_bytes())),
             }),
@@ -60,7 +60,7 @@ impl AdminAuth {
                 );
                 Ok(AdminAuth { expected: None })
             }
-            (None, false) => Err(AuthConfigError::MissingToken),
+            (None, false) => Err(AuthConfigError::MissingAdmin),
         }
     }
 
@@ -85,9 +85,9 @@ impl InternalAuth {
         let token = config
             .internal_token
             .as_deref()
-            .ok_or(AuthConfigError::MissingInternalToken)?;
+            .ok_or(AuthConfigError::MissingInternal)?;
         if token.is_empty() || config.admin_token.as_deref() == Some(token) {
-            return Err(AuthConfigError::WeakInternalToken);
+            return Err(AuthConfigError::WeakInternal);
         }
         Ok(InternalAuth {
             expected: digest(token.as_bytes()),
@@ -173,11 +173,11 @@ mod tests {
     fn refuses_to_run_unprotected_unless_asked() {
         assert!(matches!(
             AdminAuth::from_config(&config(None, false)),
-            Err(AuthConfigError::MissingToken)
+            Err(AuthConfigError::MissingAdmin)
         ));
         assert!(matches!(
             AdminAuth::from_config(&config(Some(""), false)),
-            Err(AuthConfigError::EmptyToken)
+            Err(AuthConfigError::EmptyAdmin)
         ));
         let open = AdminAuth::from_config(&config(None, true)).expect("insecure");
         assert!(open.allows(None));
@@ -194,12 +194,12 @@ mod tests {
         let mut config = config(Some("admin"), false);
         assert!(matches!(
             InternalAuth::from_config(&config),
-            Err(AuthConfigError::MissingInternalToken)
+            Err(AuthConfigError::MissingInternal)
         ));
         config.internal_token = Some("admin".into());
         assert!(matches!(
             InternalAuth::from_config(&config),
-            Err(AuthConfigError::WeakInternalToken)
+            Err(AuthConfigError::WeakInternal)
         ));
         config.internal_token = Some("ingress".into());
         let internal = InternalAuth::from_config(&config).expect("internal");
