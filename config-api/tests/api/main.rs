@@ -6,6 +6,7 @@ mod changes;
 mod executions;
 mod helpers;
 mod parse;
+mod secrets;
 mod server_errors;
 mod trigger_settings;
 mod validation;
