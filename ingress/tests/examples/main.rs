@@ -123,16 +123,18 @@ async fn run(
             .await
             .expect("curl thread")
             .map_err(|err| format!("{}: {err}\n{}", step.at, step.script))?;
-        // A shown answer may name what it gives itself (`"webhookUrl": ".../<key>"`).
-        let mut known = names.clone();
-        known.extend(captures(&answer));
+        // A shown answer means the names earlier answers gave, and may name what only it
+        // gives (`"webhookUrl": ".../<key>"` of the first workflow created).
+        let given = captures(&answer);
+        let mut shown: BTreeMap<_, _> = given.iter().cloned().collect();
+        shown.extend(names.iter().map(|(name, value)| (*name, value.clone())));
         let mut expected = step.expected.clone();
         if let Some(Body::Json(pattern)) = &mut expected.body {
-            pattern.fill(&|text| fill(text, &known));
+            pattern.fill(&|text| fill(text, &shown));
         }
         match mismatch(&expected, &answer) {
             None => {
-                *names = known;
+                names.extend(given);
                 return Ok(());
             }
             Some(_) if repeatable(step) && Instant::now() < deadline => {
