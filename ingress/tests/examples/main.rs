@@ -7,7 +7,7 @@
 //! curl commands, each followed by `# → <status> [<body>]`. The commands use the ports of
 //! `docker compose up` (`localhost:13000` ingress, `13001` config-api, `13002` executor) and
 //! `$TOKEN`; `<key>` and `<id>` stand for the last created workflow's, `<execution-id>` for the
-//! last `X-Hookflow-Execution-Id` answered. In a shown body `"..."` is any value and a final
+//! last `X-Hookflow-Execution-Id` answered (`<previous-execution-id>` for the one before). In a shown body `"..."` is any value and a final
 //! `...` in an object or array means "and more". An answer that waits for something
 //! asynchronous (an execution being recorded, a change reaching ingress) is asked again until
 //! it matches, for at most [`POLL`], when asking again changes nothing: a request without a
@@ -123,18 +123,19 @@ async fn run(
             .await
             .expect("curl thread")
             .map_err(|err| format!("{}: {err}\n{}", step.at, step.script))?;
-        // A shown answer means the names earlier answers gave, and may name what only it
-        // gives (`"webhookUrl": ".../<key>"` of the first workflow created).
-        let given = captures(&answer);
-        let mut shown: BTreeMap<_, _> = given.iter().cloned().collect();
-        shown.extend(names.iter().map(|(name, value)| (*name, value.clone())));
+        // A shown answer may name what it gives itself (`"webhookUrl": ".../<key>"`).
+        let mut known = names.clone();
+        if let Some(previous) = known.get("execution-id").cloned() {
+            known.insert("previous-execution-id", previous);
+        }
+        known.extend(captures(&answer));
         let mut expected = step.expected.clone();
         if let Some(Body::Json(pattern)) = &mut expected.body {
-            pattern.fill(&|text| fill(text, &shown));
+            pattern.fill(&|text| fill(text, &known));
         }
         match mismatch(&expected, &answer) {
             None => {
-                names.extend(given);
+                *names = known;
                 return Ok(());
             }
             Some(_) if repeatable(step) && Instant::now() < deadline => {
@@ -182,7 +183,7 @@ fn script_for(
         script = script.replace(&format!("localhost:{port}"), &address);
     }
     let script = fill(&script, names);
-    for placeholder in ["<key>", "<id>", "<execution-id>"] {
+    for placeholder in ["<key>", "<id>", "<execution-id>", "<previous-execution-id>"] {
         if script.contains(placeholder) {
             return Err(format!(
                 "{}: no earlier answer in this file gives {placeholder}",
