@@ -15,6 +15,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod links;
 mod pattern;
 mod steps;
 
