@@ -6,7 +6,7 @@
 //! How examples are written (docs/README.md says the same to authors): a ```sh block of
 //! curl commands, each followed by `# → <status> [<body>]`. The commands use the ports of
 //! `docker compose up` (`localhost:13000` ingress, `13001` config-api, `13002` executor) and
-//! `$TOKEN`; `<key>` and `<id>` stand for the last created workflow's, `<execution-id>` for the
+//! `$TOKEN` / `$INTERNAL_TOKEN`; `<key>` and `<id>` stand for the last created workflow's, `<execution-id>` for the
 //! last `X-Hookflow-Execution-Id` answered (`<previous-execution-id>` for the one before). In a shown body `"..."` is any value and a final
 //! `...` in an object or array means "and more". An answer that waits for something
 //! asynchronous (an execution being recorded, a change reaching ingress) is asked again until
@@ -28,11 +28,13 @@ use std::{
 
 use common::Stack;
 use serde_json::Value;
-use shared::testkit::TestEnv;
+use shared::{config::Service, testkit::TestEnv};
 use steps::{Body, Step};
 
 /// The admin token the examples show (`HOOKFLOW_ADMIN_TOKEN` of docker-compose.yml).
 const SHOWN_TOKEN: &str = "dev-admin-token";
+/// The internal token (`HOOKFLOW_INTERNAL_TOKEN` of docker-compose.yml).
+const SHOWN_INTERNAL_TOKEN: &str = "dev-internal-token";
 /// The webhook base URL the examples show (config-api's default `HOOKFLOW_PUBLIC_URL`).
 const SHOWN_PUBLIC_URL: &str = "http://localhost:13000";
 /// How long an answer that depends on asynchronous work is waited for.
@@ -45,8 +47,11 @@ async fn every_documented_example_answers_as_shown() {
         curl.is_ok_and(|out| out.status.success()),
         "the documentation examples run with curl; install it (apt-get install curl)"
     );
-    let stack = Stack::start_in(TestEnv::new().await, |_, config| {
-        config.admin_token = Some(SHOWN_TOKEN.into());
+    let stack = Stack::start_in(TestEnv::new().await, |service, config| {
+        if service != Service::Ingress {
+            config.admin_token = Some(SHOWN_TOKEN.into());
+        }
+        config.internal_token = Some(SHOWN_INTERNAL_TOKEN.into());
         config.public_url = SHOWN_PUBLIC_URL.into();
     })
     .await;
@@ -247,6 +252,7 @@ set -eo pipefail
         .arg(format!("{wrapper}{script}"))
         .env("OUT", &out)
         .env("TOKEN", SHOWN_TOKEN)
+        .env("INTERNAL_TOKEN", SHOWN_INTERNAL_TOKEN)
         .output()
         .map_err(|err| format!("cannot run bash: {err}"))?;
     let read = |name: &str| std::fs::read_to_string(out.join(name)).unwrap_or_default();
