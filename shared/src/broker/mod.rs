@@ -9,6 +9,7 @@ mod topology;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use backon::Retryable;
 use futures_util::stream::BoxStream;
 
 pub use amqp::AmqpBroker;
@@ -144,4 +145,18 @@ pub trait Broker: Send + Sync + 'static {
 
     /// Stops consuming and closes connections.
     async fn close(&self);
+}
+
+/// Subscribes to `source`, retrying as [`crate::retry::reconnect`] says for as long as the
+/// broker refuses; the error only if that policy gives up.
+pub async fn subscribe_retrying(
+    broker: &dyn Broker,
+    source: Source,
+) -> Result<BoxStream<'static, Incoming>, BrokerError> {
+    (|| broker.subscribe(source))
+        .retry(crate::retry::reconnect())
+        .notify(|err, pause| {
+            tracing::warn!(error = %err, ?source, retry_in = ?pause, "cannot subscribe yet; retrying");
+        })
+        .await
 }
