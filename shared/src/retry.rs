@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
+pub use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
 
 /// Reaching a service that is down or still starting (RabbitMQ, PostgreSQL at start-up,
 /// a broker subscription): 100 ms, doubling, at most 5 s between attempts, without end.
@@ -40,8 +40,7 @@ pub fn poll() -> ExponentialBuilder {
 const MAX_REDELIVERY_PAUSE: Duration = Duration::from_secs(30);
 
 /// How long to hold a failed delivery before giving it back, after `deliveries` earlier
-/// deliveries: 500 ms, doubling with each, at most 30 s, so that a failure that is not an
-/// outage does not burn through the queue's delivery limit in milliseconds.
+/// deliveries: 500 ms, doubling with each, at most 30 s.
 pub fn redelivery_pause(deliveries: u32) -> Duration {
     // Past 2^6 the cap holds anyway; bounding the count bounds the walk.
     let steps = deliveries.min(7) as usize;

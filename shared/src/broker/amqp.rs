@@ -7,7 +7,6 @@ use std::{
 };
 
 use async_trait::async_trait;
-use backon::BackoffBuilder;
 use futures_util::{StreamExt, stream::BoxStream};
 use lapin::{
     BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, Event,
@@ -17,7 +16,8 @@ use lapin::{
 use tokio::sync::{Notify, mpsc, watch};
 
 use super::{Broker, BrokerError, Incoming, Outgoing, Route, Source, Topology, declare};
-use crate::{config::Config, retry};
+use crate::config::Config;
+use crate::retry::{self, BackoffBuilder};
 
 mod deliveries;
 

@@ -9,8 +9,9 @@ mod topology;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use backon::Retryable;
 use futures_util::stream::BoxStream;
+
+use crate::retry::{self, Retryable};
 
 pub use amqp::AmqpBroker;
 pub use memory::MemoryBroker;
@@ -147,14 +148,14 @@ pub trait Broker: Send + Sync + 'static {
     async fn close(&self);
 }
 
-/// Subscribes to `source`, retrying as [`crate::retry::reconnect`] says for as long as the
+/// Subscribes to `source`, retrying as [`retry::reconnect`] says for as long as the
 /// broker refuses; the error only if that policy gives up.
 pub async fn subscribe_retrying(
     broker: &dyn Broker,
     source: Source,
 ) -> Result<BoxStream<'static, Incoming>, BrokerError> {
     (|| broker.subscribe(source))
-        .retry(crate::retry::reconnect())
+        .retry(retry::reconnect())
         .notify(|err, pause| {
             tracing::warn!(error = %err, ?source, retry_in = ?pause, "cannot subscribe yet; retrying");
         })
