@@ -28,11 +28,8 @@ pub(crate) async fn consume(
     let mut subscription = tokio::select! {
         _ = stopped(&mut stop) => return Held { subscription: None, tasks },
         subscribed = broker::subscribe_retrying(&*worker.broker, source) => match subscribed {
-            Ok(subscription) => subscription,
-            Err(err) => {
-                tracing::error!(error = %err, ?source, "cannot subscribe; giving up");
-                return Held { subscription: None, tasks };
-            }
+            Some(subscription) => subscription,
+            None => return Held { subscription: None, tasks },
         },
     };
     tracing::info!(?source, "consuming");

@@ -89,11 +89,7 @@ mod tests {
         async fn finish(&self, _: Uuid, _: &RunResult) -> Result<Finished, StoreError> {
             unimplemented!("versions only load")
         }
-        async fn record_dead_letter(
-            &self,
-            _: DeadLetter<'_>,
-            _: &str,
-        ) -> Result<Uuid, StoreError> {
+        async fn record_dead_letter(&self, _: DeadLetter<'_>, _: &str) -> Result<Uuid, StoreError> {
             unimplemented!("versions only load")
         }
     }

@@ -95,12 +95,8 @@ impl Drop for Waiter {
 
 /// Consumes this instance's reply queue until the broker closes, completing waiters.
 pub async fn consume(broker: Arc<dyn Broker>, replies: Arc<Replies>) {
-    let mut stream = match broker::subscribe_retrying(&*broker, Source::Replies).await {
-        Ok(stream) => stream,
-        Err(err) => {
-            tracing::error!(error = %err, "cannot consume sync replies; giving up");
-            return;
-        }
+    let Some(mut stream) = broker::subscribe_retrying(&*broker, Source::Replies).await else {
+        return;
     };
     replies.consuming.store(true, Ordering::SeqCst);
     while let Some(message) = stream.next().await {

@@ -166,12 +166,8 @@ pub fn is_plausible_key(key: &str) -> bool {
 
 /// Evicts entries named by change events until the broker closes.
 pub async fn follow_changes(broker: Arc<dyn Broker>, cache: Arc<TriggerCache>) {
-    let mut stream = match broker::subscribe_retrying(&*broker, Source::Changes).await {
-        Ok(stream) => stream,
-        Err(err) => {
-            tracing::error!(error = %err, "cannot follow workflow changes; giving up");
-            return;
-        }
+    let Some(mut stream) = broker::subscribe_retrying(&*broker, Source::Changes).await else {
+        return;
     };
     cache.following.store(true, Ordering::SeqCst);
     while let Some(message) = stream.next().await {
@@ -209,19 +205,17 @@ pub async fn clear_on_reconnect(broker: Arc<dyn Broker>, cache: Arc<TriggerCache
 
 #[cfg(test)]
 mod tests {
-    use std::{net::TcpListener, sync::atomic::AtomicUsize};
+    use std::sync::atomic::AtomicUsize;
 
-    use actix_web::{App, HttpResponse, HttpServer, web};
+    use actix_web::{HttpResponse, dev::ServerHandle, web};
 
     use super::*;
 
     /// A config-api that knows no workflow, counting how often it is asked for `hot`.
-    fn stub_config_api(hot_fetches: Arc<AtomicUsize>) -> (String, actix_web::dev::ServerHandle) {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
-        let server = HttpServer::new(move || {
+    fn stub_config_api(hot_fetches: Arc<AtomicUsize>) -> (String, ServerHandle) {
+        shared::testkit::http_stub(move |routes| {
             let hot_fetches = Arc::clone(&hot_fetches);
-            App::new().route(
+            routes.route(
                 "/api/triggers/{key}",
                 web::get().to(move |key: web::Path<String>| {
                     if key.as_str() == "hot" {
@@ -229,16 +223,8 @@ mod tests {
                     }
                     async { HttpResponse::NotFound().finish() }
                 }),
-            )
+            );
         })
-        .workers(1)
-        .disable_signals()
-        .listen(listener)
-        .expect("listen")
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
-        (url, handle)
     }
 
     #[tokio::test]
@@ -252,7 +238,13 @@ mod tests {
         };
         let cache = TriggerCache::with_capacity(client, 100);
         for n in 0..1_000 {
-            assert!(cache.get(&format!("probe{n}")).await.expect("fetch").is_none());
+            assert!(
+                cache
+                    .get(&format!("probe{n}"))
+                    .await
+                    .expect("fetch")
+                    .is_none()
+            );
             assert!(cache.get("hot").await.expect("fetch").is_none());
         }
         assert_eq!(hot_fetches.load(Ordering::SeqCst), 1, "`hot` fetched again");

@@ -149,15 +149,18 @@ pub trait Broker: Send + Sync + 'static {
 }
 
 /// Subscribes to `source`, retrying as [`retry::reconnect`] says for as long as the
-/// broker refuses; the error only if that policy gives up.
+/// broker refuses; `None` (logged) only if that policy gives up.
 pub async fn subscribe_retrying(
     broker: &dyn Broker,
     source: Source,
-) -> Result<BoxStream<'static, Incoming>, BrokerError> {
-    (|| broker.subscribe(source))
+) -> Option<BoxStream<'static, Incoming>> {
+    let subscribed = (|| broker.subscribe(source))
         .retry(retry::reconnect())
         .notify(|err, pause| {
             tracing::warn!(error = %err, ?source, retry_in = ?pause, "cannot subscribe yet; retrying");
         })
-        .await
+        .await;
+    subscribed
+        .inspect_err(|err| tracing::error!(error = %err, ?source, "cannot subscribe; giving up"))
+        .ok()
 }
