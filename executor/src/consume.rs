@@ -1,11 +1,10 @@
 //! The consumers: one per queue, each delivery handled in its own task.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
-use shared::broker::{Incoming, Source};
+use shared::broker::{self, Incoming, Source};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
@@ -26,17 +25,12 @@ pub(crate) async fn consume(
     mut stop: watch::Receiver<bool>,
 ) -> Held {
     let mut tasks = JoinSet::new();
-    let mut subscription = loop {
-        tokio::select! {
-            _ = stopped(&mut stop) => return Held { subscription: None, tasks },
-            subscribed = worker.broker.subscribe(source) => match subscribed {
-                Ok(subscription) => break subscription,
-                Err(err) => {
-                    tracing::warn!(error = %err, ?source, "subscribing failed; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-            },
-        }
+    let mut subscription = tokio::select! {
+        _ = stopped(&mut stop) => return Held { subscription: None, tasks },
+        subscribed = broker::subscribe_retrying(&*worker.broker, source) => match subscribed {
+            Some(subscription) => subscription,
+            None => return Held { subscription: None, tasks },
+        },
     };
     tracing::info!(?source, "consuming");
     loop {
