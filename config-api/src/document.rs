@@ -1,15 +1,17 @@
 //! Turning a request body into a valid workflow document (SPEC §3), naming every problem.
+//! The checks are the engine's validator's; this service adds only what concerns the
+//! secrets it stores (a masked value stands for a stored one).
 
 use serde_json::Value;
 use shared::engine::{Problem, validate_document};
-use shared::model::{FieldSpec, MASKED_PASSWORD, WorkflowDocument};
+use shared::model::{MASKED_PASSWORD, WorkflowDocument};
 
 use crate::error::ApiError;
 
 /// Parses and validates a document sent to create a workflow.
 pub fn for_create(body: Value) -> Result<WorkflowDocument, ApiError> {
     let doc = deserialize(body)?;
-    let mut problems = problems(&doc);
+    let mut problems = validate_document(&doc);
     if let Some(auth) = &doc.trigger.basic_authentication
         && auth.password == MASKED_PASSWORD
     {
@@ -33,7 +35,7 @@ pub fn for_create(body: Value) -> Result<WorkflowDocument, ApiError> {
 /// resolved later, against the stored version, by [`restore_secrets`].
 pub fn for_update(body: Value) -> Result<WorkflowDocument, ApiError> {
     let doc = deserialize(body)?;
-    let problems = problems(&doc);
+    let problems = validate_document(&doc);
     reject_if_any(doc, problems)
 }
 
@@ -110,88 +112,8 @@ fn reject_if_any(
     }
 }
 
-/// Every problem of a well-formed document: this service's checks, then the engine's.
-fn problems(doc: &WorkflowDocument) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    if doc.title.trim().is_empty() {
-        problems.push(problem("title", "title must not be empty"));
-    }
-    let trigger = &doc.trigger;
-    if trigger.kind != "webhook" {
-        problems.push(problem(
-            "trigger.type",
-            format!("trigger type must be \"webhook\", not \"{}\"", trigger.kind),
-        ));
-    }
-    if let Some(auth) = &trigger.basic_authentication {
-        if auth.username.is_empty() {
-            problems.push(problem(
-                "trigger.basicAuthentication.username",
-                "username must not be empty",
-            ));
-        }
-        if auth.password.is_empty() {
-            problems.push(problem(
-                "trigger.basicAuthentication.password",
-                "password must not be empty",
-            ));
-        }
-    }
-    for (i, header) in trigger.request.headers.iter().enumerate() {
-        if header.key.eq_ignore_ascii_case("authorization") {
-            problems.push(problem(
-                format!("trigger.request.headers[{i}].key"),
-                "the Authorization header is never passed to workflows",
-            ));
-        }
-    }
-    for (part, fields) in [
-        ("headers", &trigger.request.headers),
-        ("query", &trigger.request.query),
-        ("body", &trigger.request.body),
-    ] {
-        empty_keys(part, fields, &mut problems);
-    }
-    if let Some(status) = trigger.response.status_code
-        && !(100..=599).contains(&status)
-    {
-        problems.push(problem(
-            "trigger.response.statusCode",
-            format!("status code must be between 100 and 599, not {status}"),
-        ));
-    }
-    if doc.options.timeout == Some(0) {
-        problems.push(problem(
-            "options.timeout",
-            "timeout must be a positive number of milliseconds",
-        ));
-    }
-    // The engine checks some trigger settings too; one problem per place is enough.
-    let own = problems.len();
-    for found in validate_document(doc) {
-        if !problems[..own].iter().any(|p| p.path == found.path) {
-            problems.push(found);
-        }
-    }
-    problems
-}
-
-fn empty_keys(part: &str, fields: &[FieldSpec], problems: &mut Vec<Problem>) {
-    for (i, field) in fields.iter().enumerate() {
-        if field.key.trim().is_empty() {
-            problems.push(problem(
-                format!("trigger.request.{part}[{i}].key"),
-                "key must not be empty",
-            ));
-        }
-    }
-}
-
 fn problem(path: impl Into<String>, message: impl Into<String>) -> Problem {
-    Problem {
-        path: path.into(),
-        message: message.into(),
-    }
+    Problem::new(path, message)
 }
 
 #[cfg(test)]

@@ -8,12 +8,14 @@ pub mod config;
 pub mod db;
 pub mod engine;
 pub mod expr;
+pub mod fields;
 #[cfg(any(test, feature = "testkit"))]
 pub mod fixtures;
 pub mod health;
 pub mod messages;
 pub mod model;
 pub mod paths;
+pub mod problem;
 pub mod qs;
 pub mod store;
 pub mod telemetry;

@@ -8,8 +8,8 @@ use base64::Engine;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Problem;
 use crate::model::{MASKED_PASSWORD, Trigger};
+use crate::problem::Problem;
 
 /// Default `signature.tolerance`: how far, in seconds, a signed timestamp may be from now.
 pub const DEFAULT_SIGNATURE_TOLERANCE_SECS: u64 = 300;

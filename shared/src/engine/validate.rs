@@ -1,11 +1,13 @@
-//! `validate_document`: every problem of a workflow document, each with its path.
+//! `validate_document`: every problem of a workflow document, each with its path. This is
+//! the one validator: config-api adds only what depends on what it stores (masked secrets).
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::{Problem, node::ValidationCtx, registry::Registry};
-use crate::model::{Node, WorkflowDocument};
+use super::{node::ValidationCtx, registry::Registry};
+use crate::model::{FieldSpec, Node, Trigger, WorkflowDocument};
+use crate::problem::Problem;
 use crate::template;
 use crate::trigger_settings;
 
@@ -21,7 +23,16 @@ pub(crate) fn validate_with(registry: &Registry, doc: &WorkflowDocument) -> Vec<
         first_use: HashMap::new(),
         problems: Vec::new(),
     };
-    walk.trigger(doc);
+    if doc.title.trim().is_empty() {
+        walk.problem("title", "title must not be empty");
+    }
+    walk.trigger(&doc.trigger);
+    if doc.options.timeout == Some(0) {
+        walk.problem(
+            "options.timeout",
+            "timeout must be a positive number of milliseconds",
+        );
+    }
     walk.chain(&doc.nodes, "nodes");
     walk.problems
 }
@@ -35,24 +46,57 @@ struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
-    fn trigger(&mut self, doc: &WorkflowDocument) {
-        let trigger = &doc.trigger;
+    fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem::new(path, message));
+    }
+
+    fn trigger(&mut self, trigger: &Trigger) {
         if trigger.kind != "webhook" {
-            self.problems.push(Problem::new(
+            self.problem(
                 "trigger.type",
                 format!(
                     "the trigger type must be \"webhook\", not \"{}\"",
                     trigger.kind
                 ),
-            ));
+            );
         }
+        if let Some(auth) = &trigger.basic_authentication {
+            if auth.username.is_empty() {
+                self.problem(
+                    "trigger.basicAuthentication.username",
+                    "username must not be empty",
+                );
+            }
+            if auth.password.is_empty() {
+                self.problem(
+                    "trigger.basicAuthentication.password",
+                    "password must not be empty",
+                );
+            }
+        }
+        for (i, header) in trigger.request.headers.iter().enumerate() {
+            if header.key.eq_ignore_ascii_case("authorization") {
+                self.problem(
+                    format!("trigger.request.headers[{i}].key"),
+                    "the Authorization header is never passed to workflows",
+                );
+            }
+        }
+        for (part, fields) in [
+            ("headers", &trigger.request.headers),
+            ("query", &trigger.request.query),
+            ("body", &trigger.request.body),
+        ] {
+            self.declared_keys(part, fields);
+        }
+        // The same range as a response node's: a final answer a caller can be sent.
         if let Some(code) = trigger.response.status_code
             && !(200..=599).contains(&code)
         {
-            self.problems.push(Problem::new(
+            self.problem(
                 "trigger.response.statusCode",
                 format!("the status code must be between 200 and 599, not {code}"),
-            ));
+            );
         }
         if let Some(body) = &trigger.response.body {
             self.templates(body, "trigger.response.body");
@@ -65,6 +109,17 @@ impl<'a> Walk<'a> {
             self.templates(&Value::String(key.clone()), "trigger.idempotencyKey");
         }
         self.problems.extend(trigger_settings::problems(trigger));
+    }
+
+    fn declared_keys(&mut self, part: &str, fields: &[FieldSpec]) {
+        for (i, field) in fields.iter().enumerate() {
+            if field.key.trim().is_empty() {
+                self.problem(
+                    format!("trigger.request.{part}[{i}].key"),
+                    "key must not be empty",
+                );
+            }
+        }
     }
 
     fn chain(&mut self, nodes: &'a [Node], path: &str) {
