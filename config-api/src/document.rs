@@ -3,15 +3,14 @@
 //! secrets it stores (a masked value stands for a stored one).
 
 use serde_json::Value;
-use shared::engine::{Problem, validate_document};
+use shared::engine::{Problem, read_document};
 use shared::model::{MASKED_PASSWORD, WorkflowDocument};
 
 use crate::error::ApiError;
 
 /// Parses and validates a document sent to create a workflow.
 pub fn for_create(body: Value) -> Result<WorkflowDocument, ApiError> {
-    let doc = deserialize(body)?;
-    let mut problems = validate_document(&doc);
+    let (doc, mut problems) = deserialize(body)?;
     if let Some(auth) = &doc.trigger.basic_authentication
         && auth.password == MASKED_PASSWORD
     {
@@ -34,8 +33,7 @@ pub fn for_create(body: Value) -> Result<WorkflowDocument, ApiError> {
 /// Parses and validates a document sent to replace a workflow; masked secrets are
 /// resolved later, against the stored version, by [`restore_secrets`].
 pub fn for_update(body: Value) -> Result<WorkflowDocument, ApiError> {
-    let doc = deserialize(body)?;
-    let problems = validate_document(&doc);
+    let (doc, problems) = deserialize(body)?;
     reject_if_any(doc, problems)
 }
 
@@ -88,17 +86,9 @@ fn signature_secrets(doc: &WorkflowDocument) -> &[String] {
         .map_or(&[], |signature| signature.secrets.as_slice())
 }
 
-fn deserialize(body: Value) -> Result<WorkflowDocument, ApiError> {
-    serde_path_to_error::deserialize(body).map_err(|err| {
-        let path = match err.path().to_string() {
-            root if root == "." => String::new(),
-            path => path,
-        };
-        ApiError::InvalidWorkflow(vec![Problem {
-            path,
-            message: err.into_inner().to_string(),
-        }])
-    })
+/// The document in `body` and every problem the validator finds in it.
+fn deserialize(body: Value) -> Result<(WorkflowDocument, Vec<Problem>), ApiError> {
+    read_document(body).map_err(|problem| ApiError::InvalidWorkflow(vec![problem]))
 }
 
 fn reject_if_any(

@@ -20,7 +20,7 @@ pub use node::{EndStatus, NodeType, Outcome, ValidationCtx};
 pub use registry::Registry;
 pub use runner::{Engine, JobRecord, RunResult};
 pub use scope::{ExecutionMeta, RunScope};
-pub use validate::validate_document;
+pub use validate::{parse_document, read_document, validate_document};
 
 #[cfg(test)]
 mod tests;

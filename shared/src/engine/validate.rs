@@ -16,7 +16,52 @@ pub fn validate_document(doc: &WorkflowDocument) -> Vec<Problem> {
     validate_with(Registry::shared_builtin(), doc)
 }
 
+/// Reads a workflow document sent as JSON and checks it: the document, or every problem.
+pub fn parse_document(body: Value) -> Result<WorkflowDocument, Vec<Problem>> {
+    match read_document(body) {
+        Ok((doc, problems)) if problems.is_empty() => Ok(doc),
+        Ok((_, problems)) => Err(problems),
+        Err(problem) => Err(vec![problem]),
+    }
+}
+
+/// Reads a workflow document sent as JSON: the document with every problem found in it,
+/// or, when it does not deserialise, the first wrong value.
+pub fn read_document(mut body: Value) -> Result<(WorkflowDocument, Vec<Problem>), Problem> {
+    // The signature settings are read on their own, so that their problems are named
+    // along with the rest of the document's instead of stopping it at the first.
+    let signature = body
+        .get_mut("trigger")
+        .and_then(Value::as_object_mut)
+        .and_then(|trigger| trigger.remove("signature"))
+        .filter(|signature| !signature.is_null());
+    let mut doc: WorkflowDocument = serde_path_to_error::deserialize(body).map_err(|err| {
+        let path = match err.path().to_string() {
+            root if root == "." => String::new(),
+            path => path,
+        };
+        Problem::new(path, err.into_inner().to_string())
+    })?;
+    let mut signature_problems = Vec::new();
+    match signature.map(|signature| trigger_settings::parse_signature(&signature)) {
+        Some(Ok(signature)) => doc.trigger.signature = Some(signature),
+        Some(Err(problems)) => signature_problems = problems,
+        None => {}
+    }
+    let problems = walk(Registry::shared_builtin(), &doc, signature_problems);
+    Ok((doc, problems))
+}
+
 pub(crate) fn validate_with(registry: &Registry, doc: &WorkflowDocument) -> Vec<Problem> {
+    walk(registry, doc, Vec::new())
+}
+
+/// Every problem of `doc`, with those already found reading its signature settings.
+fn walk(
+    registry: &Registry,
+    doc: &WorkflowDocument,
+    signature_problems: Vec<Problem>,
+) -> Vec<Problem> {
     let mut walk = Walk {
         registry,
         ctx: ValidationCtx { sync: doc.sync },
@@ -26,7 +71,7 @@ pub(crate) fn validate_with(registry: &Registry, doc: &WorkflowDocument) -> Vec<
     if doc.title.trim().is_empty() {
         walk.problem("title", "title must not be empty");
     }
-    walk.trigger(&doc.trigger);
+    walk.trigger(&doc.trigger, signature_problems);
     if doc.options.timeout == Some(0) {
         walk.problem(
             "options.timeout",
@@ -50,7 +95,7 @@ impl<'a> Walk<'a> {
         self.problems.push(Problem::new(path, message));
     }
 
-    fn trigger(&mut self, trigger: &Trigger) {
+    fn trigger(&mut self, trigger: &Trigger, signature_problems: Vec<Problem>) {
         if trigger.kind != "webhook" {
             self.problem(
                 "trigger.type",
@@ -108,6 +153,7 @@ impl<'a> Walk<'a> {
         if let Some(key) = &trigger.idempotency_key {
             self.templates(&Value::String(key.clone()), "trigger.idempotencyKey");
         }
+        self.problems.extend(signature_problems);
         self.problems.extend(trigger_settings::problems(trigger));
     }
 
