@@ -31,10 +31,12 @@ pub struct SignatureSettings {
     /// be rotated without downtime. Write-only through the API (they read back as
     /// `********`), like the basic-auth password.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub secrets: Vec<String>,
     /// Seconds a signed timestamp may differ from now (`stripe`, `slack`,
     /// `standard-webhooks`); default 300, `0` turns the check off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 18446744073709551615_u64))]
     pub tolerance: Option<u64>,
     /// `hmac` only: the header carrying the signature (default `X-Signature`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -267,13 +269,16 @@ pub fn standard_webhooks_key(secret: &str) -> Option<Vec<u8>> {
 
 /// A token bucket per webhook key and ingress instance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RateLimit {
     /// Calls admitted per second on average (fractions allowed, e.g. `0.5`).
     #[serde(serialize_with = "whole_as_integer")]
+    #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0))]
     pub per_second: f64,
     /// Calls admitted at once after a quiet period; default `perSecond` rounded up (at least 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 4294967295_u64))]
     pub burst: Option<u32>,
 }
 

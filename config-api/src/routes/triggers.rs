@@ -4,7 +4,6 @@ use actix_web::{HttpResponse, get, web};
 use shared::model::TriggerDefinition;
 
 use crate::error::{ApiError, ErrorBody};
-use crate::openapi::schemas::TriggerDefinitionSchema;
 use crate::repo::workflows as repo;
 use crate::state::AppState;
 
@@ -14,7 +13,7 @@ use crate::state::AppState;
     tag = "internal",
     params(("key" = String, Path, description = "Webhook key")),
     responses(
-        (status = 200, description = "The trigger definition", body = TriggerDefinitionSchema),
+        (status = 200, description = "The trigger definition", body = TriggerDefinition),
         (status = 404, description = "No such key", body = ErrorBody),
     )
 )]
