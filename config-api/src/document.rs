@@ -86,9 +86,52 @@ fn signature_secrets(doc: &WorkflowDocument) -> &[String] {
         .map_or(&[], |signature| signature.secrets.as_slice())
 }
 
-/// The document in `body` and every problem the validator finds in it.
+/// The document in `body` and every problem the validator finds in it, and any text
+/// the store cannot hold.
 fn deserialize(body: Value) -> Result<(WorkflowDocument, Vec<Problem>), ApiError> {
-    read_document(body).map_err(|problem| ApiError::InvalidWorkflow(vec![problem]))
+    let (doc, mut problems) =
+        read_document(body).map_err(|problem| ApiError::InvalidWorkflow(vec![problem]))?;
+    if let Ok(stored) = serde_json::to_value(&doc) {
+        nul_characters(&stored, "", &mut problems);
+    }
+    Ok((doc, problems))
+}
+
+/// PostgreSQL's `jsonb` cannot hold the NUL character (`\u0000`) in any string.
+fn nul_characters(value: &Value, path: &str, problems: &mut Vec<Problem>) {
+    let at = |inner: &str| {
+        if path.is_empty() {
+            inner.to_owned()
+        } else if inner.starts_with('[') {
+            format!("{path}{inner}")
+        } else {
+            format!("{path}.{inner}")
+        }
+    };
+    match value {
+        Value::String(text) if text.contains('\0') => problems.push(problem(
+            path,
+            "text must not contain the NUL character (\\u0000)",
+        )),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_characters(item, &at(&format!("[{i}]")), problems);
+            }
+        }
+        Value::Object(fields) => {
+            for (name, item) in fields {
+                let inner = at(name);
+                if name.contains('\0') {
+                    problems.push(problem(
+                        inner.clone(),
+                        "a name must not contain the NUL character (\\u0000)",
+                    ));
+                }
+                nul_characters(item, &inner, problems);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn reject_if_any(
@@ -179,6 +222,23 @@ mod tests {
         let missing = problems_of(for_create(json!({"trigger": {}})));
         assert_eq!(missing[0].path, "");
         assert!(missing[0].message.contains("title"), "{missing:?}");
+    }
+
+    #[test]
+    fn text_the_store_cannot_hold_is_a_problem() {
+        let problems = problems_of(for_create(json!({
+            "title": "t\u{0}",
+            "nodes": [{"key": "e", "type": "end", "config": {"endStatus": 1, "note\u{0}": "x\u{0}"}}],
+            "trigger": {}
+        })));
+        assert_eq!(
+            paths(&problems),
+            [
+                "title",
+                "nodes[0].config.note\u{0}",
+                "nodes[0].config.note\u{0}"
+            ]
+        );
     }
 
     #[test]
