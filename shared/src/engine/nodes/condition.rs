@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{Engine, config_problems, engine_message, expression};
+use super::{ConditionEngine, config_problems, engine_message, expression};
 use crate::condition;
 use crate::engine::error::NodeError;
 use crate::engine::node::{EndStatus, NodeType, Outcome, ValidationCtx, config_error};
@@ -42,9 +42,9 @@ pub(crate) fn parse(config: &Value, stage: Stage) -> Result<ConditionConfig, Vec
     });
     let engine = fields.optional("engine", |v| engine_message(&["basic", "cel"], v));
     let test = match engine {
-        Some(Engine::Cel) => expression(&mut fields).map(Test::Cel),
+        Some(ConditionEngine::Cel) => expression(&mut fields).map(Test::Cel),
         None if fields.raw("engine").is_some() => None,
-        Some(Engine::Basic) | None => Some(Test::Basic(calculation(&mut fields))),
+        Some(ConditionEngine::Basic) | None => Some(Test::Basic(calculation(&mut fields))),
     };
     fields.finish(|| {
         Some(ConditionConfig {

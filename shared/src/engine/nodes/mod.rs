@@ -18,7 +18,7 @@ use crate::problem::Problem;
 /// The `engine` of a node that evaluates a condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum Engine {
+pub(crate) enum ConditionEngine {
     /// A basic calculation (`calculation`).
     #[default]
     Basic,
