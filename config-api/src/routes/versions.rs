@@ -72,3 +72,17 @@ pub async fn get(
         .ok_or(ApiError::NotFound("version"))?;
     Ok(HttpResponse::Ok().json(VersionView::new(version, &state.public_url)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_version_numbers() {
+        let query = |text: &str| web::Query::<VersionsQuery>::from_query(text);
+        assert!(query("cursor=1.5").is_err());
+        assert!(query("cursor=one").is_err());
+        assert_eq!(query("cursor=7").expect("number").cursor, Some(7));
+        assert_eq!(query("").expect("none").cursor, None);
+    }
+}

@@ -209,3 +209,17 @@ pub async fn remove(
     state.changes.announce(*id, &key, ChangeKind::Deleted).await;
     Ok(HttpResponse::NoContent().finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_workflow_ids() {
+        let query = |text: &str| web::Query::<ListQuery>::from_query(text);
+        assert!(query("cursor=nope").is_err());
+        let id = Uuid::now_v7();
+        assert_eq!(query(&format!("cursor={id}")).expect("id").cursor, Some(id));
+        assert_eq!(query("").expect("none").cursor, None);
+    }
+}
