@@ -12,6 +12,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use shared::health::Health;
 
 use crate::auth::{self, AdminAuth};
+use crate::console::Console;
 use crate::error::ApiError;
 use crate::routes::{self, spec::OpenApiJson};
 use crate::state::AppState;
@@ -32,6 +33,8 @@ pub struct Parts {
     pub health: Arc<Health>,
     /// Prometheus renderer.
     pub metrics: PrometheusHandle,
+    /// The web console's files.
+    pub console: Console,
 }
 
 /// Registers everything the service serves.
@@ -49,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, parts: &Parts) {
             .configure(routes::configure)
             .default_service(web::to(no_route)),
     );
+    parts.console.configure(cfg);
 }
 
 async fn no_route() -> Result<HttpResponse, ApiError> {

@@ -4,6 +4,7 @@
 mod app;
 mod auth;
 mod changes;
+mod console;
 mod document;
 mod error;
 mod keys;
@@ -30,6 +31,7 @@ use shared::health::{BrokerCheck, DatabaseCheck, Health};
 use crate::app::Parts;
 use crate::auth::AdminAuth;
 use crate::changes::Changes;
+use crate::console::Console;
 use crate::routes::spec::OpenApiJson;
 use crate::state::AppState;
 
@@ -67,6 +69,7 @@ pub async fn run(
         openapi: web::Data::new(OpenApiJson(openapi::document().to_json()?)),
         health: health.clone(),
         metrics: shared::telemetry::metrics_handle(),
+        console: Console::from_config(&config),
     };
 
     let address = listener.local_addr()?;

@@ -100,6 +100,11 @@ pub struct Config {
     /// Service name in traces (`OTEL_SERVICE_NAME`).
     #[serde(default)]
     pub otel_service_name: Option<String>,
+    /// Whether config-api serves the web console at `/`.
+    #[serde(deserialize_with = "flag")]
+    pub console: bool,
+    /// Directory of the console's built files (config-api).
+    pub console_dir: String,
 }
 
 /// A boolean setting as operators write it: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`.
@@ -152,6 +157,8 @@ impl Config {
             otel_endpoint: None,
             otel_protocol: None,
             otel_service_name: None,
+            console: true,
+            console_dir: "console/dist".into(),
         }
     }
 
