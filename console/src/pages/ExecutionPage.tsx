@@ -141,7 +141,7 @@ export function ExecutionPage({ id }: { id: string }) {
           {execution.response === null || execution.response === undefined ? (
             <p className="muted">No response recorded (async workflows answer with the trigger's configured response).</p>
           ) : (
-            <JsonBlock value={execution.response} label="Response" />
+            <JsonBlock value={execution.response} label="Recorded response" />
           )}
         </section>
       </div>
