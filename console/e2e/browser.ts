@@ -38,9 +38,11 @@ export async function launch(): Promise<{ browser: Browser; context: BrowserCont
   return { browser, context, page };
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
+/** Saves what a laptop screen shows (`fullPage`: the whole page) as screenshots/<name>.png. */
+export async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: false });
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage });
 }
 
 /** Retries `attempt` until it returns a value or `ms` passed (ingress learns of new workflows within a second). */

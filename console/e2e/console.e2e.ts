@@ -73,7 +73,7 @@ describe('the console', () => {
     await headers.getByLabel('Example headers').fill('X-Request-Id: 42\nAuthorization: Basic eA==');
     await headers.getByRole('button', { name: 'Parse' }).click();
     expect(await headers.getByLabel('Headers key 1').inputValue()).toBe('X-Request-Id');
-    await screenshot(page, '03-editor-trigger');
+    await screenshot(page, '03-editor-trigger', true);
 
     await page.getByRole('tab', { name: 'Nodes' }).click();
     await page.getByRole('button', { name: 'Add node at step 1' }).click();
@@ -161,7 +161,13 @@ describe('the console', () => {
     expect(await call('paid')).toEqual({ status: 200, body: { code: 0, id: 'o-1' } });
     expect(await call('pending')).toEqual({ status: 400, body: { code: 1, message: 'not paid' } });
 
+    // A second, async workflow for the list to show both kinds.
+    await api('/api/workflows', {
+      method: 'POST',
+      body: JSON.stringify({ title: 'Order shipped', sync: false, enabled: false, trigger: { type: 'webhook', response: { statusCode: 202 } } }),
+    });
     await page.getByRole('link', { name: 'Workflows', exact: true }).click();
+    await page.getByRole('row').filter({ hasText: 'Order shipped' }).getByText('none yet').waitFor();
     const row = page.getByRole('row').filter({ hasText: 'Payment callback' });
     await row.getByText('resolved').waitFor();
     await screenshot(page, '02-workflows');
@@ -214,6 +220,10 @@ describe('the console', () => {
     await page.getByRole('link', { name: 'Payment callback v2' }).click();
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Delete' }).click();
-    await page.getByText('No workflows yet').waitFor();
+    await page.getByRole('heading', { name: 'Workflows' }).waitFor();
+    await page.getByRole('row').filter({ hasText: 'Order shipped' }).waitFor();
+    expect(await page.getByRole('row').filter({ hasText: 'Payment callback' }).count()).toBe(0);
+    const gone = await fetch(`${CONSOLE_URL}/api/workflows/${workflowId}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(gone.status).toBe(404);
   });
 });

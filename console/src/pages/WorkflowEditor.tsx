@@ -91,12 +91,13 @@ export function WorkflowEditor({ id }: { id: string | null }) {
       setForm(toForm(saved));
       setNotice(`Saved version ${saved.version}.`);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 422) {
+      if (err instanceof ApiError && err.status === 422 && err.problems.length > 0) {
+        // The problems region says it all; no second banner.
         setProblems(err.problems);
-        const first = err.problems[0];
-        if (first) goTo(first);
+        goTo(err.problems[0]);
+      } else {
+        setError(err);
       }
-      setError(err);
     } finally {
       setSaving(false);
     }
@@ -145,7 +146,7 @@ export function WorkflowEditor({ id }: { id: string | null }) {
   const selectedNode = selected ? getNode(form.nodes, selected) : undefined;
 
   const tabs: { id: Tab; label: string; count?: number }[] = [
-    { id: 'trigger', label: 'Trigger', count: counts.trigger + counts.general },
+    { id: 'trigger', label: 'Trigger', count: counts.trigger },
     { id: 'nodes', label: 'Nodes', count: counts.nodes },
     { id: 'json', label: 'JSON', count: counts.document },
     ...(id ? [{ id: 'versions' as Tab, label: 'Versions' }] : []),

@@ -108,7 +108,7 @@ export function WorkflowList() {
                     )}
                     {' '}
                     <Link href={`/executions?workflowId=${w.id}`} className="small">
-                      all
+                      all runs
                     </Link>
                   </td>
                 </tr>
