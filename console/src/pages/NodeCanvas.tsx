@@ -32,14 +32,15 @@ function where(nodes: WorkflowNode[], chain: string, index: number): string {
 function AddNode({ chain, index, props }: { chain: string; index: number; props: CanvasProps }) {
   const [open, setOpen] = useState(false);
   const menu = useRef<HTMLDivElement>(null);
+  const toggle = useRef<HTMLButtonElement>(null);
   useEffect(() => {
-    if (open) menu.current?.querySelector('button')?.focus();
+    if (open) menu.current?.querySelector<HTMLButtonElement>('button:not(:disabled)')?.focus();
   }, [open]);
   const label = `Add node ${where(props.nodes, chain, index)}`;
   return (
     <div className="add-node">
       <span className="line" aria-hidden="true" />
-      <button type="button" className="plus" aria-label={label} title={label} aria-expanded={open} onClick={() => setOpen(!open)}>
+      <button ref={toggle} type="button" className="plus" aria-label={label} title={label} aria-expanded={open} onClick={() => setOpen(!open)}>
         +
       </button>
       {open && (
@@ -49,7 +50,17 @@ function AddNode({ chain, index, props }: { chain: string; index: number; props:
           ref={menu}
           aria-label={label}
           onKeyDown={(e) => {
-            if (e.key === 'Escape') setOpen(false);
+            if (e.key === 'Escape') {
+              setOpen(false);
+              toggle.current?.focus();
+            }
+            if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+              e.preventDefault();
+              const items = [...(menu.current?.querySelectorAll<HTMLButtonElement>('button:not(:disabled)') ?? [])];
+              const at = items.indexOf(document.activeElement as HTMLButtonElement);
+              const next = (at + (e.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length;
+              items[next]?.focus();
+            }
           }}
         >
           {nodeTypes().map((spec) => {

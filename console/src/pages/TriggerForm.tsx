@@ -10,6 +10,7 @@ import { headerNames } from '../model/parse';
 import { problemsAt, sectionProblems } from '../model/problems';
 import type { Json, Problem, WorkflowDocument } from '../model/types';
 import { variableGroups } from '../model/variables';
+import { GUARD_SETTINGS, GuardForm } from './GuardForm';
 
 /** Trigger paths that a field below shows; other trigger problems are listed on top. */
 const SHOWN = [
@@ -35,9 +36,9 @@ export function TriggerForm({
   webhookUrl: string | null;
 }) {
   const at = (path: string) => problemsAt(problems, path);
-  const others = sectionProblems(problems, 'trigger', SHOWN).filter(
-    (p) => !/^trigger\.(request\.(headers|query|body)|response\.headers)(\[|$)/.test(p.path) && !p.path.startsWith('trigger.response.body'),
-  );
+  // Problems the tables and the guarding form show themselves are not repeated on top.
+  const shownBelow = new RegExp(`^trigger\\.(request\\.(headers|query|body)|response\\.(headers|body)|${GUARD_SETTINGS.join('|')})([.[]|$)`);
+  const others = sectionProblems(problems, 'trigger', SHOWN).filter((p) => !shownBelow.test(p.path));
   const bodyParse = textToValue(form.response.body);
   const groups = variableGroups(doc, null);
   return (
@@ -188,9 +189,18 @@ export function TriggerForm({
           />
         </section>
       )}
-      {Object.keys(form.rest.trigger).some((k) => k !== 'type') && (
+      <GuardForm
+        settings={form.rest.trigger}
+        onChange={(trigger) => onChange({ rest: { ...form.rest, trigger } })}
+        problems={problems}
+        doc={doc}
+      />
+      {Object.keys(form.rest.trigger).some((k) => k !== 'type' && !GUARD_SETTINGS.includes(k)) && (
         <p className="hint">
-          This trigger also has settings the forms do not edit ({Object.keys(form.rest.trigger).filter((k) => k !== 'type').join(', ')}
+          This trigger also has settings the forms do not edit (
+          {Object.keys(form.rest.trigger)
+            .filter((k) => k !== 'type' && !GUARD_SETTINGS.includes(k))
+            .join(', ')}
           ); they are kept, and the JSON tab shows them.
         </p>
       )}

@@ -214,7 +214,19 @@ export function WorkflowEditor({ id }: { id: string | null }) {
         <CheckField label="Enabled" checked={form.enabled} onChange={(enabled) => change({ enabled })} hint="A disabled workflow's URL answers 404." />
         <FieldProblems problems={[...problemsAt(problems, 'enabled'), ...problemsAt(problems, 'sync')]} />
       </div>
-      <div className="tabs" role="tablist" aria-label="Editor sections">
+      <div
+        className="tabs"
+        role="tablist"
+        aria-label="Editor sections"
+        onKeyDown={(e) => {
+          // Arrow keys move between tabs, as in every tab list.
+          if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+          const at = tabs.findIndex((t) => t.id === tab);
+          const next = tabs[(at + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length];
+          setTab(next.id);
+          document.getElementById(`tab-${next.id}`)?.focus();
+        }}
+      >
         {tabs.map((t) => (
           <button
             key={t.id}
@@ -223,6 +235,7 @@ export function WorkflowEditor({ id }: { id: string | null }) {
             id={`tab-${t.id}`}
             aria-selected={tab === t.id}
             aria-controls={`panel-${t.id}`}
+            tabIndex={tab === t.id ? 0 : -1}
             onClick={() => setTab(t.id)}
           >
             {t.label}
