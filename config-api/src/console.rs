@@ -2,7 +2,7 @@
 //! `/api` scope. Paths that name no file get `index.html`, so the app's own routes survive
 //! a reload; without a build, `/` explains how to make one.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use actix_files::{Files, NamedFile};
 use actix_web::{
@@ -61,7 +61,7 @@ impl Console {
 
 /// What a path that names no file gets: the app (whose router knows the path), a 404 for
 /// a missing asset, or the hint page when there is no build.
-async fn fallback(req: &HttpRequest, index: &PathBuf) -> HttpResponse {
+async fn fallback(req: &HttpRequest, index: &Path) -> HttpResponse {
     if req.path().starts_with(ASSETS) {
         return HttpResponse::NotFound().finish();
     }
@@ -71,7 +71,7 @@ async fn fallback(req: &HttpRequest, index: &PathBuf) -> HttpResponse {
     }
 }
 
-fn not_built(index: &std::path::Path) -> HttpResponse {
+fn not_built(index: &Path) -> HttpResponse {
     HttpResponse::NotFound()
         .content_type("text/plain; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -49,7 +49,7 @@ async fn fetch(api: &TestApi, path: &str) -> reqwest::Response {
         .expect("config-api answers")
 }
 
-fn header<'a>(response: &'a reqwest::Response, name: reqwest::header::HeaderName) -> &'a str {
+fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> &str {
     response
         .headers()
         .get(name)
