@@ -4,7 +4,7 @@ import { useId, useRef } from 'react';
 
 import { template, type VariableGroup } from '../model/variables';
 import type { Problem } from '../model/types';
-import { FieldProblems } from './common';
+import { describedBy, FieldFooter } from './fields';
 
 /** CEL sees the template roots under other names. */
 export function celName(path: string): string | null {
@@ -112,8 +112,7 @@ export function TemplateInput({
     value,
     placeholder,
     onChange: (e: { target: { value: string } }) => onChange(e.target.value),
-    'aria-invalid': problems.length > 0 ? true : undefined,
-    'aria-describedby': problems.length > 0 ? `${id}-problems` : hint ? `${id}-hint` : undefined,
+    ...describedBy(id, problems, hint),
     spellCheck: false,
   };
   return (
@@ -123,12 +122,7 @@ export function TemplateInput({
         <VariablePicker groups={groups} onPick={insert} mode={mode} label={label} />
       </div>
       {multiline ? <textarea rows={rows} {...common} /> : <input type="text" {...common} />}
-      {hint && (
-        <p className="hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      )}
-      <FieldProblems problems={problems} id={`${id}-problems`} />
+      <FieldFooter id={id} hint={hint} problems={problems} />
     </div>
   );
 }

@@ -115,3 +115,18 @@ export function CopyUrl({ url }: { url: string }) {
     </span>
   );
 }
+
+/** The head of a list table; an empty name is a column of actions. */
+export function TableHead({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((name, i) => (
+          <th scope="col" key={i}>
+            {name || <span className="sr-only">Actions</span>}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}

@@ -5,6 +5,28 @@ import { useId, type ReactNode } from 'react';
 import type { Problem } from '../model/types';
 import { FieldProblems } from './common';
 
+/** The ARIA attributes that tie an input to its problems (or else its hint). */
+export function describedBy(id: string, problems: Problem[], hint: unknown) {
+  return {
+    'aria-invalid': problems.length > 0 ? true : undefined,
+    'aria-describedby': problems.length > 0 ? `${id}-problems` : hint ? `${id}-hint` : undefined,
+  } as const;
+}
+
+/** What stands under an input: its hint and the problems config-api named there. */
+export function FieldFooter({ id, hint, problems }: { id: string; hint?: ReactNode; problems: Problem[] }) {
+  return (
+    <>
+      {hint && (
+        <p className="hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+      <FieldProblems problems={problems} id={`${id}-problems`} />
+    </>
+  );
+}
+
 export function TextField({
   label,
   value,
@@ -38,15 +60,9 @@ export function TextField({
         inputMode={inputMode}
         autoFocus={autoFocus}
         onChange={(e) => onChange(e.target.value)}
-        aria-invalid={problems.length > 0 ? true : undefined}
-        aria-describedby={problems.length > 0 ? `${id}-problems` : hint ? `${id}-hint` : undefined}
+        {...describedBy(id, problems, hint)}
       />
-      {hint && (
-        <p className="hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      )}
-      <FieldProblems problems={problems} id={`${id}-problems`} />
+      <FieldFooter id={id} hint={hint} problems={problems} />
     </div>
   );
 }

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useState } from 'react';
 
 import { api } from '../api';
-import { ErrorBanner, StatusBadge, Time, duration, usePolling } from '../components/common';
+import { ErrorBanner, StatusBadge, Time, duration, usePolling, TableHead } from '../components/common';
 import { Link } from '../components/Link';
 import { EXECUTION_STATUSES, isRunning, type ExecutionSummary, type Workflow } from '../model/types';
 import { navigate } from '../router';
@@ -113,15 +113,7 @@ export function ExecutionsPage({ workflowId, status }: { workflowId: string | nu
         <p className="empty">No executions{status ? ` with status ${status}` : ''} yet. Call the webhook URL to start one.</p>
       ) : (
         <table className="list">
-          <thead>
-            <tr>
-              <th scope="col">Started</th>
-              <th scope="col">Workflow</th>
-              <th scope="col">Status</th>
-              <th scope="col">Duration</th>
-              <th scope="col">Execution</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Started', 'Workflow', 'Status', 'Duration', 'Execution']} />
           <tbody>
             {items.map((e) => (
               <tr key={e.id}>

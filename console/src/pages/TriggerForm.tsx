@@ -22,6 +22,53 @@ const SHOWN = [
   'options.timeout',
 ];
 
+/** The three tables of declared variables, each with its way of parsing an example. */
+const REQUEST_PARTS: {
+  name: 'headers' | 'query' | 'body';
+  title: string;
+  description: string;
+  exampleLabel: string;
+  examplePlaceholder: string;
+  multiline: boolean;
+  parse: (example: string) => Promise<string[]>;
+}[] = [
+  {
+    name: 'headers',
+    title: 'Headers',
+    description: 'Headers copied into $context.headers (lower-case names; never Authorization).',
+    exampleLabel: 'Example headers (Name: value lines)',
+    examplePlaceholder: 'X-Request-Id: 42\nX-Shop: acme',
+    multiline: true,
+    parse: async (example) => headerNames(example),
+  },
+  {
+    name: 'query',
+    title: 'Query',
+    description: 'Paths in the parsed query string, e.g. items[0].id.',
+    exampleLabel: 'Example URL or query string',
+    examplePlaceholder: 'https://…/api/webhook:trigger/key?source=shop&items[0][id]=1',
+    multiline: false,
+    parse: async (example) => (await api.parseQuery(example)).paths.map((p) => p.key),
+  },
+  {
+    name: 'body',
+    title: 'Body',
+    description: 'Paths in the parsed JSON body, e.g. order.id.',
+    exampleLabel: 'Example JSON body',
+    examplePlaceholder: '{"id": "o-1", "status": "paid"}',
+    multiline: true,
+    parse: async (example) => {
+      let value: Json;
+      try {
+        value = JSON.parse(example) as Json;
+      } catch (error) {
+        throw new Error(`The example is not valid JSON: ${(error as Error).message}`);
+      }
+      return (await api.parseBody(value)).paths.map((p) => p.key);
+    },
+  },
+];
+
 export function TriggerForm({
   form,
   onChange,
@@ -110,49 +157,16 @@ export function TriggerForm({
           always available; only declared headers are.
         </p>
         <div className="tables">
-          <FieldTable
-            title="Headers"
-            rows={form.headers}
-            onChange={(headers) => onChange({ headers })}
-            problems={problems}
-            path="trigger.request.headers"
-            description="Headers copied into $context.headers (lower-case names; never Authorization)."
-            exampleLabel="Example headers (Name: value lines)"
-            examplePlaceholder={'X-Request-Id: 42\nX-Shop: acme'}
-            multiline
-            parse={async (example) => headerNames(example)}
-          />
-          <FieldTable
-            title="Query"
-            rows={form.query}
-            onChange={(query) => onChange({ query })}
-            problems={problems}
-            path="trigger.request.query"
-            description="Paths in the parsed query string, e.g. items[0].id."
-            exampleLabel="Example URL or query string"
-            examplePlaceholder="https://…/api/webhook:trigger/key?source=shop&items[0][id]=1"
-            parse={async (example) => (await api.parseQuery(example)).paths.map((p) => p.key)}
-          />
-          <FieldTable
-            title="Body"
-            rows={form.body}
-            onChange={(body) => onChange({ body })}
-            problems={problems}
-            path="trigger.request.body"
-            description="Paths in the parsed JSON body, e.g. order.id."
-            exampleLabel="Example JSON body"
-            examplePlaceholder={'{"id": "o-1", "status": "paid"}'}
-            multiline
-            parse={async (example) => {
-              let value: Json;
-              try {
-                value = JSON.parse(example) as Json;
-              } catch (error) {
-                throw new Error(`The example is not valid JSON: ${(error as Error).message}`);
-              }
-              return (await api.parseBody(value)).paths.map((p) => p.key);
-            }}
-          />
+          {REQUEST_PARTS.map((part) => (
+            <FieldTable
+              key={part.name}
+              {...part}
+              rows={form[part.name]}
+              onChange={(rows) => onChange({ [part.name]: rows })}
+              problems={problems}
+              path={`trigger.request.${part.name}`}
+            />
+          ))}
         </div>
       </section>
 

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'react';
 
 import { api } from '../api';
-import { ErrorBanner, JsonBlock, Time } from '../components/common';
+import { ErrorBanner, JsonBlock, Time, TableHead } from '../components/common';
 import type { Json, Version } from '../model/types';
 
 export function VersionsView({ id, current, onLoad }: { id: string; current: number; onLoad: (version: Version) => void }) {
@@ -32,17 +32,7 @@ export function VersionsView({ id, current, onLoad }: { id: string; current: num
         <p className="muted">Loading…</p>
       ) : (
         <table className="list">
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Saved</th>
-              <th scope="col">Title</th>
-              <th scope="col">Nodes</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Version', 'Saved', 'Title', 'Nodes', '']} />
           <tbody>
             {versions.map((v) => (
               <tr key={v.version} className={shown?.version === v.version ? 'selected' : undefined}>

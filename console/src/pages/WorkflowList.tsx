@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 
 import { api } from '../api';
-import { CopyUrl, ErrorBanner, StatusBadge, Time } from '../components/common';
+import { CopyUrl, ErrorBanner, StatusBadge, Time, TableHead } from '../components/common';
 import { Link } from '../components/Link';
 import type { ExecutionSummary, Workflow } from '../model/types';
 import { navigate } from '../router';
@@ -58,15 +58,7 @@ export function WorkflowList() {
         <p className="empty">No workflows yet. Create one with <strong>New workflow</strong>.</p>
       ) : (
         <table className="list">
-          <thead>
-            <tr>
-              <th scope="col">Title</th>
-              <th scope="col">Mode</th>
-              <th scope="col">Enabled</th>
-              <th scope="col">Webhook URL</th>
-              <th scope="col">Latest execution</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Title', 'Mode', 'Enabled', 'Webhook URL', 'Latest execution']} />
           <tbody>
             {workflows.map((w) => {
               const run = latest[w.id];
