@@ -119,10 +119,15 @@ export function toForm(doc: WorkflowDocument): FormModel {
 
 /** A number field's text as the document holds it: a number when it is one, else the text
  * (so that config-api names the problem instead of the console dropping the value). */
-function numberOrText(text: string): Json | undefined {
+export function numberOrText(text: string): Json | undefined {
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
-  return /^-?\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
+  return /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : trimmed;
+}
+
+/** A config value in a plain text field. */
+export function fieldText(value: unknown): string {
+  return value === undefined || value === null ? '' : String(value);
 }
 
 export function toDocument(form: FormModel): WorkflowDocument {

@@ -5,23 +5,12 @@ import { useEffect, useState } from 'react';
 import { SelectField, TextField } from '../components/fields';
 import { HeaderTable } from '../components/FieldTable';
 import { TemplateInput } from '../components/TemplateInput';
-import { textToValue, valueToText } from '../model/form';
+import { fieldText, numberOrText, textToValue, valueToText } from '../model/form';
 import { problemsAt } from '../model/problems';
 import type { HeaderSpec, Json } from '../model/types';
 import { variableGroups } from '../model/variables';
 import { END_STATUSES, NodeIdentity, setConfig } from './common';
 import type { NodeFormProps, NodeTypeSpec } from './registry';
-
-/** A number field's text in a config: a number when it is one, else the text as typed. */
-function numberOrText(text: string): Json | undefined {
-  const trimmed = text.trim();
-  if (trimmed === '') return undefined;
-  return /^-?\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
-}
-
-function configText(value: Json | undefined): string {
-  return value === undefined || value === null ? '' : String(value);
-}
 
 function ResponseForm(props: NodeFormProps) {
   const { node, path, doc, problems, onChange } = props;
@@ -50,7 +39,7 @@ function ResponseForm(props: NodeFormProps) {
         label="Status code"
         inputMode="numeric"
         placeholder="200"
-        value={configText(node.config.statusCode)}
+        value={fieldText(node.config.statusCode)}
         onChange={(text) => onChange(setConfig(node, 'statusCode', numberOrText(text)))}
         problems={problemsAt(problems, `${path}.config.statusCode`)}
       />
@@ -86,7 +75,7 @@ export const response: NodeTypeSpec = {
   defaultConfig: () => ({ statusCode: 200, body: { code: 0 } }),
   branches: () => [],
   terminates: () => true,
-  summary: (node) => `${configText(node.config.statusCode) || '200'} ${valueToText(node.config.body).replace(/\s+/g, ' ').slice(0, 60)}`,
+  summary: (node) => `${fieldText(node.config.statusCode) || '200'} ${valueToText(node.config.body).replace(/\s+/g, ' ').slice(0, 60)}`,
   fields: ['key', 'title', 'config.statusCode', 'config.body'],
   Form: ResponseForm,
 };
@@ -159,7 +148,7 @@ function DelayForm(props: NodeFormProps) {
       <TextField
         label="Duration (ms)"
         inputMode="numeric"
-        value={configText(node.config.duration)}
+        value={fieldText(node.config.duration)}
         onChange={(text) => onChange(setConfig(node, 'duration', numberOrText(text)))}
         problems={problemsAt(problems, `${path}.config.duration`)}
         hint="At most 15 minutes (900000 ms)."
@@ -185,7 +174,7 @@ export const delay: NodeTypeSpec = {
   defaultConfig: () => ({ duration: 1000, endStatus: 1 }),
   branches: () => [],
   terminates: () => false,
-  summary: (node) => `${configText(node.config.duration) || '?'} ms`,
+  summary: (node) => `${fieldText(node.config.duration) || '?'} ms`,
   fields: ['key', 'title', 'config.duration', 'config.endStatus'],
   Form: DelayForm,
 };

@@ -6,6 +6,7 @@ import { useId } from 'react';
 import { FieldProblems } from '../components/common';
 import { CheckField, SelectField, TextField } from '../components/fields';
 import { TemplateInput } from '../components/TemplateInput';
+import { fieldText, numberOrText } from '../model/form';
 import type { Json, JsonObject, Problem, WorkflowDocument } from '../model/types';
 import { variableGroups } from '../model/variables';
 
@@ -13,16 +14,6 @@ export const SIGNATURE_SCHEMES = ['stripe', 'github', 'standard-webhooks', 'shop
 
 /** Trigger settings this form edits; their problems show here. */
 export const GUARD_SETTINGS = ['signature', 'allowedIps', 'rateLimit', 'idempotencyKey', 'idempotencyWindow'];
-
-function numberOrText(text: string): Json | undefined {
-  const trimmed = text.trim();
-  if (trimmed === '') return undefined;
-  return /^\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : trimmed;
-}
-
-function text(value: unknown): string {
-  return value === undefined || value === null ? '' : String(value);
-}
 
 export function GuardForm({
   settings,
@@ -74,9 +65,9 @@ export function GuardForm({
           <div className="row-fields">
             <SelectField
               label="Scheme"
-              value={text(signature.scheme)}
+              value={fieldText(signature.scheme)}
               options={[
-                ...(SIGNATURE_SCHEMES.includes(text(signature.scheme)) ? [] : [{ value: text(signature.scheme), label: text(signature.scheme) }]),
+                ...(SIGNATURE_SCHEMES.includes(fieldText(signature.scheme)) ? [] : [{ value: fieldText(signature.scheme), label: fieldText(signature.scheme) }]),
                 ...SIGNATURE_SCHEMES.map((s) => ({ value: s, label: s })),
               ]}
               onChange={(scheme) =>
@@ -90,7 +81,7 @@ export function GuardForm({
               label="Tolerance (s)"
               inputMode="numeric"
               placeholder="300"
-              value={text(signature.tolerance)}
+              value={fieldText(signature.tolerance)}
               onChange={(v) => setSignature({ tolerance: numberOrText(v) })}
               problems={at('trigger.signature.tolerance')}
             />
@@ -100,20 +91,20 @@ export function GuardForm({
               <TextField
                 label="Header"
                 placeholder="X-Signature"
-                value={text(signature.header)}
+                value={fieldText(signature.header)}
                 onChange={(v) => setSignature({ header: v })}
                 problems={at('trigger.signature.header')}
               />
               <SelectField
                 label="Algorithm"
-                value={text(signature.algorithm) || 'sha256'}
+                value={fieldText(signature.algorithm) || 'sha256'}
                 options={['sha256', 'sha1', 'sha512'].map((a) => ({ value: a, label: a }))}
                 onChange={(v) => setSignature({ algorithm: v })}
                 problems={at('trigger.signature.algorithm')}
               />
               <SelectField
                 label="Encoding"
-                value={text(signature.encoding) || 'hex'}
+                value={fieldText(signature.encoding) || 'hex'}
                 options={['hex', 'base64'].map((e) => ({ value: e, label: e }))}
                 onChange={(v) => setSignature({ encoding: v })}
                 problems={at('trigger.signature.encoding')}
@@ -121,7 +112,7 @@ export function GuardForm({
               <TextField
                 label="Prefix"
                 placeholder="sha256="
-                value={text(signature.prefix)}
+                value={fieldText(signature.prefix)}
                 onChange={(v) => setSignature({ prefix: v })}
                 problems={at('trigger.signature.prefix')}
               />
@@ -191,7 +182,7 @@ export function GuardForm({
         <div className="indent row-fields">
           <TextField
             label="Calls per second"
-            value={text(rateLimit.perSecond)}
+            value={fieldText(rateLimit.perSecond)}
             onChange={(v) => set('rateLimit', { ...rateLimit, perSecond: numberOrText(v) ?? '' })}
             problems={at('trigger.rateLimit.perSecond')}
           />
@@ -199,7 +190,7 @@ export function GuardForm({
             label="Burst"
             inputMode="numeric"
             placeholder="as many as per second"
-            value={text(rateLimit.burst)}
+            value={fieldText(rateLimit.burst)}
             onChange={(v) => {
               const next: JsonObject = { ...rateLimit, burst: numberOrText(v) ?? null };
               if (next.burst === null) delete next.burst;
@@ -212,7 +203,7 @@ export function GuardForm({
 
       <TemplateInput
         label="Idempotency key"
-        value={text(settings.idempotencyKey)}
+        value={fieldText(settings.idempotencyKey)}
         onChange={(v) => set('idempotencyKey', v === '' ? undefined : v)}
         groups={variableGroups(doc, null)}
         placeholder="{{$context.headers.x-request-id}}"
@@ -224,7 +215,7 @@ export function GuardForm({
           label="Idempotency window (ms)"
           inputMode="numeric"
           placeholder="259200000 (72 h)"
-          value={text(settings.idempotencyWindow)}
+          value={fieldText(settings.idempotencyWindow)}
           onChange={(v) => set('idempotencyWindow', numberOrText(v))}
           problems={at('trigger.idempotencyWindow')}
         />
