@@ -28,6 +28,11 @@ describe('document ↔ form model', () => {
     expect(toDocument(toForm(doc))).toEqual(doc);
   });
 
+  it('keeps only the document of a workflow record', () => {
+    const record = { ...payment(), id: 'w1', key: 'abc', version: 3, webhookUrl: 'http://x', createdAt: 't', updatedAt: 't' };
+    expect(toDocument(toForm(record))).toEqual(payment());
+  });
+
   it('shows the document in form terms', () => {
     const form = toForm(payment());
     expect(form.basicAuth).toEqual({ enabled: true, username: 'shop', password: '********' });

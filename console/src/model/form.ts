@@ -34,6 +34,8 @@ export interface FormModel {
 export const DEFAULT_TIMEOUT_MS = 30000;
 
 const DOCUMENT_FIELDS = ['title', 'sync', 'enabled', 'trigger', 'options', 'nodes'];
+/** What config-api adds to a document when it answers with a workflow or a version. */
+const RECORD_FIELDS = ['id', 'key', 'version', 'webhookUrl', 'createdAt', 'updatedAt'];
 const TRIGGER_FIELDS = ['basicAuthentication', 'request', 'response'];
 const OPTION_FIELDS = ['timeout'];
 
@@ -88,6 +90,7 @@ export function emptyDocument(): WorkflowDocument {
   };
 }
 
+/** The form model of a document (or of a workflow or version record: its record fields go). */
 export function toForm(doc: WorkflowDocument): FormModel {
   const trigger = doc.trigger ?? { type: 'webhook' };
   const auth = trigger.basicAuthentication;
@@ -110,7 +113,7 @@ export function toForm(doc: WorkflowDocument): FormModel {
     timeout: doc.options?.timeout === undefined ? '' : String(doc.options.timeout),
     nodes: doc.nodes ?? [],
     rest: {
-      document: without(doc as unknown as JsonObject, DOCUMENT_FIELDS),
+      document: without(doc as unknown as JsonObject, [...DOCUMENT_FIELDS, ...RECORD_FIELDS]),
       trigger: without(trigger as unknown as JsonObject, [...TRIGGER_FIELDS]),
       options: without(doc.options as JsonObject | undefined, OPTION_FIELDS),
     },

@@ -37,8 +37,8 @@ export function JsonView({
   return (
     <div className="json-view card">
       <p className="hint">
-        The document Save sends. Edit it here for settings the forms do not cover (signature, rate limit, allowed IPs,
-        idempotency key), then apply it to the forms.
+        The document Save sends. Anything the forms do not cover can be edited here; apply it to the forms, then
+        save.
       </p>
       <FieldProblems problems={sectionProblems(problems, 'document', [])} />
       <label htmlFor="document-json" className="sr-only">
