@@ -146,6 +146,7 @@ function Chain({ nodes, chain, props }: { nodes: WorkflowNode[]; chain: string; 
               <div className="branch" key={name} role="group" aria-label={`Branch ${name} of ${node.key}`}>
                 <div className={`branch-label branch-${name}`}>{name}</div>
                 <Chain nodes={node.branches?.[name] ?? []} chain={branchPath(path, name)} props={props} />
+                <div className="branch-tail" aria-hidden="true" />
               </div>
             ))}
           </div>
