@@ -126,6 +126,11 @@ pub struct Config {
     /// encrypted with `secret_key` when next written (config-api).
     #[serde(default)]
     pub secret_keys_old: Option<String>,
+    /// Whether config-api serves the web console at `/`.
+    #[serde(deserialize_with = "flag")]
+    pub console: bool,
+    /// Directory of the console's built files (config-api).
+    pub console_dir: String,
 }
 
 /// A boolean setting as operators write it: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`.
@@ -187,6 +192,8 @@ impl Config {
             internal_token: None,
             secret_key: None,
             secret_keys_old: None,
+            console: true,
+            console_dir: "console/dist".into(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod auth;
 mod changes;
+mod console;
 mod executions;
 mod helpers;
 mod parse;
