@@ -184,7 +184,6 @@ impl Harness {
             message_id: id.map(|id| id.to_string()),
             correlation_id: id.map(|id| id.to_string()),
             reply_to: sync.then(|| self.broker.reply_address()),
-            ..Outgoing::default()
         };
         self.broker
             .publish(Route::Execution { sync }, outgoing)
