@@ -131,7 +131,7 @@ async fn handle(
     }
     let kind = body::classify(headers);
     let reading = body::read_limited(headers, payload, ingress.max_body_bytes, &ingress.budget);
-    let (bytes, held) = tokio::time::timeout(ingress.body_read_timeout, reading)
+    let (bytes, mut held) = tokio::time::timeout(ingress.body_read_timeout, reading)
         .await
         .map_err(|_| WebhookError::BodyTimeout {
             timeout_ms: u64::try_from(ingress.body_read_timeout.as_millis()).unwrap_or(u64::MAX),
@@ -142,6 +142,7 @@ async fn handle(
     }
     ingress.rate_limits.admit(definition)?;
     let parsed = body::parse(kind, &bytes, &ingress.shape_limits)?;
+    let encoded_size = bytes.len();
     // A sync call may wait for seconds: hold neither the body nor the message meanwhile.
     drop(bytes);
     let mut context = context::build(
@@ -150,6 +151,13 @@ async fn handle(
         &definition.trigger.request,
         parsed,
         &ingress.shape_limits,
+    )?;
+    // What the call holds from here: the built context and, while it is published, the
+    // encoded message (about the size of the body). Counted, so that many small bodies of
+    // many tiny values cannot build past the budget.
+    ingress.budget.grow(
+        &mut held,
+        shared::shape::approximate_size(&context) + encoded_size,
     )?;
 
     let message = ExecutionMessage {

@@ -90,6 +90,25 @@ impl ShapeLimits {
     }
 }
 
+/// Roughly the bytes `value` occupies once built: every value's own slot, the text of its
+/// strings and keys, and the bookkeeping of arrays and maps. Ingress counts it against its
+/// buffered-bytes budget, since a small body of many tiny values builds into far more memory
+/// than its bytes.
+pub fn approximate_size(value: &Value) -> usize {
+    /// A value's slot, and a map entry's key and index slot on top of it.
+    const SLOT: usize = std::mem::size_of::<Value>();
+    const ENTRY: usize = std::mem::size_of::<String>() + 2 * std::mem::size_of::<usize>();
+    SLOT + match value {
+        Value::String(text) => text.len(),
+        Value::Array(items) => items.iter().map(approximate_size).sum(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, value)| ENTRY + key.len() + approximate_size(value))
+            .sum(),
+        Value::Null | Value::Bool(_) | Value::Number(_) => 0,
+    }
+}
+
 struct Budget {
     limits: ShapeLimits,
     values: Cell<usize>,
@@ -328,6 +347,17 @@ mod tests {
         let read: crate::messages::ExecutionMessage =
             serde_json::from_slice(&text).expect("the executor reads it back");
         assert_eq!(read.context, message.context);
+    }
+
+    #[test]
+    fn the_built_size_of_many_small_values_is_far_more_than_their_text() {
+        let text = format!("[{}]", ["0"; 1000].join(","));
+        let value: Value = serde_json::from_str(&text).expect("json");
+        let size = approximate_size(&value);
+        assert!(size >= 1000 * std::mem::size_of::<Value>(), "{size}");
+        assert!(size > 10 * text.len(), "{size} for {} bytes", text.len());
+        let long = json!({"k": "x".repeat(10_000)});
+        assert!(approximate_size(&long) > 10_000);
     }
 
     #[test]

@@ -54,8 +54,10 @@ async fn a_body_that_does_not_arrive_in_time_gets_408_and_nothing_is_queued() {
 
 #[tokio::test]
 async fn bodies_past_the_buffered_budget_get_503_until_the_bytes_are_given_back() {
+    // A call holds its body, then also what it builds (a text body is kept twice: as
+    // `body` and as `raw`) and the message it publishes: about four times its size here.
     let harness = Harness::start_with(|config| {
-        config.max_buffered_bytes = 64 * 1024;
+        config.max_buffered_bytes = 300 * 1024;
         config.body_read_timeout_ms = 5_000;
     })
     .await;
@@ -70,10 +72,10 @@ async fn bodies_past_the_buffered_budget_get_503_until_the_bytes_are_given_back(
             .send()
     };
 
-    // One caller holds 50 KB of the 64 KiB and stalls.
+    // One caller holds 50 KB of the 300 KiB and stalls; a call that would fit alone does not.
     let mut holding = start_body(&harness, "budget00001", 60_000, 50_000).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let refused = post(20_000).await.expect("call");
+    let refused = post(65_000).await.expect("call");
     assert_eq!(refused.status(), 503);
     assert_eq!(refused.headers()["retry-after"], "1");
     assert_eq!(json_of(refused).await["error"], "overloaded");
@@ -85,7 +87,7 @@ async fn bodies_past_the_buffered_budget_get_503_until_the_bytes_are_given_back(
         .expect("rest");
     let answer = answer_of(holding).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    let admitted = post(20_000).await.expect("call");
+    let admitted = post(65_000).await.expect("call");
     assert_eq!(admitted.status(), 200);
     assert_eq!(harness.executions().len(), 2);
 }
@@ -113,4 +115,26 @@ async fn ingress_refuses_to_start_without_the_internal_token() {
         format!("{error:#}").contains("HOOKFLOW_INTERNAL_TOKEN"),
         "{error:#}"
     );
+}
+
+#[tokio::test]
+async fn a_small_body_of_many_tiny_values_counts_what_it_builds_not_its_bytes() {
+    let harness = Harness::start_with(|config| config.max_buffered_bytes = 100 * 1024).await;
+    harness.put(definition("tinyvalues1", false, json!({})));
+    let url = harness.webhook("tinyvalues1");
+    let post = |count: usize| {
+        harness
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(format!("[{}]", vec!["0"; count].join(",")))
+            .send()
+    };
+    // 10 KB of text, but 5,000 values built: more than the 100 KiB budget.
+    let refused = post(5_000).await.expect("call");
+    assert_eq!(refused.status(), 503);
+    assert_eq!(json_of(refused).await["error"], "overloaded");
+    let admitted = post(500).await.expect("call");
+    assert_eq!(admitted.status(), 200);
+    assert_eq!(harness.executions().len(), 1);
 }
