@@ -9,7 +9,8 @@ use std::{
 };
 
 use anyhow::Context;
-use futures_util::{FutureExt, future::BoxFuture};
+use futures_util::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Service};
 
@@ -25,7 +26,7 @@ pub struct Command {
 /// `healthcheck` probes the local instance, and `extra` commands run with telemetry set up.
 pub fn main<F, Fut>(service: Service, run: F, extra: &[Command]) -> anyhow::Result<()>
 where
-    F: FnOnce(Config, TcpListener, BoxFuture<'static, ()>) -> Fut,
+    F: FnOnce(Config, TcpListener, CancellationToken) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
     let config = Config::load(service).context("invalid configuration")?;
@@ -49,7 +50,7 @@ where
 
 async fn serve<F, Fut>(service: Service, config: Config, run: F) -> anyhow::Result<()>
 where
-    F: FnOnce(Config, TcpListener, BoxFuture<'static, ()>) -> Fut,
+    F: FnOnce(Config, TcpListener, CancellationToken) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
     let telemetry = crate::telemetry::init(&config, service).context("cannot set up telemetry")?;
@@ -57,13 +58,7 @@ where
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     listener.set_nonblocking(true)?;
     tracing::info!(listen = %config.listen, service = service.name(), "starting");
-    // SIGTERM - Kubernetes sends this to start a graceful shutdown.
-    let served = run(
-        config,
-        listener,
-        crate::telemetry::shutdown_signal().boxed(),
-    )
-    .await;
+    let served = run(config, listener, crate::shutdown::on_signal()).await;
     if let Err(err) = &served {
         tracing::error!(error = format!("{err:#}"), "stopped with an error");
     }

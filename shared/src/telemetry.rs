@@ -204,26 +204,3 @@ pub fn continue_from(span: &tracing::Span, headers: &BTreeMap<String, String>) {
         tracing::debug!(error = %err, "cannot continue the carried trace");
     }
 }
-
-/// Resolves on SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
-    // SIGTERM - Kubernetes sends this to start a graceful shutdown.
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(error = %err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received, draining"),
-        _ = terminate => tracing::info!("SIGTERM received, draining"),
-    }
-}

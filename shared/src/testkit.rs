@@ -3,13 +3,12 @@
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
-use futures_util::future::BoxFuture;
 use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
-    sync::oneshot,
     task::JoinHandle,
 };
+use tokio_util::sync::CancellationToken;
 
 use crate::{
     broker::Topology,
@@ -153,16 +152,14 @@ pub struct Running {
     pub addr: SocketAddr,
     /// `http://127.0.0.1:<port>`.
     pub url: String,
-    stop: Option<oneshot::Sender<()>>,
+    shutdown: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Running {
     /// Signals a graceful shutdown and waits for the service to return.
     pub async fn stop(mut self) -> anyhow::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.shutdown.cancel();
         match self.task.take() {
             Some(task) => task.await?,
             None => Ok(()),
@@ -170,10 +167,8 @@ impl Running {
     }
 
     /// Signals a graceful shutdown without waiting (e.g. to observe the drain).
-    pub fn signal_stop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+    pub fn signal_stop(&self) {
+        self.shutdown.cancel();
     }
 
     /// Waits for the service's task to return.
@@ -187,9 +182,7 @@ impl Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.shutdown.cancel();
         if let Some(task) = self.task.take() {
             task.abort();
         }
@@ -200,7 +193,7 @@ impl Drop for Running {
 /// answers 200.
 pub async fn start_service<F, Fut>(run: F, config: Config) -> Running
 where
-    F: FnOnce(Config, std::net::TcpListener, BoxFuture<'static, ()>) -> Fut,
+    F: FnOnce(Config, std::net::TcpListener, CancellationToken) -> Fut,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
     let running = start_service_unready(run, config);
@@ -219,21 +212,18 @@ where
 /// Starts a service's `run` on 127.0.0.1:0 without waiting for readiness.
 pub fn start_service_unready<F, Fut>(run: F, config: Config) -> Running
 where
-    F: FnOnce(Config, std::net::TcpListener, BoxFuture<'static, ()>) -> Fut,
+    F: FnOnce(Config, std::net::TcpListener, CancellationToken) -> Fut,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("local addr");
-    let (stop, stopped) = oneshot::channel::<()>();
-    let shutdown: BoxFuture<'static, ()> = Box::pin(async move {
-        let _ = stopped.await;
-    });
-    let task = tokio::spawn(run(config, listener, shutdown));
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(run(config, listener, shutdown.clone()));
     Running {
         addr,
         url: format!("http://{addr}"),
-        stop: Some(stop),
+        shutdown,
         task: Some(task),
     }
 }
