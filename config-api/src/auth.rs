@@ -8,6 +8,7 @@ use actix_web::{
     middleware::Next,
     web,
 };
+use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use shared::config::Config;
 use subtle::ConstantTimeEq;
@@ -38,9 +39,11 @@ impl AdminAuth {
     /// The policy the configuration asks for.
     pub fn from_config(config: &Config) -> Result<Self, AuthConfigError> {
         match (&config.admin_token, config.insecure_no_auth) {
-            (Some(token), _) if token.is_empty() => Err(AuthConfigError::EmptyToken),
+            (Some(token), _) if token.expose_secret().is_empty() => {
+                Err(AuthConfigError::EmptyToken)
+            }
             (Some(token), _) => Ok(AdminAuth {
-                expected: Some(digest(token.as_bytes())),
+                expected: Some(digest(token.expose_secret().as_bytes())),
             }),
             (None, true) => {
                 tracing::warn!(
@@ -92,7 +95,7 @@ mod tests {
 
     fn config(token: Option<&str>, insecure: bool) -> Config {
         let mut config = Config::defaults(Service::ConfigApi);
-        config.admin_token = token.map(str::to_owned);
+        config.admin_token = token.map(Into::into);
         config.insecure_no_auth = insecure;
         config
     }

@@ -42,7 +42,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let auth = AdminAuth::from_config(&config)?;
-    let pool = shared::db::pool(&config.database_url, config.database_pool_size)
+    let pool = shared::db::pool(&config.database_url, config.database_pool_size.get())
         .context("database pool")?;
     tokio::select! {
         migrated = migrate_when_reachable(&pool) => migrated?,
@@ -58,7 +58,7 @@ pub async fn run(
         state: web::Data::new(AppState {
             pool,
             changes: Changes::new(broker.clone()),
-            public_url: config.public_url.clone(),
+            public_url: config.public_url.to_string(),
         }),
         auth: web::Data::new(auth),
         openapi: web::Data::new(OpenApiJson(openapi::document().to_json()?)),

@@ -30,7 +30,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let pool = shared::db::pool(&config.database_url, config.database_pool_size)?;
+    let pool = shared::db::pool(&config.database_url, config.database_pool_size.get())?;
     let broker: Arc<dyn Broker> = AmqpBroker::start(&config);
     let store: Arc<dyn Store> = Arc::new(PgStore::new(pool.clone()));
     let database: Arc<dyn ReadinessCheck> = Arc::new(DatabaseCheck(pool));
@@ -93,7 +93,7 @@ pub async fn serve(
         tracker: TaskTracker::new(),
         abandon: CancellationToken::new(),
     });
-    let prefetch = config.executor_prefetch;
+    let prefetch = config.executor_prefetch.get();
     // Sync and async executions have separate consumers so that a sync caller never waits
     // behind an async backlog.
     let consumers = [

@@ -79,7 +79,7 @@ pub async fn serve(
         broker,
         triggers,
         replies,
-        publishes: Semaphore::new(config.max_inflight_publishes.max(1)),
+        publishes: Semaphore::new(config.max_inflight_publishes.get()),
         max_body_bytes: config.max_body_bytes,
         executions_exchange: Topology::new(config.amqp_prefix.clone()).executions_exchange(),
         rate_limits: rate_limit::RateLimits::new(),

@@ -10,6 +10,7 @@ use std::{
 };
 
 use futures_util::StreamExt;
+use secrecy::{ExposeSecret, SecretString};
 use shared::{
     broker::{Broker, Source},
     config::Config,
@@ -64,7 +65,7 @@ impl Webhook {
 pub struct ConfigApiClient {
     http: reqwest::Client,
     base_url: String,
-    admin_token: Option<String>,
+    admin_token: Option<SecretString>,
 }
 
 impl ConfigApiClient {
@@ -76,7 +77,11 @@ impl ConfigApiClient {
             .build()?;
         Ok(ConfigApiClient {
             http,
-            base_url: config.config_api_url.trim_end_matches('/').to_owned(),
+            base_url: config
+                .config_api_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
             admin_token: config.admin_token.clone(),
         })
     }
@@ -88,7 +93,7 @@ impl ConfigApiClient {
             .http
             .get(format!("{}/api/triggers/{key}", self.base_url));
         if let Some(token) = &self.admin_token {
-            request = request.bearer_auth(token);
+            request = request.bearer_auth(token.expose_secret());
         }
         let response = request.send().await?;
         match response.status().as_u16() {

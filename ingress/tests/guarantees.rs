@@ -230,7 +230,7 @@ async fn calls_beyond_the_publishes_in_flight_get_503_with_retry_after() {
         .create_workflow(json!({"title": "Busy", "trigger": {"type": "webhook"}, "nodes": []}))
         .await;
     let mut config = stack.ingress_config();
-    config.max_inflight_publishes = 1;
+    config.max_inflight_publishes = std::num::NonZeroUsize::MIN;
     let gated = Arc::new(GatedBroker {
         inner: AmqpBroker::start(&config),
         open: watch::Sender::new(false),

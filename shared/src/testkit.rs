@@ -1,7 +1,12 @@
 //! Test support (feature `testkit`): an isolated database and AMQP prefix per test, and
 //! services started in-process on port 0. Everything a test creates is removed on drop.
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    num::{NonZeroU64, NonZeroUsize},
+    time::Duration,
+};
 
 use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
 use tokio::{
@@ -9,6 +14,10 @@ use tokio::{
     task::JoinHandle,
 };
 use tokio_util::sync::CancellationToken;
+
+mod command_line;
+
+pub use command_line::assert_command_line;
 
 use crate::{
     broker::Topology,
@@ -78,10 +87,10 @@ impl TestEnv {
         config.amqp_url = amqp_url();
         config.amqp_prefix = self.prefix.clone();
         config.admin_token = Some(ADMIN_TOKEN.into());
-        config.listen = "127.0.0.1:0".into();
+        config.listen = ([127, 0, 0, 1], 0).into();
         config.shutdown_grace_secs = 5;
-        config.publish_timeout_ms = 2000;
-        config.database_pool_size = 4;
+        config.publish_timeout_ms = NonZeroU64::new(2000).expect("non-zero");
+        config.database_pool_size = NonZeroUsize::new(4).expect("non-zero");
         config
     }
 

@@ -3,6 +3,7 @@
 
 mod auth;
 mod changes;
+mod command_line;
 mod executions;
 mod helpers;
 mod parse;

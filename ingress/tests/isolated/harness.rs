@@ -171,10 +171,10 @@ impl Harness {
         let config_api = StubConfigApi::start();
         let broker = MemoryBroker::new();
         let mut config = Config::defaults(Service::Ingress);
-        config.config_api_url = config_api.url.clone();
+        config.config_api_url = config_api.url.parse().expect("url");
         config.admin_token = Some(TOKEN.into());
         config.shutdown_grace_secs = 2;
-        config.publish_timeout_ms = 500;
+        config.publish_timeout_ms = std::num::NonZeroU64::new(500).expect("non-zero");
         adjust(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.set_nonblocking(true).expect("nonblocking");
