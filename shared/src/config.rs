@@ -187,8 +187,8 @@ impl Config {
         let database_url = settings.parse("HOOKFLOW_DATABASE_URL");
         let amqp_url = settings.parse("HOOKFLOW_AMQP_URL");
         let listen = settings.parse("HOOKFLOW_LISTEN");
-        let config_api_url = settings.parse("HOOKFLOW_CONFIG_API_URL");
-        let public_url = settings.parse("HOOKFLOW_PUBLIC_URL");
+        let config_api_url = settings.parse_with("HOOKFLOW_CONFIG_API_URL", http_url);
+        let public_url = settings.parse_with("HOOKFLOW_PUBLIC_URL", http_url);
         let admin_token = settings.optional("HOOKFLOW_ADMIN_TOKEN");
         let insecure_no_auth = settings.parse_with("HOOKFLOW_INSECURE_NO_AUTH", flag);
         let amqp_prefix = settings.parse("HOOKFLOW_AMQP_PREFIX");
@@ -309,6 +309,15 @@ impl Reader<'_> {
         };
         self.errors.push(format!("{env}={text:?}: {reason}"));
         Err(Invalid)
+    }
+}
+
+/// An absolute `http://` or `https://` URL.
+fn http_url(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text).map_err(|e| e.to_string())?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        _ => Err("expected an http:// or https:// URL".into()),
     }
 }
 

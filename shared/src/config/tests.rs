@@ -131,7 +131,11 @@ fn numbers_out_of_range_or_not_numbers_are_refused() {
 fn urls_formats_protocols_and_flags_are_checked() {
     assert_eq!(
         errors(&[("HOOKFLOW_CONFIG_API_URL", "config-api:13001")]),
-        ["HOOKFLOW_CONFIG_API_URL=\"config-api:13001\": relative URL without a base"]
+        ["HOOKFLOW_CONFIG_API_URL=\"config-api:13001\": expected an http:// or https:// URL"]
+    );
+    assert_eq!(
+        errors(&[("HOOKFLOW_CONFIG_API_URL", "/api")]),
+        ["HOOKFLOW_CONFIG_API_URL=\"/api\": relative URL without a base"]
     );
     assert_eq!(
         errors(&[("HOOKFLOW_LOG_FORMAT", "JSON")]),
