@@ -1,8 +1,10 @@
 //! Turning a request body into a valid workflow document (SPEC §3), naming every problem.
 
+use secrecy::ExposeSecret;
 use serde_json::Value;
 use shared::engine::{Problem, validate_document};
 use shared::model::{FieldSpec, MASKED_PASSWORD, WorkflowDocument};
+use shared::secret::Secret;
 
 use crate::error::ApiError;
 
@@ -79,7 +81,7 @@ pub fn restore_secrets(
     }
 }
 
-fn signature_secrets(doc: &WorkflowDocument) -> &[String] {
+fn signature_secrets(doc: &WorkflowDocument) -> &[Secret] {
     doc.trigger
         .signature
         .as_ref()
@@ -130,7 +132,7 @@ fn problems(doc: &WorkflowDocument) -> Vec<Problem> {
                 "username must not be empty",
             ));
         }
-        if auth.password.is_empty() {
+        if auth.password.expose_secret().is_empty() {
             problems.push(problem(
                 "trigger.basicAuthentication.password",
                 "password must not be empty",
@@ -320,7 +322,11 @@ mod tests {
     }
 
     fn secrets_of(doc: WorkflowDocument) -> Vec<String> {
-        doc.trigger.signature.expect("signature").secrets
+        let secrets = doc.trigger.signature.expect("signature").secrets;
+        secrets
+            .iter()
+            .map(|s| s.expose_secret().to_owned())
+            .collect()
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod messages;
 pub mod model;
 pub mod paths;
 pub mod qs;
+pub mod secret;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;

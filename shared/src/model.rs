@@ -6,6 +6,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::secret::Secret;
+
 pub use crate::trigger_settings::{RateLimit, SignatureSettings};
 
 /// Default `options.timeout` of a sync workflow, in milliseconds.
@@ -89,7 +91,7 @@ pub struct BasicAuth {
     /// Expected user name.
     pub username: String,
     /// Expected password (write-only through the API).
-    pub password: String,
+    pub password: Secret,
 }
 
 fn serialize_basic_auth<S: Serializer>(auth: &Option<BasicAuth>, s: S) -> Result<S::Ok, S::Error> {

@@ -6,10 +6,12 @@ use std::net::IpAddr;
 
 use base64::Engine;
 use ipnet::IpNet;
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Problem;
 use crate::model::{MASKED_PASSWORD, Trigger};
+use crate::secret::Secret;
 
 /// Default `signature.tolerance`: how far, in seconds, a signed timestamp may be from now.
 pub const DEFAULT_SIGNATURE_TOLERANCE_SECS: u64 = 300;
@@ -25,7 +27,7 @@ pub struct SignatureSettings {
     /// The shared secrets; a request signed with any of them is accepted, so a secret can
     /// be rotated without downtime. Write-only through the API, like the basic-auth password.
     #[serde(default)]
-    pub secrets: Vec<String>,
+    pub secrets: Vec<Secret>,
     /// Seconds a signed timestamp may differ from now (`stripe`, `slack`,
     /// `standard-webhooks`); default 300, `0` turns the check off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -240,7 +242,12 @@ fn signature_problems(signature: &SignatureSettings, problems: &mut Vec<Problem>
     if signature.secrets.is_empty() {
         problems.push(Problem::new(at("secrets"), "give at least one secret"));
     }
-    for (i, secret) in signature.secrets.iter().enumerate() {
+    for (i, secret) in signature
+        .secrets
+        .iter()
+        .map(Secret::expose_secret)
+        .enumerate()
+    {
         if secret.is_empty() {
             problems.push(Problem::new(
                 format!("trigger.signature.secrets[{i}]"),
