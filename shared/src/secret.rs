@@ -55,7 +55,6 @@ impl PartialEq<&str> for Secret {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::model::BasicAuth;
 
     #[test]
