@@ -43,12 +43,16 @@ FROM rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE} AS builder
 WORKDIR /src
 ENV CARGO_TERM_COLOR=never
 COPY --from=planner /skeleton/ ./
-RUN cargo build --release --locked -p hookflow-ingress -p hookflow-config-api -p hookflow-executor
+# Ingress is built on its own: built together with the others, cargo would unify the
+# features of `shared` and link its PostgreSQL code into ingress too.
+RUN cargo build --release --locked -p hookflow-ingress \
+    && cargo build --release --locked -p hookflow-config-api -p hookflow-executor
 COPY . .
 # The real sources may be older than the stubs built above; cargo compares modification
 # times, so mark every workspace file as new to have the workspace crates rebuilt.
 RUN find . -path ./target -prune -o -type f \( -name '*.rs' -o -name '*.sql' -o -name Cargo.toml \) -exec touch {} + \
-    && cargo build --release --locked -p hookflow-ingress -p hookflow-config-api -p hookflow-executor \
+    && cargo build --release --locked -p hookflow-ingress \
+    && cargo build --release --locked -p hookflow-config-api -p hookflow-executor \
     && mkdir -p /out \
     && cp target/release/ingress target/release/config-api target/release/executor /out/
 

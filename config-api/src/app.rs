@@ -11,7 +11,7 @@ use actix_web::{
 use metrics_exporter_prometheus::PrometheusHandle;
 use shared::health::Health;
 
-use crate::auth::{self, AdminAuth};
+use crate::auth::{self, AdminAuth, InternalAuth};
 use crate::error::ApiError;
 use crate::routes::{self, spec::OpenApiJson};
 use crate::state::AppState;
@@ -24,8 +24,10 @@ pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
 pub struct Parts {
     /// Handler state.
     pub state: web::Data<AppState>,
-    /// The bearer-token policy.
+    /// The bearer-token policy of `/api`.
     pub auth: web::Data<AdminAuth>,
+    /// The bearer-token policy of `/internal`.
+    pub internal_auth: web::Data<InternalAuth>,
     /// The rendered OpenAPI document.
     pub openapi: web::Data<OpenApiJson>,
     /// Readiness.
@@ -41,8 +43,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, parts: &Parts) {
         .app_data(path_config())
         .app_data(parts.state.clone())
         .app_data(parts.auth.clone())
+        .app_data(parts.internal_auth.clone())
         .app_data(parts.openapi.clone());
     shared::health::configure(cfg, parts.health.clone(), parts.metrics.clone());
+    // Trigger definitions, secrets included: for ingress, with its own token.
+    cfg.service(
+        web::scope("/internal")
+            .wrap(from_fn(auth::require_internal))
+            .service(routes::triggers::get)
+            .default_service(web::to(no_route)),
+    );
     cfg.service(
         utoipa_actix_web::scope("/api")
             .wrap(from_fn(auth::require_admin))

@@ -1,4 +1,6 @@
-//! Bearer-token authentication of every `/api/*` route.
+//! Bearer-token authentication: the admin token for every `/api/*` route, and a token of
+//! ingress's own for `/internal/*`, so that the secrets ingress needs are never served to
+//! the admin token (nor the admin API to ingress's).
 
 use actix_web::{
     Error,
@@ -22,10 +24,20 @@ pub enum AuthConfigError {
     #[error(
         "HOOKFLOW_ADMIN_TOKEN is not set; set it, or set HOOKFLOW_INSECURE_NO_AUTH=1 to run without authentication (development only)"
     )]
-    MissingToken,
+    MissingAdmin,
     /// An empty token would let anyone in with `Bearer `.
     #[error("HOOKFLOW_ADMIN_TOKEN is empty")]
-    EmptyToken,
+    EmptyAdmin,
+    /// Without it ingress could not fetch trigger definitions.
+    #[error(
+        "HOOKFLOW_INTERNAL_TOKEN is not set; set it (to the same value at ingress and config-api): ingress fetches trigger definitions with it"
+    )]
+    MissingInternal,
+    /// The internal token must differ from the admin token.
+    #[error(
+        "HOOKFLOW_INTERNAL_TOKEN is empty or the same as HOOKFLOW_ADMIN_TOKEN; give ingress a token of its own"
+    )]
+    WeakInternal,
 }
 
 /// Who may call the API: holders of the admin token, or anyone when auth is switched off.
@@ -40,7 +52,7 @@ impl AdminAuth {
     pub fn from_config(config: &Config) -> Result<Self, AuthConfigError> {
         match (&config.admin_token, config.insecure_no_auth) {
             (Some(token), _) if token.expose_secret().is_empty() => {
-                Err(AuthConfigError::EmptyToken)
+                Err(AuthConfigError::EmptyAdmin)
             }
             (Some(token), _) => Ok(AdminAuth {
                 expected: Some(digest(token.expose_secret().as_bytes())),
@@ -51,20 +63,54 @@ impl AdminAuth {
                 );
                 Ok(AdminAuth { expected: None })
             }
-            (None, false) => Err(AuthConfigError::MissingToken),
+            (None, false) => Err(AuthConfigError::MissingAdmin),
         }
     }
 
     /// Whether a request carrying this `Authorization` header may pass.
     pub fn allows(&self, header: Option<&HeaderValue>) -> bool {
-        let Some(expected) = &self.expected else {
-            return true;
-        };
-        let Some(token) = header.and_then(|value| bearer_token(value.as_bytes())) else {
-            return false;
-        };
-        bool::from(digest(token).ct_eq(expected))
+        self.expected
+            .as_ref()
+            .is_none_or(|expected| carries(header, expected))
     }
+}
+
+/// Who may read trigger definitions: holders of the internal token, always required.
+#[derive(Clone)]
+pub struct InternalAuth {
+    expected: [u8; 32],
+}
+
+impl InternalAuth {
+    /// The internal token of the configuration; it must be set and differ from the admin
+    /// token.
+    pub fn from_config(config: &Config) -> Result<Self, AuthConfigError> {
+        let token = config
+            .internal_token
+            .as_ref()
+            .map(ExposeSecret::expose_secret)
+            .ok_or(AuthConfigError::MissingInternal)?;
+        let admin = config.admin_token.as_ref().map(ExposeSecret::expose_secret);
+        if token.is_empty() || admin == Some(token) {
+            return Err(AuthConfigError::WeakInternal);
+        }
+        Ok(InternalAuth {
+            expected: digest(token.as_bytes()),
+        })
+    }
+
+    /// Whether a request carrying this `Authorization` header may pass.
+    pub fn allows(&self, header: Option<&HeaderValue>) -> bool {
+        carries(header, &self.expected)
+    }
+}
+
+/// Whether `header` is `Bearer <token>` for the token whose digest is `expected`.
+fn carries(header: Option<&HeaderValue>, expected: &[u8; 32]) -> bool {
+    let Some(token) = header.and_then(|value| bearer_token(value.as_bytes())) else {
+        return false;
+    };
+    bool::from(digest(token).ct_eq(expected))
 }
 
 fn bearer_token(value: &[u8]) -> Option<&[u8]> {
@@ -79,6 +125,18 @@ fn digest(bytes: &[u8]) -> [u8; 32] {
 /// Middleware: answers 401 unless the request carries the admin token.
 pub async fn require_admin(
     auth: web::Data<AdminAuth>,
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if !auth.allows(req.headers().get(AUTHORIZATION)) {
+        return Err(ApiError::Unauthorized.into());
+    }
+    next.call(req).await
+}
+
+/// Middleware: answers 401 unless the request carries the internal token.
+pub async fn require_internal(
+    auth: web::Data<InternalAuth>,
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
@@ -120,11 +178,11 @@ mod tests {
     fn refuses_to_run_unprotected_unless_asked() {
         assert!(matches!(
             AdminAuth::from_config(&config(None, false)),
-            Err(AuthConfigError::MissingToken)
+            Err(AuthConfigError::MissingAdmin)
         ));
         assert!(matches!(
             AdminAuth::from_config(&config(Some(""), false)),
-            Err(AuthConfigError::EmptyToken)
+            Err(AuthConfigError::EmptyAdmin)
         ));
         let open = AdminAuth::from_config(&config(None, true)).expect("insecure");
         assert!(open.allows(None));
@@ -134,5 +192,24 @@ mod tests {
     fn a_token_wins_over_the_opt_out() {
         let auth = AdminAuth::from_config(&config(Some("t"), true)).expect("auth");
         assert!(!auth.allows(None));
+    }
+
+    #[test]
+    fn the_internal_token_is_required_and_its_own() {
+        let mut config = config(Some("admin"), false);
+        assert!(matches!(
+            InternalAuth::from_config(&config),
+            Err(AuthConfigError::MissingInternal)
+        ));
+        config.internal_token = Some("admin".into());
+        assert!(matches!(
+            InternalAuth::from_config(&config),
+            Err(AuthConfigError::WeakInternal)
+        ));
+        config.internal_token = Some("ingress".into());
+        let internal = InternalAuth::from_config(&config).expect("internal");
+        assert!(internal.allows(Some(&header("Bearer ingress"))));
+        assert!(!internal.allows(Some(&header("Bearer admin"))));
+        assert!(!internal.allows(None));
     }
 }

@@ -11,6 +11,7 @@ pub mod openapi;
 mod paging;
 mod repo;
 mod routes;
+pub mod schema;
 mod state;
 mod views;
 
@@ -26,7 +27,7 @@ use shared::health::{BrokerCheck, DatabaseCheck, Health};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Parts;
-use crate::auth::AdminAuth;
+use crate::auth::{AdminAuth, InternalAuth};
 use crate::changes::Changes;
 use crate::routes::spec::OpenApiJson;
 use crate::state::AppState;
@@ -42,6 +43,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let auth = AdminAuth::from_config(&config)?;
+    let internal_auth = InternalAuth::from_config(&config)?;
     let pool = shared::db::pool(&config.database_url, config.database_pool_size.get())
         .context("database pool")?;
     tokio::select! {
@@ -61,6 +63,7 @@ pub async fn run(
             public_url: config.public_url.to_string(),
         }),
         auth: web::Data::new(auth),
+        internal_auth: web::Data::new(internal_auth),
         openapi: web::Data::new(OpenApiJson(openapi::document().to_json()?)),
         health: health.clone(),
         metrics: shared::telemetry::metrics_handle(),
@@ -92,9 +95,9 @@ pub async fn migrate_when_reachable(pool: &deadpool_postgres::Pool) -> anyhow::R
     let deadline = tokio::time::Instant::now() + DATABASE_WAIT;
     let mut delay = Duration::from_millis(250);
     loop {
-        match shared::db::migrate(pool).await {
+        match schema::migrate(pool).await {
             Ok(()) => return Ok(()),
-            Err(shared::db::DbError::Pool(err)) if tokio::time::Instant::now() < deadline => {
+            Err(schema::MigrateError::Pool(err)) if tokio::time::Instant::now() < deadline => {
                 tracing::warn!(%err, "database not reachable yet, retrying");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));

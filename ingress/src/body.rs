@@ -8,7 +8,9 @@ use actix_web::{
 };
 use futures_util::{Stream, StreamExt};
 use serde_json::{Map, Value};
+use shared::shape::{JsonShapeError, ShapeError, ShapeLimits};
 
+use crate::budget::{BodyBudget, Held};
 use crate::error::WebhookError;
 
 /// How a body is parsed, decided by its Content-Type.
@@ -32,6 +34,9 @@ pub struct ParsedBody {
     /// The body as text when it is neither JSON nor form data.
     pub raw: Option<String>,
 }
+
+/// The most a body buffer is given before its bytes arrive.
+const INITIAL_BUFFER: usize = 16 * 1024;
 
 /// Decides how to parse a body from its Content-Type header.
 pub fn classify(headers: &HeaderMap) -> Result<BodyKind, WebhookError> {
@@ -65,11 +70,14 @@ pub fn classify(headers: &HeaderMap) -> Result<BodyKind, WebhookError> {
 /// Reads the whole body within `limit` bytes: a declared Content-Length over it is refused
 /// before any byte is read, and since a chunked body has none (and a declared one may lie)
 /// the read stops as soon as the body grows past it, so at most `limit` bytes are held.
+/// Every byte read is taken from `budget` first; the bytes stay taken while the returned
+/// [`Held`] lives, and a body that does not fit in what is left is refused with 503.
 pub async fn read_limited<S>(
     headers: &HeaderMap,
     mut payload: S,
     limit: usize,
-) -> Result<web::Bytes, WebhookError>
+    budget: &BodyBudget,
+) -> Result<(web::Bytes, Held), WebhookError>
 where
     S: Stream<Item = Result<web::Bytes, PayloadError>> + Unpin,
 {
@@ -80,7 +88,10 @@ where
     if declared.is_some_and(|length| length > limit) {
         return Err(WebhookError::PayloadTooLarge { limit });
     }
-    let mut buffer = web::BytesMut::with_capacity(declared.unwrap_or(0));
+    // Grown as bytes arrive: a declared length is only a promise, and a caller that declares
+    // 2 MiB and sends nothing must not make ingress hold 2 MiB.
+    let mut buffer = web::BytesMut::with_capacity(declared.unwrap_or(0).min(INITIAL_BUFFER));
+    let mut held = budget.none();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|err| {
             tracing::debug!(error = %err, "reading the webhook body failed");
@@ -92,27 +103,43 @@ where
         if buffer.len() + chunk.len() > limit {
             return Err(WebhookError::PayloadTooLarge { limit });
         }
+        budget.grow(&mut held, chunk.len())?;
         buffer.extend_from_slice(&chunk);
     }
-    Ok(buffer.freeze())
+    Ok((buffer.freeze(), held))
 }
 
-/// Parses `bytes` as `kind` into `$context.body` (and `$context.raw` for text).
-pub fn parse(kind: BodyKind, bytes: &[u8]) -> Result<ParsedBody, WebhookError> {
+/// Parses `bytes` as `kind` into `$context.body` (and `$context.raw` for text), refusing
+/// bodies that nest deeper or hold more values than `limits` before building them.
+pub fn parse(
+    kind: BodyKind,
+    bytes: &[u8],
+    limits: &ShapeLimits,
+) -> Result<ParsedBody, WebhookError> {
     if bytes.is_empty() {
         return Ok(empty());
     }
     match kind {
-        BodyKind::Json => parse_json(bytes),
-        BodyKind::Unlabelled => parse_json(bytes).map_err(|_| {
-            WebhookError::UnsupportedMediaType(
+        BodyKind::Json => parse_json(bytes, limits).map_err(|err| match err {
+            JsonShapeError::Syntax(err) => WebhookError::BadRequest {
+                code: "invalid_body",
+                message: format!("The body is not valid JSON: {err}."),
+            },
+            JsonShapeError::Shape(err) => refused("body", err),
+        }),
+        BodyKind::Unlabelled => parse_json(bytes, limits).map_err(|err| match err {
+            JsonShapeError::Syntax(_) => WebhookError::UnsupportedMediaType(
                 "The request has a body but no Content-Type, and the body is not JSON; \
                  send a Content-Type header"
                     .into(),
-            )
+            ),
+            JsonShapeError::Shape(err) => refused("body", err),
         }),
         BodyKind::Form => {
             let text = utf8(bytes, "form")?;
+            limits
+                .check_parameters(text)
+                .map_err(|err| refused("body", err))?;
             let body = shared::qs::parse_query(text).map_err(|err| WebhookError::BadRequest {
                 code: "invalid_body",
                 message: format!("The form body cannot be parsed: {err}."),
@@ -136,16 +163,29 @@ fn empty() -> ParsedBody {
     }
 }
 
-fn parse_json(bytes: &[u8]) -> Result<ParsedBody, WebhookError> {
+fn parse_json(bytes: &[u8], limits: &ShapeLimits) -> Result<ParsedBody, JsonShapeError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(empty());
     }
-    let body = serde_json::from_slice(bytes).map_err(|err| WebhookError::BadRequest {
-        code: "invalid_body",
-        message: format!("The body is not valid JSON: {err}."),
-    })?;
+    let body = limits.parse_json(bytes)?;
     Ok(ParsedBody { body, raw: None })
+}
+
+/// The answer to a body or query string (`part`) past a shape limit: 413 for too many
+/// values, 400 for too deep a nesting; both name the limit.
+pub fn refused(part: &'static str, err: ShapeError) -> WebhookError {
+    match err {
+        ShapeError::TooManyValues { limit } => WebhookError::TooManyValues { part, limit },
+        ShapeError::TooDeep { limit } => WebhookError::BadRequest {
+            code: if part == "body" {
+                "invalid_body"
+            } else {
+                "invalid_query"
+            },
+            message: format!("The request {part} nests deeper than {limit} levels."),
+        },
+    }
 }
 
 fn utf8<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str, WebhookError> {
@@ -175,6 +215,11 @@ mod tests {
         }
         map
     }
+
+    const LIMITS: ShapeLimits = ShapeLimits {
+        max_depth: 32,
+        max_values: 1000,
+    };
 
     fn kind_of(content_type: &'static str) -> Result<BodyKind, WebhookError> {
         classify(&headers(&[("content-type", content_type)]))
@@ -241,9 +286,27 @@ mod tests {
         body: impl Stream<Item = Result<web::Bytes, PayloadError>> + Unpin,
         limit: usize,
     ) -> Result<web::Bytes, WebhookError> {
-        read_limited(headers, body, limit)
+        read_limited(headers, body, limit, &BodyBudget::new(1 << 20))
             .now_or_never()
             .expect("an in-memory body is read at once")
+            .map(|(bytes, _held)| bytes)
+    }
+
+    #[test]
+    fn the_bytes_read_are_held_from_the_budget_until_dropped() {
+        let budget = BodyBudget::new(12);
+        let (bytes, held) = read_limited(&headers(&[]), chunks(&["01234", "56789"]), 100, &budget)
+            .now_or_never()
+            .expect("in memory")
+            .expect("fits");
+        assert_eq!(bytes, "0123456789");
+        assert_eq!(held.bytes(), 10);
+        let second = read_limited(&headers(&[]), chunks(&["abc"]), 100, &budget)
+            .now_or_never()
+            .expect("in memory");
+        assert!(matches!(second, Err(WebhookError::Overloaded)));
+        drop(held);
+        assert_eq!(budget.available(), 12);
     }
 
     #[test]
@@ -282,30 +345,37 @@ mod tests {
             BodyKind::Text,
             BodyKind::Unlabelled,
         ] {
-            let parsed = parse(kind, b"").expect("empty");
+            let parsed = parse(kind, b"", &LIMITS).expect("empty");
             assert_eq!(parsed.body, json!({}));
             assert_eq!(parsed.raw, None);
         }
         assert_eq!(
-            parse(BodyKind::Json, b" \n").expect("blank").body,
+            parse(BodyKind::Json, b" \n", &LIMITS).expect("blank").body,
             json!({})
         );
     }
 
     #[test]
     fn json_bodies_keep_their_types() {
-        let parsed = parse(BodyKind::Json, br#"{"id": 7, "items": [{"ok": true}]}"#).expect("json");
+        let parsed = parse(
+            BodyKind::Json,
+            br#"{"id": 7, "items": [{"ok": true}]}"#,
+            &LIMITS,
+        )
+        .expect("json");
         assert_eq!(parsed.body, json!({"id": 7, "items": [{"ok": true}]}));
         assert_eq!(parsed.raw, None);
         assert_eq!(
-            parse(BodyKind::Json, b"[1,2]").expect("array").body,
+            parse(BodyKind::Json, b"[1,2]", &LIMITS)
+                .expect("array")
+                .body,
             json!([1, 2])
         );
     }
 
     #[test]
     fn broken_json_is_a_bad_request_naming_the_problem() {
-        let err = parse(BodyKind::Json, b"{\"a\": ").expect_err("broken");
+        let err = parse(BodyKind::Json, b"{\"a\": ", &LIMITS).expect_err("broken");
         assert_eq!(err.code(), "invalid_body");
         let message = err.to_string();
         assert!(message.contains("not valid JSON"), "{message}");
@@ -315,18 +385,45 @@ mod tests {
     #[test]
     fn text_bodies_are_kept_as_text() {
         let xml = "<order><id>1</id></order>";
-        let parsed = parse(BodyKind::Text, xml.as_bytes()).expect("xml");
+        let parsed = parse(BodyKind::Text, xml.as_bytes(), &LIMITS).expect("xml");
         assert_eq!(parsed.raw.as_deref(), Some(xml));
         assert_eq!(parsed.body, json!(xml));
-        let err = parse(BodyKind::Text, b"\xff\xfe").expect_err("not utf-8");
+        let err = parse(BodyKind::Text, b"\xff\xfe", &LIMITS).expect_err("not utf-8");
         assert_eq!(err.code(), "invalid_body");
     }
 
     #[test]
     fn unlabelled_bodies_must_be_json() {
-        let parsed = parse(BodyKind::Unlabelled, br#"{"a": 1}"#).expect("json");
+        let parsed = parse(BodyKind::Unlabelled, br#"{"a": 1}"#, &LIMITS).expect("json");
         assert_eq!(parsed.body, json!({"a": 1}));
-        let err = parse(BodyKind::Unlabelled, b"a=1").expect_err("not json");
+        let err = parse(BodyKind::Unlabelled, b"a=1", &LIMITS).expect_err("not json");
         assert_eq!(err.code(), "unsupported_media_type");
+    }
+
+    #[test]
+    fn bodies_past_the_shape_limits_are_refused_naming_the_limit() {
+        let limits = ShapeLimits {
+            max_depth: 2,
+            max_values: 5,
+        };
+        let deep = parse(BodyKind::Json, b"[[[1]]]", &limits).expect_err("deep");
+        assert_eq!(deep.code(), "invalid_body");
+        assert_eq!(
+            deep.to_string(),
+            "The request body nests deeper than 2 levels."
+        );
+        let many = parse(BodyKind::Json, b"[1,2,3,4,5]", &limits).expect_err("many");
+        assert!(matches!(
+            many,
+            WebhookError::TooManyValues {
+                part: "body",
+                limit: 5
+            }
+        ));
+        // Without a Content-Type the shape answer stands; only unparseable text is a 415.
+        let unlabelled = parse(BodyKind::Unlabelled, b"[[[1]]]", &limits).expect_err("deep");
+        assert_eq!(unlabelled.code(), "invalid_body");
+        let form = parse(BodyKind::Form, b"a=1&b=2&c=3&d=4&e=5&f=6", &limits).expect_err("many");
+        assert_eq!(form.code(), "payload_too_large");
     }
 }

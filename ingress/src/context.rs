@@ -2,9 +2,12 @@
 
 use actix_web::http::header::{HeaderMap, HeaderName};
 use serde_json::{Map, Value};
-use shared::model::RequestSpec;
+use shared::{model::RequestSpec, shape::ShapeLimits};
 
-use crate::{body::ParsedBody, error::WebhookError};
+use crate::{
+    body::{self, ParsedBody},
+    error::WebhookError,
+};
 
 /// Headers never copied into `$context`, whatever the trigger lists: they carry secrets.
 const NEVER_COPIED: [&str; 2] = ["authorization", "proxy-authorization"];
@@ -15,13 +18,14 @@ pub fn build(
     query_string: &str,
     request: &RequestSpec,
     parsed: ParsedBody,
+    limits: &ShapeLimits,
 ) -> Result<Value, WebhookError> {
     let mut context = Map::new();
     context.insert(
         "headers".into(),
         Value::Object(declared_headers(headers, request)),
     );
-    context.insert("query".into(), query(query_string)?);
+    context.insert("query".into(), query(query_string, limits)?);
     context.insert("body".into(), parsed.body);
     if let Some(raw) = parsed.raw {
         context.insert("raw".into(), Value::String(raw));
@@ -30,10 +34,13 @@ pub fn build(
 }
 
 /// The whole query string parsed like Node's `qs`; `{}` when there is none.
-fn query(query_string: &str) -> Result<Value, WebhookError> {
+fn query(query_string: &str, limits: &ShapeLimits) -> Result<Value, WebhookError> {
     if query_string.is_empty() {
         return Ok(Value::Object(Map::new()));
     }
+    limits
+        .check_parameters(query_string)
+        .map_err(|err| body::refused("query string", err))?;
     shared::qs::parse_query(query_string).map_err(|err| WebhookError::BadRequest {
         code: "invalid_query",
         message: format!("The query string cannot be parsed: {err}."),
@@ -69,6 +76,11 @@ mod tests {
     use actix_web::http::header::HeaderValue;
     use serde_json::json;
     use shared::model::FieldSpec;
+
+    const LIMITS: ShapeLimits = ShapeLimits {
+        max_depth: 32,
+        max_values: 3,
+    };
 
     fn listing(names: &[&str]) -> RequestSpec {
         RequestSpec {
@@ -120,6 +132,7 @@ mod tests {
             "",
             &listing(&["X-Request-Id", "Authorization", "X-Tag", "X-Missing"]),
             empty_body(),
+            &LIMITS,
         )
         .expect("context");
         assert_eq!(
@@ -134,9 +147,32 @@ mod tests {
             body: json!("<a/>"),
             raw: Some("<a/>".into()),
         };
-        let context =
-            build(&HeaderMap::new(), "", &RequestSpec::default(), parsed).expect("context");
+        let context = build(
+            &HeaderMap::new(),
+            "",
+            &RequestSpec::default(),
+            parsed,
+            &LIMITS,
+        )
+        .expect("context");
         assert_eq!(context["raw"], "<a/>");
         assert_eq!(context["body"], "<a/>");
+    }
+
+    #[test]
+    fn a_query_with_more_parameters_than_the_limit_is_refused() {
+        let refused = build(
+            &HeaderMap::new(),
+            "a=1&b=2&c=3&d=4",
+            &RequestSpec::default(),
+            empty_body(),
+            &LIMITS,
+        )
+        .expect_err("too many");
+        assert_eq!(refused.code(), "payload_too_large");
+        assert_eq!(
+            refused.to_string(),
+            "the request query string holds more than 3 values"
+        );
     }
 }

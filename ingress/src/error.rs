@@ -45,6 +45,14 @@ pub enum WebhookError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The body or query string holds more values than the configured limit.
+    #[error("the request {part} holds more than {limit} values")]
+    TooManyValues {
+        /// `body` or `query string`.
+        part: &'static str,
+        /// `HOOKFLOW_MAX_BODY_VALUES`.
+        limit: usize,
+    },
     /// The Content-Type is not one the webhook accepts.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -62,13 +70,19 @@ pub enum WebhookError {
     /// The execution could not be queued durably; nothing was accepted.
     #[error("the execution could not be queued")]
     QueueUnavailable,
-    /// Too many publishes await a broker confirm (`max_inflight_publishes`); nothing was
-    /// accepted.
+    /// Too many publishes await a broker confirm (`max_inflight_publishes`), or the bodies
+    /// being read or held already fill `max_buffered_bytes`; nothing was accepted.
     #[error("the service is overloaded")]
     Overloaded,
     /// The service is shutting down and takes no new calls; nothing was accepted.
     #[error("the service is shutting down")]
     Draining,
+    /// The body did not arrive within `HOOKFLOW_BODY_READ_TIMEOUT_MS`; nothing was accepted.
+    #[error("the request body was not received within {timeout_ms} ms; nothing was accepted")]
+    BodyTimeout {
+        /// The timeout.
+        timeout_ms: u64,
+    },
     /// A sync workflow did not answer within its timeout.
     #[error("the workflow did not answer within {timeout_ms} ms")]
     Timeout {
@@ -89,7 +103,9 @@ impl WebhookError {
             WebhookError::Forbidden(_) => "forbidden",
             WebhookError::RateLimited { .. } => "rate_limited",
             WebhookError::InvalidSignature(_) => "invalid_signature",
-            WebhookError::PayloadTooLarge { .. } => "payload_too_large",
+            WebhookError::PayloadTooLarge { .. } | WebhookError::TooManyValues { .. } => {
+                "payload_too_large"
+            }
             WebhookError::UnsupportedMediaType(_) => "unsupported_media_type",
             WebhookError::BadRequest { code, .. } => code,
             WebhookError::DefinitionsUnavailable
@@ -97,6 +113,7 @@ impl WebhookError {
             | WebhookError::Draining => "unavailable",
             WebhookError::Overloaded => "overloaded",
             WebhookError::Timeout { .. } => "timeout",
+            WebhookError::BodyTimeout { .. } => "body_timeout",
         }
     }
 
@@ -137,14 +154,18 @@ impl ResponseError for WebhookError {
             }
             WebhookError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebhookError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            WebhookError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            WebhookError::PayloadTooLarge { .. } | WebhookError::TooManyValues { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             WebhookError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebhookError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             WebhookError::DefinitionsUnavailable
             | WebhookError::QueueUnavailable
             | WebhookError::Overloaded
             | WebhookError::Draining => StatusCode::SERVICE_UNAVAILABLE,
-            WebhookError::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            WebhookError::Timeout { .. } | WebhookError::BodyTimeout { .. } => {
+                StatusCode::REQUEST_TIMEOUT
+            }
         }
     }
 

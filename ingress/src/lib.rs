@@ -4,6 +4,7 @@
 pub mod allowed_ips;
 pub mod basic_auth;
 pub mod body;
+pub mod budget;
 pub mod context;
 pub mod drain;
 pub mod error;
@@ -81,6 +82,9 @@ pub async fn serve(
         replies,
         publishes: Semaphore::new(config.max_inflight_publishes.get()),
         max_body_bytes: config.max_body_bytes,
+        shape_limits: config.shape_limits(),
+        budget: budget::BodyBudget::new(config.max_buffered_bytes),
+        body_read_timeout: Duration::from_millis(config.body_read_timeout_ms),
         executions_exchange: Topology::new(config.amqp_prefix.clone()).executions_exchange(),
         rate_limits: rate_limit::RateLimits::new(),
         trust_forwarded_for: config.trust_forwarded_for,
@@ -101,6 +105,12 @@ pub async fn serve(
             .configure(webhook::routes)
             .default_service(web::to(not_found))
     })
+    // Slow or idle clients cannot hold connections open: the request head must arrive within
+    // `client_request_timeout`, the body within `body_read_timeout_ms` (the handler), and each
+    // worker serves at most `max_connections` at once.
+    .client_request_timeout(Duration::from_millis(config.client_request_timeout_ms))
+    .client_disconnect_timeout(Duration::from_secs(1))
+    .max_connections(config.max_connections)
     .listen(listener)?
     .disable_signals()
     .shutdown_timeout(config.shutdown_grace_secs)

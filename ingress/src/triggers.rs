@@ -61,16 +61,23 @@ impl Webhook {
     }
 }
 
-/// Fetches trigger definitions from `GET {config_api_url}/api/triggers/{key}`.
+/// Fetches trigger definitions from `GET {config_api_url}/internal/triggers/{key}` with the
+/// internal token (never the admin token: ingress faces the internet and does not hold it).
 pub struct ConfigApiClient {
     http: reqwest::Client,
     base_url: String,
-    admin_token: Option<SecretString>,
+    internal_token: SecretString,
 }
 
 impl ConfigApiClient {
     /// A client for the config-api of `config`.
-    pub fn new(config: &Config) -> Result<Self, reqwest::Error> {
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let internal_token = config.internal_token.clone().ok_or_else(|| {
+            anyhow::anyhow!(
+                "HOOKFLOW_INTERNAL_TOKEN is not set; set it (to the same value at ingress and \
+                 config-api): ingress fetches trigger definitions with it"
+            )
+        })?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(5))
@@ -82,20 +89,19 @@ impl ConfigApiClient {
                 .as_str()
                 .trim_end_matches('/')
                 .to_owned(),
-            admin_token: config.admin_token.clone(),
+            internal_token,
         })
     }
 
     /// The definition of `key`; `None` when config-api does not know it.
     #[tracing::instrument(skip(self))]
     pub async fn fetch(&self, key: &str) -> Result<Option<TriggerDefinition>, FetchError> {
-        let mut request = self
+        let response = self
             .http
-            .get(format!("{}/api/triggers/{key}", self.base_url));
-        if let Some(token) = &self.admin_token {
-            request = request.bearer_auth(token.expose_secret());
-        }
-        let response = request.send().await?;
+            .get(format!("{}/internal/triggers/{key}", self.base_url))
+            .bearer_auth(self.internal_token.expose_secret())
+            .send()
+            .await?;
         match response.status().as_u16() {
             200 => Ok(Some(response.json().await?)),
             404 => Ok(None),

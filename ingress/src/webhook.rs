@@ -11,13 +11,16 @@ use chrono::Utc;
 use shared::{
     broker::{Broker, Outgoing, Route, Topology},
     messages::ExecutionMessage,
+    shape::ShapeLimits,
 };
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::{
-    allowed_ips, basic_auth, body, context,
+    allowed_ips, basic_auth, body,
+    budget::BodyBudget,
+    context,
     error::WebhookError,
     idempotency, instruments,
     rate_limit::RateLimits,
@@ -39,6 +42,12 @@ pub struct Ingress {
     pub publishes: Semaphore,
     /// Largest accepted body.
     pub max_body_bytes: usize,
+    /// How deep and how large a parsed body or query may be.
+    pub shape_limits: ShapeLimits,
+    /// The bytes of all bodies being read or held at once.
+    pub budget: BodyBudget,
+    /// How long a caller may take to send its body.
+    pub body_read_timeout: Duration,
     /// The exchange executions are published to (named on the `send` span).
     pub executions_exchange: String,
     /// `rateLimit` buckets by webhook key.
@@ -96,8 +105,10 @@ async fn method_not_allowed() -> HttpResponse {
     response
 }
 
-/// Checks in the order SPEC §2 lists: 404, 403 (`allowedIps`), 429 (`rateLimit`), 401 (basic
-/// auth), 413, 415, 401 (`signature`, over the raw body), 400, then publishes.
+/// Checks in the order SPEC §2 lists: 404, 403 (`allowedIps`), 401 (basic auth), 413, 415,
+/// 401 (`signature`, over the raw body), 429 (`rateLimit`), 400, then publishes. The rate limit
+/// counts only calls that proved who they are, so a flood of unauthenticated calls cannot use
+/// up the real sender's bucket.
 async fn handle(
     request: &HttpRequest,
     key: &str,
@@ -115,22 +126,30 @@ async fn handle(
         let caller = allowed_ips::caller(request, ingress.trust_forwarded_for);
         allowed_ips::check(allowed, caller)?;
     }
-    ingress.rate_limits.admit(definition)?;
     if let Some(expected) = &definition.trigger.basic_authentication {
         basic_auth::verify(headers, expected)?;
     }
     let kind = body::classify(headers);
-    let bytes = body::read_limited(headers, payload, ingress.max_body_bytes).await?;
+    let reading = body::read_limited(headers, payload, ingress.max_body_bytes, &ingress.budget);
+    let (bytes, held) = tokio::time::timeout(ingress.body_read_timeout, reading)
+        .await
+        .map_err(|_| WebhookError::BodyTimeout {
+            timeout_ms: u64::try_from(ingress.body_read_timeout.as_millis()).unwrap_or(u64::MAX),
+        })??;
     let kind = kind?;
     if let Some(settings) = &definition.trigger.signature {
         signature::verify(settings, headers, &bytes)?;
     }
-    let parsed = body::parse(kind, &bytes)?;
+    ingress.rate_limits.admit(definition)?;
+    let parsed = body::parse(kind, &bytes, &ingress.shape_limits)?;
+    // A sync call may wait for seconds: hold neither the body nor the message meanwhile.
+    drop(bytes);
     let mut context = context::build(
         headers,
         request.query_string(),
         &definition.trigger.request,
         parsed,
+        &ingress.shape_limits,
     )?;
 
     let message = ExecutionMessage {
@@ -154,6 +173,8 @@ async fn handle(
         let timeout_ms = definition.options.timeout_ms();
         let waiter = ingress.replies.register(message.execution_id);
         publish(ingress, &message).await?;
+        drop(message);
+        drop(held);
         match waiter.wait(Duration::from_millis(timeout_ms)).await {
             Some(reply) => Ok(respond::with_execution_id(
                 respond::sync_reply(&reply),

@@ -160,6 +160,29 @@ pub struct Config {
     pub otel_protocol: OtlpProtocol,
     /// Service name in traces.
     pub otel_service_name: String,
+    /// Deepest nesting of arrays and objects in a webhook body (ingress).
+    pub max_body_depth: usize,
+    /// Most values (object keys included) in a webhook body, and most parameters in its
+    /// query string or form body (ingress).
+    pub max_body_values: usize,
+    /// Bytes of all webhook bodies being read or held at once by one ingress; past it calls
+    /// get 503 (ingress).
+    pub max_buffered_bytes: usize,
+    /// How long a webhook caller may take to send its body, in milliseconds; then 408
+    /// (ingress).
+    pub body_read_timeout_ms: u64,
+    /// How long a client may take to send a request's head, in milliseconds (ingress).
+    pub client_request_timeout_ms: u64,
+    /// Connections each HTTP worker thread serves at once (ingress).
+    pub max_connections: usize,
+    /// The credential with which ingress fetches trigger definitions (secrets included)
+    /// from config-api; never the admin token (ingress, config-api).
+    pub internal_token: Option<SecretString>,
+    /// Key that encrypts stored secrets: 32 bytes as 64 hex characters (config-api).
+    pub secret_key: Option<SecretString>,
+    /// Earlier secret keys, comma-separated: what they encrypted stays readable and is
+    /// encrypted with `secret_key` when next written (config-api).
+    pub secret_keys_old: Option<SecretString>,
 }
 
 /// The settings that do not parse, one line each, naming its environment variable.
@@ -204,6 +227,15 @@ impl Config {
         let otel_endpoint = settings.optional("OTEL_EXPORTER_OTLP_ENDPOINT");
         let otel_protocol = settings.parse("OTEL_EXPORTER_OTLP_PROTOCOL");
         let otel_service_name = settings.parse("OTEL_SERVICE_NAME");
+        let max_body_depth = settings.parse("HOOKFLOW_MAX_BODY_DEPTH");
+        let max_body_values = settings.parse("HOOKFLOW_MAX_BODY_VALUES");
+        let max_buffered_bytes = settings.parse("HOOKFLOW_MAX_BUFFERED_BYTES");
+        let body_read_timeout_ms = settings.parse("HOOKFLOW_BODY_READ_TIMEOUT_MS");
+        let client_request_timeout_ms = settings.parse("HOOKFLOW_CLIENT_REQUEST_TIMEOUT_MS");
+        let max_connections = settings.parse("HOOKFLOW_MAX_CONNECTIONS");
+        let internal_token = settings.optional("HOOKFLOW_INTERNAL_TOKEN");
+        let secret_key = settings.optional("HOOKFLOW_SECRET_KEY");
+        let secret_keys_old = settings.optional("HOOKFLOW_SECRET_KEYS_OLD");
         if !settings.errors.is_empty() {
             return Err(ConfigError(settings.errors));
         }
@@ -228,7 +260,24 @@ impl Config {
             otel_endpoint: otel_endpoint?.filter(|endpoint| !endpoint.is_empty()),
             otel_protocol: otel_protocol?,
             otel_service_name: otel_service_name?,
+            max_body_depth: max_body_depth?,
+            max_body_values: max_body_values?,
+            max_buffered_bytes: max_buffered_bytes?,
+            body_read_timeout_ms: body_read_timeout_ms?,
+            client_request_timeout_ms: client_request_timeout_ms?,
+            max_connections: max_connections?,
+            internal_token: internal_token?.map(SecretString::from),
+            secret_key: secret_key?.map(SecretString::from),
+            secret_keys_old: secret_keys_old?.map(SecretString::from),
         })
+    }
+
+    /// The shape limits of webhook bodies and queries.
+    pub fn shape_limits(&self) -> crate::shape::ShapeLimits {
+        crate::shape::ShapeLimits {
+            max_depth: self.max_body_depth,
+            max_values: self.max_body_values,
+        }
     }
 }
 

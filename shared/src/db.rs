@@ -1,14 +1,8 @@
-//! PostgreSQL plumbing: the connection pool and schema migrations.
+//! PostgreSQL plumbing: the connection pool. The schema and its migrations belong to
+//! config-api (`config-api/migrations`).
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
-
-mod embedded {
-    refinery::embed_migrations!("migrations");
-}
-
-/// Advisory-lock id that serialises migrations across config-api replicas ("hookflow").
-const MIGRATION_LOCK_ID: i64 = 0x686f_6f6b_666c_6f77;
 
 /// Database errors.
 #[derive(Debug, thiserror::Error)]
@@ -19,9 +13,6 @@ pub enum DbError {
     /// The pool could not be built or could not hand out a connection.
     #[error("database pool: {0}")]
     Pool(String),
-    /// A migration failed.
-    #[error("migration failed: {0}")]
-    Migration(#[from] refinery::Error),
 }
 
 /// Builds a pool for `url` holding at most `size` connections. No connection is made yet.
@@ -39,22 +30,6 @@ pub fn pool(url: &str, size: usize) -> Result<Pool, DbError> {
         .runtime(deadpool_postgres::Runtime::Tokio1)
         .build()
         .map_err(|e| DbError::Pool(e.to_string()))
-}
-
-/// Runs pending migrations while holding a session advisory lock, so that replicas
-/// starting together migrate once.
-pub async fn migrate(pool: &Pool) -> Result<(), DbError> {
-    let mut client = pool.get().await.map_err(|e| DbError::Pool(e.to_string()))?;
-    client
-        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_ID])
-        .await?;
-    let outcome = embedded::migrations::runner()
-        .run_async(&mut **client)
-        .await;
-    client
-        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_ID])
-        .await?;
-    outcome.map(|_| ()).map_err(DbError::from)
 }
 
 /// Whether a connection can be had and answers.

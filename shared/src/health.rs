@@ -104,8 +104,10 @@ impl ReadinessCheck for BrokerCheck {
 }
 
 /// Ready while the database answers.
+#[cfg(feature = "postgres")]
 pub struct DatabaseCheck(pub deadpool_postgres::Pool);
 
+#[cfg(feature = "postgres")]
 #[async_trait]
 impl ReadinessCheck for DatabaseCheck {
     fn name(&self) -> &'static str {

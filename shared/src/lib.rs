@@ -1,10 +1,12 @@
 //! What the Hookflow services share: the workflow model, wire messages, request parsing,
-//! templates, the node engine, and broker, database and telemetry plumbing.
+//! templates, the node engine, and broker and telemetry plumbing; with the `postgres`
+//! feature also the database pool and the execution store.
 
 pub mod broker;
 pub mod cli;
 pub mod condition;
 pub mod config;
+#[cfg(feature = "postgres")]
 pub mod db;
 pub mod engine;
 pub mod expr;
@@ -16,7 +18,9 @@ pub mod model;
 pub mod paths;
 pub mod qs;
 pub mod secret;
+pub mod shape;
 pub mod shutdown;
+#[cfg(feature = "postgres")]
 pub mod store;
 pub mod telemetry;
 pub mod template;

@@ -199,7 +199,7 @@ pub struct Node {
     pub branches: BTreeMap<String, Vec<Node>>,
 }
 
-/// What ingress needs to serve one webhook key; served by config-api at `GET /api/triggers/{key}`.
+/// What ingress needs to serve one webhook key; served by config-api at `GET /internal/triggers/{key}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TriggerDefinition {

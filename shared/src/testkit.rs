@@ -27,6 +27,12 @@ use crate::{
 /// Bearer token every test config-api accepts.
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
+/// Token with which test ingresses fetch trigger definitions.
+pub const INTERNAL_TOKEN: &str = "test-internal-token";
+
+/// Key that encrypts the secrets of test config-apis.
+pub const SECRET_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
 /// PostgreSQL server used by tests (maintenance database), overridable with
 /// `HOOKFLOW_TEST_POSTGRES_URL`.
 pub fn postgres_server_url() -> String {
@@ -57,7 +63,9 @@ pub struct TestEnv {
 }
 
 impl TestEnv {
-    /// Creates a fresh, migrated database and picks a unique AMQP prefix.
+    /// Creates a fresh, empty database and picks a unique AMQP prefix. Tests that need the
+    /// schema apply config-api's migrations to it (`hookflow_config_api::schema::migrate`);
+    /// a config-api started on it migrates it itself.
     pub async fn new() -> TestEnv {
         let id = uuid::Uuid::now_v7().simple().to_string();
         let env = TestEnv {
@@ -73,9 +81,6 @@ impl TestEnv {
             .batch_execute(&format!("CREATE DATABASE \"{}\"", env.db_name))
             .await
             .expect("create test database");
-        crate::db::migrate(&env.pool())
-            .await
-            .expect("migrate test database");
         env
     }
 
@@ -87,6 +92,8 @@ impl TestEnv {
         config.amqp_url = amqp_url();
         config.amqp_prefix = self.prefix.clone();
         config.admin_token = Some(ADMIN_TOKEN.into());
+        config.internal_token = Some(INTERNAL_TOKEN.into());
+        config.secret_key = Some(SECRET_KEY.into());
         config.listen = ([127, 0, 0, 1], 0).into();
         config.shutdown_grace_secs = 5;
         config.publish_timeout_ms = NonZeroU64::new(2000).expect("non-zero");

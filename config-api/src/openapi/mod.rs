@@ -22,7 +22,6 @@ use crate::error::ErrorBody;
         (name = "workflows", description = "Workflow documents and their versions"),
         (name = "executions", description = "Execution history"),
         (name = "parse", description = "Turning examples into declared variables"),
-        (name = "internal", description = "Used by ingress"),
     )
 )]
 struct ApiDoc;
@@ -101,7 +100,8 @@ mod tests {
                 operations += 1;
             }
         }
-        assert!(operations >= 15, "{operations} operations");
+        // Every /api route of docs/api.md (the internal trigger route is not one of them).
+        assert!(operations >= 14, "{operations} operations");
         assert!(api["components"]["schemas"]["ErrorBody"].is_object());
     }
 }

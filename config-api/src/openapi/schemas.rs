@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 /// A workflow document (SPEC §3).
 #[derive(Serialize, ToSchema)]
@@ -129,25 +128,4 @@ pub struct NodeSchema {
     /// Chains run by a branching node, by branch name (`true`, `false`).
     #[schema(value_type = Option<Object>)]
     pub branches: Option<BTreeMap<String, Vec<Value>>>,
-}
-
-/// What ingress needs to serve one webhook key.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = TriggerDefinition)]
-pub struct TriggerDefinitionSchema {
-    /// The workflow.
-    pub workflow_id: Uuid,
-    /// The webhook key.
-    pub key: String,
-    /// The current version.
-    pub version: i32,
-    /// Whether the URL answers.
-    pub enabled: bool,
-    /// Whether callers wait for the answer.
-    pub sync: bool,
-    /// Trigger settings, password included.
-    pub trigger: TriggerSchema,
-    /// Workflow options.
-    pub options: OptionsSchema,
 }

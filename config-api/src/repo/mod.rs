@@ -1,4 +1,4 @@
-//! SQL access to the tables of `shared/migrations`.
+//! SQL access to the tables of `config-api/migrations`.
 
 pub mod executions;
 pub mod workflows;

@@ -1,4 +1,4 @@
-//! The `/api` routes; each file holds one resource.
+//! The `/api` routes, and `/internal`'s one; each file holds one resource.
 
 pub mod executions;
 pub mod parse;
@@ -20,7 +20,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(workflows::remove)
         .service(versions::list)
         .service(versions::get)
-        .service(triggers::get)
         .service(executions::list)
         .service(executions::get)
         .service(parse::query)

@@ -1,23 +1,16 @@
-//! `/api/triggers/{key}`: what ingress needs to serve a webhook key (internal).
+//! `/internal/triggers/{key}`: what ingress needs to serve a webhook key, secrets included.
+//! Not part of the admin API (nor of its OpenAPI document): it answers the internal token
+//! only.
 
 use actix_web::{HttpResponse, get, web};
 use shared::model::TriggerDefinition;
 
-use crate::error::{ApiError, ErrorBody};
-use crate::openapi::schemas::TriggerDefinitionSchema;
+use crate::error::ApiError;
 use crate::repo::workflows as repo;
 use crate::state::AppState;
 
 /// The trigger definition of a webhook key, password included; for ingress only.
 /// Disabled workflows are answered too (`enabled: false`); deleted ones are 404.
-#[utoipa::path(
-    tag = "internal",
-    params(("key" = String, Path, description = "Webhook key")),
-    responses(
-        (status = 200, description = "The trigger definition", body = TriggerDefinitionSchema),
-        (status = 404, description = "No such key", body = ErrorBody),
-    )
-)]
 #[get("/triggers/{key}")]
 #[tracing::instrument(skip(state))]
 pub async fn get(

@@ -1,11 +1,12 @@
-//! Bearer authentication of `/api/*`, and refusing to run unprotected.
+//! Bearer authentication of `/api/*` (the admin token) and `/internal/*` (ingress's token),
+//! and refusing to run unprotected.
 
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use shared::config::Service;
-use shared::testkit::{TestEnv, http_status};
+use shared::testkit::{ADMIN_TOKEN, INTERNAL_TOKEN, TestEnv, http_status};
 use tokio_util::sync::CancellationToken;
 
 use crate::helpers::{TestApi, answer, id_of, simple};
@@ -36,8 +37,21 @@ async fn api_calls_need_the_admin_token() {
     assert_eq!(create.status, StatusCode::UNAUTHORIZED);
     let spec = answer(client.get(api.url("/api/openapi.json"))).await;
     assert_eq!(spec.status, StatusCode::UNAUTHORIZED);
-    let trigger = answer(client.get(api.url("/api/triggers/abcdefghijk"))).await;
+    let trigger = answer(client.get(api.url("/internal/triggers/abcdefghijk"))).await;
     assert_eq!(trigger.status, StatusCode::UNAUTHORIZED);
+
+    // Neither token opens the other's door.
+    let admin_on_internal = answer(
+        client
+            .get(api.url("/internal/triggers/abcdefghijk"))
+            .bearer_auth(ADMIN_TOKEN),
+    )
+    .await;
+    assert_eq!(admin_on_internal.status, StatusCode::UNAUTHORIZED);
+    let internal_on_admin = answer(client.get(&url).bearer_auth(INTERNAL_TOKEN)).await;
+    assert_eq!(internal_on_admin.status, StatusCode::UNAUTHORIZED);
+    let no_admin_route = api.get("/api/triggers/abcdefghijk").await;
+    assert_eq!(no_admin_route.status, StatusCode::NOT_FOUND);
 
     let right = api.get("/api/workflows").await;
     assert_eq!(right.status, StatusCode::OK);
@@ -86,7 +100,7 @@ async fn every_api_route_needs_the_token() {
             operations += 1;
         }
     }
-    assert!(operations >= 15, "only {operations} operations listed");
+    assert!(operations >= 14, "only {operations} operations listed");
 
     // Nothing the refused calls asked for happened.
     let workflow = api.get(&format!("/api/workflows/{id}")).await;
@@ -114,6 +128,27 @@ async fn refuses_to_start_without_a_token() {
         format!("{error:#}").contains("HOOKFLOW_ADMIN_TOKEN"),
         "{error:#}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refuses_to_start_without_an_internal_token_of_its_own() {
+    let env = TestEnv::new().await;
+    for internal in [None, Some(ADMIN_TOKEN)] {
+        let mut config = env.config(Service::ConfigApi);
+        config.internal_token = internal.map(Into::into);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(10),
+            hookflow_config_api::run(config, listener, CancellationToken::new()),
+        )
+        .await
+        .expect("run returns at once");
+        let error = outcome.expect_err("no internal token, no service");
+        assert!(
+            format!("{error:#}").contains("HOOKFLOW_INTERNAL_TOKEN"),
+            "{error:#}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -4,7 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::config::{Config, Service};
 pub use shared::fixtures::payment_callback;
-use shared::testkit::{self, ADMIN_TOKEN, Running, TestEnv};
+use shared::testkit::{self, ADMIN_TOKEN, INTERNAL_TOKEN, Running, TestEnv};
 
 /// A running config-api on its own database. Fields drop in order: service, then database.
 pub struct TestApi {
@@ -42,12 +42,17 @@ impl TestApi {
         format!("{}{path}", self.running.url)
     }
 
-    /// Sends as the admin.
+    /// Sends as the admin, or as ingress to `/internal/...`.
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        let token = if path.starts_with("/internal/") {
+            INTERNAL_TOKEN
+        } else {
+            ADMIN_TOKEN
+        };
         let request = self
             .client
             .request(method, self.url(path))
-            .bearer_auth(ADMIN_TOKEN);
+            .bearer_auth(token);
         answer(match body {
             Some(body) => request.json(&body),
             None => request,

@@ -25,7 +25,7 @@ async fn server_errors_say_nothing_about_their_cause() {
     .await;
     for path in [
         format!("/api/workflows/{id}"),
-        format!("/api/triggers/{key}"),
+        format!("/internal/triggers/{key}"),
     ] {
         let unreadable = api.get(&path).await;
         assert_eq!(

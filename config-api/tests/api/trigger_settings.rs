@@ -43,7 +43,7 @@ async fn signature_secrets_are_masked_and_survive_a_masked_round_trip() {
         json!(["10.0.0.0/8", "2001:db8::1"])
     );
     // Ingress gets the real secret.
-    let trigger = api.get(&format!("/api/triggers/{key}")).await;
+    let trigger = api.get(&format!("/internal/triggers/{key}")).await;
     assert_eq!(secrets(&trigger.body), json!(["whsec_old"]));
 
     // GET → edit → PUT, the way an editor does it, keeps the secret.
@@ -53,7 +53,7 @@ async fn signature_secrets_are_masked_and_survive_a_masked_round_trip() {
     let updated = api.put(&format!("/api/workflows/{id}"), shown).await;
     assert_eq!(updated.status, StatusCode::OK, "{:?}", updated.body);
     assert_eq!(secrets(&updated.body), json!(["********"]));
-    let trigger = api.get(&format!("/api/triggers/{key}")).await;
+    let trigger = api.get(&format!("/internal/triggers/{key}")).await;
     assert_eq!(trigger.body["version"], 2);
     assert_eq!(secrets(&trigger.body), json!(["whsec_old"]));
 
@@ -66,7 +66,7 @@ async fn signature_secrets_are_masked_and_survive_a_masked_round_trip() {
         .await;
     assert_eq!(rotating.status, StatusCode::OK, "{:?}", rotating.body);
     assert_eq!(secrets(&rotating.body), json!(["********", "********"]));
-    let trigger = api.get(&format!("/api/triggers/{key}")).await;
+    let trigger = api.get(&format!("/internal/triggers/{key}")).await;
     assert_eq!(secrets(&trigger.body), json!(["whsec_old", "whsec_new"]));
     let versions = api.get(&format!("/api/workflows/{id}/versions")).await;
     for version in versions.body["items"].as_array().expect("items") {

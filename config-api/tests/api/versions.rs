@@ -65,7 +65,7 @@ async fn put_stores_a_new_current_version_under_the_same_url() {
     // Ingress runs the current version.
     let trigger = api
         .get(&format!(
-            "/api/triggers/{}",
+            "/internal/triggers/{}",
             created["key"].as_str().expect("key")
         ))
         .await;
@@ -104,7 +104,7 @@ async fn a_round_tripped_masked_password_keeps_the_stored_one() {
     let updated = api.put(&format!("/api/workflows/{id}"), shown).await;
     assert_eq!(updated.status, StatusCode::OK, "{:?}", updated.body);
     assert_eq!(password(&updated.body), "********");
-    let trigger = api.get(&format!("/api/triggers/{key}")).await;
+    let trigger = api.get(&format!("/internal/triggers/{key}")).await;
     assert_eq!(password(&trigger.body), "s3cret");
     assert_eq!(trigger.body["version"], 2);
 
@@ -125,7 +125,7 @@ async fn a_round_tripped_masked_password_keeps_the_stored_one() {
     let updated = api.put(&format!("/api/workflows/{id}"), changed).await;
     assert_eq!(updated.status, StatusCode::OK);
     assert_eq!(updated.body["version"], 3);
-    let trigger = api.get(&format!("/api/triggers/{key}")).await;
+    let trigger = api.get(&format!("/internal/triggers/{key}")).await;
     assert_eq!(password(&trigger.body), "n3w");
     api.stop().await;
 }

@@ -39,7 +39,7 @@ async fn create_answers_the_workflow_with_its_webhook_url() {
     assert_eq!(created["options"], json!({"timeout": 5000}));
 
     // The password is stored: ingress gets it.
-    let trigger = api.get(&format!("/api/triggers/{key}")).await;
+    let trigger = api.get(&format!("/internal/triggers/{key}")).await;
     assert_eq!(trigger.status, StatusCode::OK);
     assert_eq!(
         trigger.body["trigger"]["basicAuthentication"]["password"],
@@ -73,7 +73,7 @@ async fn unknown_and_malformed_ids_are_not_found() {
         format!("/api/workflows/{unknown}/versions"),
         format!("/api/workflows/{unknown}/versions/1"),
         "/api/workflows/not-a-uuid/versions/x".to_owned(),
-        "/api/triggers/abcdefghijk".to_owned(),
+        "/internal/triggers/abcdefghijk".to_owned(),
         "/api/nothing-here".to_owned(),
     ] {
         let answer = api.get(&path).await;
@@ -175,7 +175,7 @@ async fn enable_disable_and_delete() {
     assert_eq!(disabled.body["key"], key);
     assert_eq!(disabled.body["version"], 1);
     // Disabled workflows are still served to ingress, which answers 404 for them.
-    let trigger = api.get(&format!("/api/triggers/{key}")).await;
+    let trigger = api.get(&format!("/internal/triggers/{key}")).await;
     assert_eq!(trigger.status, StatusCode::OK);
     assert_eq!(trigger.body["enabled"], false);
     let fetched = api.get(&format!("/api/workflows/{id}")).await;
@@ -186,7 +186,7 @@ async fn enable_disable_and_delete() {
         .await;
     assert_eq!(enabled.status, StatusCode::OK);
     assert_eq!(enabled.body["enabled"], true);
-    let trigger = api.get(&format!("/api/triggers/{key}")).await;
+    let trigger = api.get(&format!("/internal/triggers/{key}")).await;
     assert_eq!(trigger.body["enabled"], true);
 
     let deleted = api.delete(&format!("/api/workflows/{id}")).await;
@@ -196,7 +196,7 @@ async fn enable_disable_and_delete() {
         format!("/api/workflows/{id}"),
         format!("/api/workflows/{id}/versions"),
         format!("/api/workflows/{id}/versions/1"),
-        format!("/api/triggers/{key}"),
+        format!("/internal/triggers/{key}"),
     ] {
         assert_eq!(api.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
     }

@@ -57,9 +57,18 @@ pub fn message(workflow_id: Uuid, sync: bool, context: Value) -> ExecutionMessag
     }
 }
 
+/// A test environment whose database has config-api's schema (no config-api runs here).
+async fn migrated_env() -> TestEnv {
+    let env = TestEnv::new().await;
+    hookflow_config_api::schema::migrate(&env.pool())
+        .await
+        .expect("migrate test database");
+    env
+}
+
 impl Harness {
     pub async fn start() -> Harness {
-        let env = TestEnv::new().await;
+        let env = migrated_env().await;
         let config = env.config(Service::Executor);
         let executor = start_service(hookflow_executor::run, config.clone()).await;
         Harness::around(executor, env, &config).await
@@ -72,7 +81,7 @@ impl Harness {
         delivery_limit: u32,
         wrap: impl FnOnce(PgStore) -> Arc<dyn Store> + Send + 'static,
     ) -> Harness {
-        let env = TestEnv::new().await;
+        let env = migrated_env().await;
         let mut config = env.config(Service::Executor);
         config.delivery_limit = delivery_limit;
         // `hookflow_executor::run` with the store wrapped.

@@ -8,4 +8,5 @@ mod refusals;
 
 mod changes;
 mod flows;
+mod hostile;
 mod status;

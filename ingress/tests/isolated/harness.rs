@@ -27,7 +27,8 @@ use tokio::{sync::watch, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-pub const TOKEN: &str = "stub-admin-token";
+/// The internal token the stub config-api expects from ingress.
+pub const TOKEN: &str = "stub-internal-token";
 
 /// Trigger definitions the stub config-api serves, and how often each was fetched.
 #[derive(Default)]
@@ -100,7 +101,7 @@ impl StubConfigApi {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(shared.clone())
-                .route("/api/triggers/{key}", web::get().to(serve_trigger))
+                .route("/internal/triggers/{key}", web::get().to(serve_trigger))
         })
         .workers(1)
         .disable_signals()
@@ -172,7 +173,9 @@ impl Harness {
         let broker = MemoryBroker::new();
         let mut config = Config::defaults(Service::Ingress);
         config.config_api_url = config_api.url.parse().expect("url");
-        config.admin_token = Some(TOKEN.into());
+        // Ingress holds only its own token, never the admin token.
+        config.admin_token = None;
+        config.internal_token = Some(TOKEN.into());
         config.shutdown_grace_secs = 2;
         config.publish_timeout_ms = std::num::NonZeroU64::new(500).expect("non-zero");
         adjust(&mut config);

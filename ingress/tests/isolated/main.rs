@@ -4,6 +4,7 @@
 
 mod command_line;
 mod harness;
+mod hostile;
 #[path = "../common/refusals.rs"]
 mod refusals;
 mod requests;

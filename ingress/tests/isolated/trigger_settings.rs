@@ -1,5 +1,6 @@
 //! `allowedIps` (403), `rateLimit` (429) and `signature` (401): for each, the call that is
-//! let through and the call that is refused, and where each check sits in SPEC §2's order.
+//! let through and the call that is refused, and where each check sits in SPEC §2's order
+//! (the rate limit counts only calls that passed authentication).
 
 use std::time::Duration;
 
@@ -157,7 +158,7 @@ async fn calls_beyond_the_rate_limit_get_429_with_retry_after_until_the_workflow
 }
 
 #[tokio::test]
-async fn the_rate_limit_applies_before_basic_auth() {
+async fn unauthenticated_calls_do_not_use_up_the_real_senders_rate_limit() {
     let harness = Harness::start().await;
     harness.put(definition(
         "limitauth01",
@@ -166,21 +167,60 @@ async fn the_rate_limit_applies_before_basic_auth() {
                "basicAuthentication": {"username": "shop", "password": "s3cret"}}),
     ));
     let url = harness.webhook("limitauth01");
-    let first = harness.http.post(&url).send().await.expect("call");
-    assert_eq!(first.status(), 401);
-    // The unauthenticated call used the only token: even the right credentials wait.
-    let second = harness
-        .http
-        .post(&url)
-        .basic_auth("shop", Some("s3cret"))
-        .send()
-        .await
-        .expect("call");
-    let (status, headers, body) = refusal(second).await;
+    // A flood without credentials, or with wrong ones, is refused with 401 and counts for
+    // nothing.
+    for password in [None, Some("guess"), None, Some("s3cre"), None] {
+        let mut call = harness.http.post(&url);
+        if let Some(password) = password {
+            call = call.basic_auth("shop", Some(password));
+        }
+        let refused = call.send().await.expect("call");
+        assert_eq!(refused.status(), 401);
+    }
+    let sender = || {
+        harness
+            .http
+            .post(&url)
+            .basic_auth("shop", Some("s3cret"))
+            .send()
+    };
+    assert_eq!(sender().await.expect("call").status(), 200);
+    // The real sender's own second call within the window is the one that is limited.
+    let (status, headers, body) = refusal(sender().await.expect("call")).await;
     assert_eq!(status, 429);
     assert_eq!(headers["retry-after"], "100");
     assert_eq!(body["error"], "rate_limited");
-    assert!(harness.executions().is_empty());
+    assert_eq!(harness.executions().len(), 1);
+}
+
+#[tokio::test]
+async fn forged_signatures_do_not_use_up_the_real_senders_rate_limit() {
+    let harness = Harness::start().await;
+    harness.put(definition(
+        "limitsign01",
+        false,
+        json!({"rateLimit": {"perSecond": 0.01, "burst": 1},
+               "signature": {"scheme": "stripe", "secrets": ["whsec_real"]}}),
+    ));
+    let url = harness.webhook("limitsign01");
+    let body = r#"{"id":"evt_1"}"#;
+    let call = |secret: &str| {
+        harness
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("stripe-signature", stripe_signature(secret, now(), body))
+            .body(body)
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(call("whsec_guess").await.expect("call").status(), 401);
+    }
+    assert_eq!(call("whsec_real").await.expect("call").status(), 200);
+    let (status, _, refused) = refusal(call("whsec_real").await.expect("call")).await;
+    assert_eq!(status, 429);
+    assert_eq!(refused["error"], "rate_limited");
+    assert_eq!(harness.executions().len(), 1);
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! [`Store`] over PostgreSQL (tables of `migrations/V1__initial_schema.sql` and
+//! [`Store`] over PostgreSQL (tables of `config-api/migrations/V1__initial_schema.sql` and
 //! `V2__idempotency_keys.sql`).
 
 use std::borrow::Cow;
