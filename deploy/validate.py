@@ -10,13 +10,19 @@ A kind known to neither is an error. Then the wiring is checked: every ConfigMap
 Secret a workload or KEDA TriggerAuthentication names exists in the render with the keys it reads (or is declared with
 --external-secret), every probe names a declared container port, and every Deployment
 gives a stopping pod more time than its preStop pause plus HOOKFLOW_SHUTDOWN_GRACE_SECS.
+Last, the PostgreSQL connections the services may hold at their peak (every replica the
+autoscalers allow, rollout surge and pods still draining included, each with a full
+HOOKFLOW_DATABASE_POOL_SIZE pool) must fit --postgres-max-connections (100, PostgreSQL's
+default) less its 3 superuser-reserved connections and 10 of headroom (deploy/README.md).
 
-Usage: validate.py [-q] [-k 1.29 -k latest] [--external-secret NAME] FILE...   ('-' reads stdin)
+Usage: validate.py [-q] [-k 1.29 -k latest] [--external-secret NAME] [--postgres-max-connections N] FILE...
+('-' reads stdin)
 Exit status 0 when everything passes, 1 otherwise.
 """
 
 import argparse
 import json
+import math
 import pathlib
 import sys
 
@@ -26,6 +32,11 @@ from kubernetes_validate import utils as kv
 
 SCHEMAS = pathlib.Path(__file__).resolve().parent / "schemas"
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job"}
+# HOOKFLOW_DATABASE_POOL_SIZE when nothing sets it (shared/src/config.rs).
+DEFAULT_POOL_SIZE = 16
+# PostgreSQL's superuser_reserved_connections default, and room for psql, backups, monitoring.
+RESERVED_CONNECTIONS = 3
+HEADROOM_CONNECTIONS = 10
 
 
 def load(paths):
@@ -133,6 +144,66 @@ def wiring_errors(docs, external_secrets):
     return list(dict.fromkeys(errors))
 
 
+def rollout_extra(doc, replicas):
+    """Pods beyond `replicas` during a rolling update: the surge, plus old pods still
+    draining (they keep their connections) in batches of at most surge + unavailable."""
+    rolling = doc.get("spec", {}).get("strategy", {}).get("rollingUpdate", {})
+
+    def pods(value, default, round_up):
+        value = rolling.get(value, default)
+        if isinstance(value, str) and value.endswith("%"):
+            share = replicas * int(value[:-1]) / 100
+            return math.ceil(share) if round_up else math.floor(share)
+        return int(value)
+
+    surge = pods("maxSurge", "25%", True)
+    # Kubernetes lets one pod be unavailable when both round down to 0.
+    unavailable = pods("maxUnavailable", "25%", False) or (0 if surge else 1)
+    return surge + surge + unavailable
+
+
+def connection_errors(docs, max_connections):
+    """The peak PostgreSQL connections of the workloads that have a database URL."""
+    configmaps = {
+        doc["metadata"]["name"]: doc.get("data", {}) for doc in docs if doc.get("kind") == "ConfigMap"
+    }
+    ceilings = {}
+    for doc in docs:
+        target = doc.get("spec", {}).get("scaleTargetRef", {}).get("name")
+        if doc.get("kind") == "ScaledObject":
+            ceilings[target] = doc["spec"].get("maxReplicaCount", 100)
+        elif doc.get("kind") == "HorizontalPodAutoscaler":
+            ceilings.setdefault(target, doc["spec"]["maxReplicas"])
+    lines, total = [], 0
+    for doc in docs:
+        if doc.get("kind") not in ("Deployment", "Job"):
+            continue
+        for container in pod_spec(doc).get("containers", []):
+            env = {}
+            for source in container.get("envFrom", []):
+                env.update(configmaps.get(source.get("configMapRef", {}).get("name"), {}))
+            env.update({var["name"]: var.get("value") for var in container.get("env", [])})
+            if "HOOKFLOW_DATABASE_URL" not in env:
+                continue
+            if doc["kind"] == "Job":
+                # `config-api migrate` uses a single connection.
+                pods, pool = doc.get("spec", {}).get("parallelism", 1), 1
+            else:
+                replicas = ceilings.get(doc["metadata"]["name"], doc.get("spec", {}).get("replicas", 1))
+                pods = replicas + rollout_extra(doc, replicas)
+                pool = int(env.get("HOOKFLOW_DATABASE_POOL_SIZE") or DEFAULT_POOL_SIZE)
+            total += pods * pool
+            lines.append(f"{name_of(doc)} {pods} x {pool}")
+    budget = max_connections - RESERVED_CONNECTIONS - HEADROOM_CONNECTIONS
+    if total > budget:
+        return [
+            f"PostgreSQL connections at peak {total} ({' + '.join(lines)}) exceed {budget} "
+            f"(max_connections {max_connections} - {RESERVED_CONNECTIONS} reserved - "
+            f"{HEADROOM_CONNECTIONS} headroom); lower HOOKFLOW_DATABASE_POOL_SIZE or the replica ceilings"
+        ]
+    return []
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+")
@@ -141,6 +212,8 @@ def main():
     parser.add_argument("-q", "--quiet", action="store_true", help="print only problems and the summary")
     parser.add_argument("--external-secret", action="append", default=[],
                         help="a Secret created outside these manifests")
+    parser.add_argument("--postgres-max-connections", type=int, default=100,
+                        help="max_connections of the PostgreSQL server the services use")
     args = parser.parse_args()
     versions = [kv.latest_version() if v == "latest" else v for v in args.versions or ["latest"]]
 
@@ -154,6 +227,7 @@ def main():
         for error in errors:
             print(f"       {error}")
     wiring = wiring_errors(docs, set(args.external_secret))
+    wiring += connection_errors(docs, args.postgres_max_connections)
     for error in wiring:
         print(f"FAIL wiring: {error}")
     failed += len(wiring)

@@ -135,6 +135,12 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
+impl From<crate::secrets::OpenError> for ApiError {
+    fn from(err: crate::secrets::OpenError) -> Self {
+        ApiError::Corrupt(err.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

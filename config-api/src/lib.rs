@@ -12,6 +12,7 @@ mod paging;
 mod repo;
 mod routes;
 pub mod schema;
+mod secrets;
 mod state;
 mod views;
 
@@ -44,6 +45,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let auth = AdminAuth::from_config(&config)?;
     let internal_auth = InternalAuth::from_config(&config)?;
+    let secrets = secrets::Secrets::from_config(&config)?;
     let pool = shared::db::pool(&config.database_url, config.database_pool_size.get())
         .context("database pool")?;
     tokio::select! {
@@ -61,6 +63,7 @@ pub async fn run(
             pool,
             changes: Changes::new(broker.clone()),
             public_url: config.public_url.to_string(),
+            secrets,
         }),
         auth: web::Data::new(auth),
         internal_auth: web::Data::new(internal_auth),

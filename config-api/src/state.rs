@@ -3,6 +3,7 @@
 use deadpool_postgres::Pool;
 
 use crate::changes::Changes;
+use crate::secrets::Secrets;
 
 /// Shared by the handlers through `web::Data`.
 pub struct AppState {
@@ -12,4 +13,6 @@ pub struct AppState {
     pub changes: Changes,
     /// Base of the webhook URLs handed out (`HOOKFLOW_PUBLIC_URL`).
     pub public_url: String,
+    /// Encrypts the secrets of stored documents.
+    pub secrets: Secrets,
 }

@@ -17,9 +17,10 @@ pub async fn get(
     state: web::Data<AppState>,
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let workflow = repo::by_key(&state.pool, &key)
+    let mut workflow = repo::by_key(&state.pool, &key)
         .await?
         .ok_or(ApiError::NotFound("trigger"))?;
+    state.secrets.open_document(&mut workflow.document)?;
     Ok(HttpResponse::Ok().json(TriggerDefinition {
         workflow_id: workflow.id,
         key: workflow.key,

@@ -46,7 +46,7 @@ pub async fn create(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let doc = document::for_create(body.into_inner())?;
-    let workflow = repo::create(&state.pool, &doc).await?;
+    let workflow = repo::create(&state.pool, &state.secrets.seal_document(&doc)?).await?;
     tracing::info!(id = %workflow.id, key = %workflow.key, "workflow created");
     state
         .changes
@@ -121,9 +121,10 @@ pub async fn update(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let mut doc = document::for_update(body.into_inner())?;
+    let secrets = state.clone();
     let workflow = repo::update(&state.pool, *id, move |stored| {
         document::restore_secrets(&mut doc, stored)?;
-        Ok(doc)
+        Ok(secrets.secrets.seal_document(&doc)?)
     })
     .await?
     .ok_or(ApiError::NotFound(WORKFLOW))?;

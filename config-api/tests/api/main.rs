@@ -7,6 +7,7 @@ mod command_line;
 mod executions;
 mod helpers;
 mod parse;
+mod secrets;
 mod server_errors;
 mod trigger_settings;
 mod validation;

@@ -1,0 +1,151 @@
+//! Secrets at rest: what PostgreSQL holds of a password or signing secret is ciphertext in
+//! every version; only ingress's route reads them back; rotating the key keeps them readable
+//! and re-encrypts them when the workflow is next written.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shared::config::Service;
+use shared::testkit::TestEnv;
+
+use crate::helpers::{TestApi, id_of};
+
+const OLD_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const NEW_KEY: &str = "aa0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1eff";
+
+fn guarded() -> Value {
+    json!({
+        "title": "guarded",
+        "trigger": {
+            "type": "webhook",
+            "basicAuthentication": {"username": "shop", "password": "pa55word-at-rest"},
+            "signature": {"scheme": "github", "secrets": ["whsec-at-rest"]}
+        }
+    })
+}
+
+/// Every stored version's document, as text.
+async fn stored_documents(env: &TestEnv) -> Vec<String> {
+    let client = env.pool().get().await.expect("connection");
+    client
+        .query(
+            "SELECT document::text FROM workflow_versions ORDER BY version",
+            &[],
+        )
+        .await
+        .expect("versions")
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+async fn start(env: TestEnv, key: &str, old: Option<&str>) -> TestApi {
+    let mut config = env.config(Service::ConfigApi);
+    config.secret_key = Some(key.into());
+    config.secret_keys_old = old.map(Into::into);
+    TestApi::start_with(env, config).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_are_stored_encrypted_and_served_only_to_ingress() {
+    let api = TestApi::start().await;
+    let created = api.create(guarded()).await;
+    let (id, key) = (id_of(&created), created["key"].as_str().expect("key"));
+    // A second version keeps both secrets through their masks.
+    let mut masked = guarded();
+    masked["title"] = json!("guarded v2");
+    masked["trigger"]["basicAuthentication"]["password"] = json!("********");
+    masked["trigger"]["signature"]["secrets"] = json!(["********"]);
+    let updated = api.put(&format!("/api/workflows/{id}"), masked).await;
+    assert_eq!(updated.status, StatusCode::OK, "{:?}", updated.body);
+
+    let stored = stored_documents(&api.env).await;
+    assert_eq!(stored.len(), 2);
+    for document in &stored {
+        assert!(!document.contains("pa55word-at-rest"), "{document}");
+        assert!(!document.contains("whsec-at-rest"), "{document}");
+        assert!(document.contains("sealed:v1:"), "{document}");
+    }
+
+    let admin = api.get(&format!("/api/workflows/{id}")).await;
+    assert_eq!(
+        admin.body["trigger"]["basicAuthentication"]["password"],
+        "********"
+    );
+    let trigger = api.get(&format!("/internal/triggers/{key}")).await;
+    assert_eq!(trigger.status, StatusCode::OK);
+    assert_eq!(trigger.body["version"], 2);
+    assert_eq!(
+        trigger.body["trigger"]["basicAuthentication"]["password"],
+        "pa55word-at-rest"
+    );
+    assert_eq!(
+        trigger.body["trigger"]["signature"]["secrets"],
+        json!(["whsec-at-rest"])
+    );
+    api.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rotated_key_keeps_old_secrets_readable_and_re_encrypts_them_when_written() {
+    let api = start(TestEnv::new().await, OLD_KEY, None).await;
+    let created = api.create(guarded()).await;
+    let (id, key) = (
+        id_of(&created).to_owned(),
+        created["key"].as_str().expect("key").to_owned(),
+    );
+    let TestApi { running, env, .. } = api;
+    running.stop().await.expect("stopped");
+    let under_old = stored_documents(&env).await;
+
+    // Restarted with a new key, the old one listed as old.
+    let api = start(env, NEW_KEY, Some(OLD_KEY)).await;
+    let trigger = api.get(&format!("/internal/triggers/{key}")).await;
+    assert_eq!(
+        trigger.body["trigger"]["basicAuthentication"]["password"],
+        "pa55word-at-rest"
+    );
+    let mut masked = guarded();
+    masked["trigger"]["basicAuthentication"]["password"] = json!("********");
+    masked["trigger"]["signature"]["secrets"] = json!(["********"]);
+    let updated = api.put(&format!("/api/workflows/{id}"), masked).await;
+    assert_eq!(updated.status, StatusCode::OK, "{:?}", updated.body);
+    let TestApi { running, env, .. } = api;
+    running.stop().await.expect("stopped");
+    let stored = stored_documents(&env).await;
+    assert_eq!(
+        stored[0], under_old[0],
+        "old versions are left as they were"
+    );
+    assert_ne!(stored[1], stored[0]);
+
+    // The new version reads without the old key; the first one needs it.
+    let api = start(env, NEW_KEY, None).await;
+    let trigger = api.get(&format!("/internal/triggers/{key}")).await;
+    assert_eq!(trigger.status, StatusCode::OK);
+    assert_eq!(
+        trigger.body["trigger"]["signature"]["secrets"],
+        json!(["whsec-at-rest"])
+    );
+    api.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn config_api_refuses_to_start_without_a_secret_key() {
+    let env = TestEnv::new().await;
+    for key in [None, Some("not hex")] {
+        let mut config = env.config(Service::ConfigApi);
+        config.secret_key = key.map(Into::into);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let outcome = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            hookflow_config_api::run(config, listener, tokio_util::sync::CancellationToken::new()),
+        )
+        .await
+        .expect("run returns at once");
+        let error = outcome.expect_err("no key, no service");
+        assert!(
+            format!("{error:#}").contains("HOOKFLOW_SECRET_KEY"),
+            "{error:#}"
+        );
+    }
+}
