@@ -25,6 +25,7 @@ use anyhow::Context;
 use shared::broker::{AmqpBroker, Broker};
 use shared::config::Config;
 use shared::health::{BrokerCheck, DatabaseCheck, Health};
+use shared::retry::{self, Retryable};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Parts;
@@ -96,16 +97,14 @@ pub async fn run(
 /// Runs the migrations, retrying while the database is unreachable.
 pub async fn migrate_when_reachable(pool: &deadpool_postgres::Pool) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + DATABASE_WAIT;
-    let mut delay = Duration::from_millis(250);
-    loop {
-        match schema::migrate(pool).await {
-            Ok(()) => return Ok(()),
-            Err(schema::MigrateError::Pool(err)) if tokio::time::Instant::now() < deadline => {
-                tracing::warn!(%err, "database not reachable yet, retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
-            Err(err) => return Err(err).context("database migration"),
-        }
-    }
+    (|| schema::migrate(pool))
+        .retry(retry::reconnect())
+        .when(|err| {
+            matches!(err, schema::MigrateError::Pool(_)) && tokio::time::Instant::now() < deadline
+        })
+        .notify(|err, pause| {
+            tracing::warn!(error = %err, retry_in = ?pause, "database not reachable yet, retrying");
+        })
+        .await
+        .context("database migration")
 }

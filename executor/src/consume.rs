@@ -2,11 +2,10 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_util::stream::BoxStream;
 use futures_util::{FutureExt, StreamExt};
-use shared::broker::{Incoming, Source};
+use shared::broker::{self, Incoming, Source};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::Instrument;
 
@@ -48,17 +47,9 @@ pub(crate) async fn consume(
     deliveries: Arc<Deliveries>,
     stop: CancellationToken,
 ) -> Option<BoxStream<'static, Incoming>> {
-    let mut subscription = loop {
-        tokio::select! {
-            () = stop.cancelled() => return None,
-            subscribed = worker.broker.subscribe(source) => match subscribed {
-                Ok(subscription) => break subscription,
-                Err(err) => {
-                    tracing::warn!(error = %err, ?source, "subscribing failed; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-            },
-        }
+    let mut subscription = tokio::select! {
+        () = stop.cancelled() => return None,
+        subscribed = broker::subscribe_retrying(&*worker.broker, source) => subscribed?,
     };
     tracing::info!(?source, "consuming");
     loop {

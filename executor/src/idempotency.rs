@@ -8,14 +8,13 @@ use chrono::Utc;
 use shared::broker::Incoming;
 use shared::messages::ExecutionMessage;
 use shared::model::DEFAULT_SYNC_TIMEOUT_MS;
+use shared::retry::{self, BackoffBuilder};
 use shared::store::{Finished, Store, StoreError};
 use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::worker::{RetryLater, Worker};
 
-/// Longest pause between two looks at a still-running original execution.
-const MAX_POLL_PAUSE: Duration = Duration::from_millis(200);
 /// How often expired keys are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
 
@@ -52,7 +51,7 @@ impl Worker {
         original: Uuid,
         deadline: Instant,
     ) -> Result<Option<Finished>, StoreError> {
-        let mut pause = Duration::from_millis(20);
+        let mut pauses = retry::poll().build();
         loop {
             if let Some(finished) = self.patiently(|| self.store.outcome(original)).await? {
                 return Ok(Some(finished));
@@ -61,8 +60,10 @@ impl Worker {
             if now >= deadline {
                 return Ok(None);
             }
+            let Some(pause) = pauses.next() else {
+                return Ok(None);
+            };
             tokio::time::sleep(pause.min(deadline - now)).await;
-            pause = (pause * 2).min(MAX_POLL_PAUSE);
         }
     }
 }

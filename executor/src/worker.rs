@@ -8,6 +8,7 @@ use serde_json::Value;
 use shared::broker::{Broker, BrokerError, Incoming, Outgoing, Route, Topology};
 use shared::engine::{Engine, ExecutionMeta, RunResult};
 use shared::messages::{ExecutionMessage, ExecutionStatus, SyncReply};
+use shared::retry::{self, BackoffBuilder};
 use shared::store::{Begin, Finished, Store, StoreError};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -198,15 +199,17 @@ impl Worker {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, StoreError>>,
     {
-        let mut pause = Duration::from_millis(100);
+        let mut pauses = retry::store_outage().build();
         loop {
             match operation().await {
                 Err(err) if err.is_outage() => {
+                    let Some(pause) = pauses.next() else {
+                        return Err(err);
+                    };
                     tracing::warn!(error = %err, retry_in = ?pause, "database unavailable; waiting for it");
                     if !self.pause(pause).await {
                         return Err(err);
                     }
-                    pause = (pause * 2).min(MAX_OUTAGE_PAUSE);
                 }
                 outcome => return outcome,
             }
@@ -222,7 +225,7 @@ impl Worker {
             .get("x-delivery-count")
             .and_then(|count| count.parse().ok())
             .unwrap_or(0);
-        let pause = Duration::from_millis(500u64 << deliveries.min(6)).min(MAX_PAUSE);
+        let pause = retry::redelivery_pause(deliveries);
         // Draining: leave it unsettled; closing the channel gives it back.
         if !self.pause(pause).await {
             return;
@@ -240,11 +243,6 @@ impl Worker {
         }
     }
 }
-
-const MAX_PAUSE: Duration = Duration::from_secs(30);
-
-/// Longest wait between two attempts to reach a database that is down.
-const MAX_OUTAGE_PAUSE: Duration = Duration::from_secs(2);
 
 /// The result of an execution whose workflow version cannot be run at all.
 fn cannot_run(error: String) -> RunResult {

@@ -11,7 +11,7 @@ use std::{
 
 use futures_util::StreamExt;
 use shared::{
-    broker::{Broker, Incoming, Source},
+    broker::{self, Broker, Incoming, Source},
     messages::SyncReply,
 };
 use tokio::sync::oneshot;
@@ -95,25 +95,15 @@ impl Drop for Waiter {
 
 /// Consumes this instance's reply queue until the broker closes, completing waiters.
 pub async fn consume(broker: Arc<dyn Broker>, replies: Arc<Replies>) {
-    let mut backoff = Duration::from_millis(100);
-    loop {
-        let mut stream = match broker.subscribe(Source::Replies).await {
-            Ok(stream) => stream,
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot consume sync replies yet; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-                continue;
-            }
-        };
-        replies.consuming.store(true, Ordering::SeqCst);
-        while let Some(message) = stream.next().await {
-            deliver(&replies, message).await;
-        }
-        replies.consuming.store(false, Ordering::SeqCst);
-        tracing::info!("sync reply consumer stopped: broker closed");
+    let Some(mut stream) = broker::subscribe_retrying(&*broker, Source::Replies).await else {
         return;
+    };
+    replies.consuming.store(true, Ordering::SeqCst);
+    while let Some(message) = stream.next().await {
+        deliver(&replies, message).await;
     }
+    replies.consuming.store(false, Ordering::SeqCst);
+    tracing::info!("sync reply consumer stopped: broker closed");
 }
 
 async fn deliver(replies: &Replies, message: Incoming) {

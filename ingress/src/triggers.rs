@@ -1,31 +1,31 @@
 //! Trigger definitions from config-api, cached in memory and evicted by change events.
 
 use std::{
-    collections::HashMap,
     sync::{
-        Arc, Mutex, MutexGuard, PoisonError,
+        Arc,
         atomic::{AtomicBool, Ordering},
     },
     time::Duration,
 };
 
 use futures_util::StreamExt;
+use quick_cache::sync::Cache;
 use secrecy::{ExposeSecret, SecretString};
 use shared::{
-    broker::{Broker, Source},
+    broker::{self, Broker, Source},
     config::Config,
     messages::ChangeEvent,
     model::TriggerDefinition,
 };
-use tokio::sync::OnceCell;
 
 use crate::{
     instruments,
     respond::{self, Prepared},
 };
 
-/// Entries kept before unknown keys are forgotten, so that probing random URLs cannot
-/// grow the cache without bound.
+/// Entries kept at most, so that probing random URLs cannot grow the cache without bound;
+/// past it the least useful ones (S3-FIFO: seen once and not since, as probes are) make
+/// room, and the webhooks in use stay.
 const MAX_ENTRIES: usize = 10_000;
 
 /// Why a definition could not be fetched.
@@ -114,72 +114,55 @@ impl ConfigApiClient {
 /// requests miss it at the same time.
 pub struct TriggerCache {
     client: ConfigApiClient,
-    entries: Mutex<HashMap<String, Arc<OnceCell<Lookup>>>>,
+    entries: Cache<String, Lookup>,
     following: AtomicBool,
 }
 
 impl TriggerCache {
     /// An empty cache over `client`.
     pub fn new(client: ConfigApiClient) -> Arc<Self> {
+        TriggerCache::with_capacity(client, MAX_ENTRIES)
+    }
+
+    fn with_capacity(client: ConfigApiClient, capacity: usize) -> Arc<Self> {
         Arc::new(TriggerCache {
             client,
-            entries: Mutex::new(HashMap::new()),
+            entries: Cache::new(capacity),
             following: AtomicBool::new(false),
         })
     }
 
     /// The definition of `key`, from the cache or config-api.
     pub async fn get(&self, key: &str) -> Result<Lookup, FetchError> {
-        let cell = self.cell(key);
-        if let Some(known) = cell.get() {
+        if let Some(known) = self.entries.get(key) {
             instruments::trigger_cache(true);
-            return Ok(known.clone());
+            return Ok(known);
         }
         instruments::trigger_cache(false);
-        // A cell evicted while its fetch runs still answers the requests already waiting
-        // on it, but later requests find a fresh cell and fetch again.
-        let known = cell
-            .get_or_try_init(|| async {
+        // Concurrent misses wait for the first one's fetch. A key evicted while its fetch
+        // runs still answers the requests already waiting on it, but the fetched value is
+        // not kept: later requests fetch again. A failed fetch is not kept either.
+        self.entries
+            .get_or_insert_async(key, async {
                 let fetched = self.client.fetch(key).await?;
-                Ok::<_, FetchError>(fetched.map(|definition| Arc::new(Webhook::new(definition))))
+                Ok(fetched.map(|definition| Arc::new(Webhook::new(definition))))
             })
-            .await?;
-        Ok(known.clone())
+            .await
     }
 
     /// Forgets `key` (its workflow changed).
     pub fn evict(&self, key: &str) {
-        self.lock().remove(key);
+        self.entries.remove(key);
     }
 
     /// Forgets everything (change events may have been missed).
     pub fn clear(&self) {
-        self.lock().clear();
+        self.entries.clear();
     }
 
     /// Whether change events are being followed, without which entries could go stale.
     pub fn is_following(&self) -> bool {
         self.following.load(Ordering::SeqCst)
-    }
-
-    fn cell(&self, key: &str) -> Arc<OnceCell<Lookup>> {
-        let mut entries = self.lock();
-        if let Some(cell) = entries.get(key) {
-            return Arc::clone(cell);
-        }
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, cell| matches!(cell.get(), Some(Some(_))));
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-        }
-        let cell = Arc::new(OnceCell::new());
-        entries.insert(key.to_owned(), Arc::clone(&cell));
-        cell
-    }
-
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<OnceCell<Lookup>>>> {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -194,16 +177,8 @@ pub fn is_plausible_key(key: &str) -> bool {
 
 /// Evicts entries named by change events until the broker closes.
 pub async fn follow_changes(broker: Arc<dyn Broker>, cache: Arc<TriggerCache>) {
-    let mut backoff = Duration::from_millis(100);
-    let mut stream = loop {
-        match broker.subscribe(Source::Changes).await {
-            Ok(stream) => break stream,
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot follow workflow changes yet; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-            }
-        }
+    let Some(mut stream) = broker::subscribe_retrying(&*broker, Source::Changes).await else {
+        return;
     };
     cache.following.store(true, Ordering::SeqCst);
     while let Some(message) = stream.next().await {
@@ -241,7 +216,53 @@ pub async fn clear_on_reconnect(broker: Arc<dyn Broker>, cache: Arc<TriggerCache
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use actix_web::{HttpResponse, dev::ServerHandle, web};
+
     use super::*;
+
+    /// A config-api that knows no workflow, counting how often it is asked for `hot`.
+    fn stub_config_api(hot_fetches: Arc<AtomicUsize>) -> (String, ServerHandle) {
+        shared::testkit::http_stub(move |routes| {
+            let hot_fetches = Arc::clone(&hot_fetches);
+            routes.route(
+                "/internal/triggers/{key}",
+                web::get().to(move |key: web::Path<String>| {
+                    if key.as_str() == "hot" {
+                        hot_fetches.fetch_add(1, Ordering::SeqCst);
+                    }
+                    async { HttpResponse::NotFound().finish() }
+                }),
+            );
+        })
+    }
+
+    #[tokio::test]
+    async fn a_full_cache_keeps_serving_the_keys_in_use() {
+        let hot_fetches = Arc::new(AtomicUsize::new(0));
+        let (base_url, server) = stub_config_api(Arc::clone(&hot_fetches));
+        let client = ConfigApiClient {
+            http: reqwest::Client::new(),
+            base_url,
+            internal_token: "t".into(),
+        };
+        let cache = TriggerCache::with_capacity(client, 100);
+        for n in 0..1_000 {
+            assert!(
+                cache
+                    .get(&format!("probe{n}"))
+                    .await
+                    .expect("fetch")
+                    .is_none()
+            );
+            assert!(cache.get("hot").await.expect("fetch").is_none());
+        }
+        assert_eq!(hot_fetches.load(Ordering::SeqCst), 1, "`hot` fetched again");
+        assert!(cache.entries.len() <= 100);
+        assert!(cache.entries.len() > 50, "emptied instead of evicting");
+        server.stop(false).await;
+    }
 
     #[test]
     fn only_lowercase_alphanumeric_keys_are_plausible() {

@@ -12,11 +12,13 @@ pub mod engine;
 pub mod expr;
 #[cfg(any(test, feature = "testkit"))]
 pub mod fixtures;
+pub mod header_name;
 pub mod health;
 pub mod messages;
 pub mod model;
 pub mod paths;
 pub mod qs;
+pub mod retry;
 pub mod secret;
 pub mod shape;
 pub mod shutdown;

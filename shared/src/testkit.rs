@@ -253,3 +253,23 @@ pub async fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
     stream.read_exact(&mut head).await.ok()?;
     std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
 }
+
+/// An HTTP stub on a free local port serving what `routes` configures (one worker, no
+/// signal handling): its base URL and the handle that stops it. Needs a Tokio runtime.
+pub fn http_stub<F>(routes: F) -> (String, actix_web::dev::ServerHandle)
+where
+    F: Fn(&mut actix_web::web::ServiceConfig) + Clone + Send + 'static,
+{
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let url = format!("http://{}", listener.local_addr().expect("local addr"));
+    let server =
+        actix_web::HttpServer::new(move || actix_web::App::new().configure(routes.clone()))
+            .workers(1)
+            .disable_signals()
+            .listen(listener)
+            .expect("listen")
+            .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    (url, handle)
+}

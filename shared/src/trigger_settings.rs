@@ -277,7 +277,7 @@ fn signature_problems(signature: &SignatureSettings, problems: &mut Vec<Problem>
             ));
         }
         let header = signature.header_name();
-        if header.is_empty() || !header.bytes().all(is_header_name_byte) {
+        if !crate::header_name::is_valid(header) {
             problems.push(Problem::new(
                 at("header"),
                 format!("\"{header}\" is not a valid HTTP header name"),
@@ -301,11 +301,6 @@ fn signature_problems(signature: &SignatureSettings, problems: &mut Vec<Problem>
             }
         }
     }
-}
-
-/// RFC 9110 `token` characters.
-fn is_header_name_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
 }
 
 #[cfg(test)]

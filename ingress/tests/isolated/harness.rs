@@ -13,7 +13,7 @@ use std::{
     time::Duration,
 };
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, dev::ServerHandle, web};
+use actix_web::{HttpRequest, HttpResponse, dev::ServerHandle, web};
 use async_trait::async_trait;
 use futures_util::{StreamExt, stream::BoxStream};
 use serde_json::{Value, json};
@@ -95,21 +95,12 @@ pub struct StubConfigApi {
 impl StubConfigApi {
     pub fn start() -> StubConfigApi {
         let definitions = web::Data::new(Definitions::default());
-        let shared = definitions.clone();
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(shared.clone())
-                .route("/internal/triggers/{key}", web::get().to(serve_trigger))
-        })
-        .workers(1)
-        .disable_signals()
-        .listen(listener)
-        .expect("listen")
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
+        let served = definitions.clone();
+        let (url, handle) = shared::testkit::http_stub(move |routes| {
+            routes
+                .app_data(served.clone())
+                .route("/internal/triggers/{key}", web::get().to(serve_trigger));
+        });
         StubConfigApi {
             url,
             definitions,

@@ -7,7 +7,7 @@ use std::{
     time::Duration,
 };
 
-use actix_web::{App, HttpResponse, HttpServer, dev::ServerHandle, web};
+use actix_web::{HttpResponse, dev::ServerHandle, web};
 use serde_json::Value;
 use shared::telemetry::TelemetryGuard;
 
@@ -46,23 +46,14 @@ pub struct Receiver {
 
 impl Receiver {
     pub async fn start() -> Receiver {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-        let url = format!("http://{}", listener.local_addr().expect("local addr"));
         let spans = Spans::default();
         let kept = web::Data::new(Arc::clone(&spans));
-        let server = HttpServer::new(move || {
-            App::new()
+        let (url, handle) = shared::testkit::http_stub(move |routes| {
+            routes
                 .app_data(kept.clone())
                 .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
-                .route("/v1/traces", web::post().to(receive))
-        })
-        .workers(1)
-        .disable_signals()
-        .listen(listener)
-        .expect("listen")
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
+                .route("/v1/traces", web::post().to(receive));
+        });
         Receiver {
             url,
             spans,

@@ -17,11 +17,9 @@ use tokio::sync::{Notify, mpsc, watch};
 
 use super::{Broker, BrokerError, Incoming, Outgoing, Route, Source, Topology, declare};
 use crate::config::Config;
+use crate::retry::{self, BackoffBuilder};
 
 mod deliveries;
-
-/// Longest pause between two reconnection attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// A live connection and its confirm-mode publishing channel.
 #[derive(Clone)]
@@ -108,7 +106,7 @@ async fn open_session(inner: &Inner) -> Result<Session, lapin::Error> {
 
 /// Keeps a session alive until the broker is dropped or closed.
 async fn supervise(weak: Weak<Inner>) {
-    let mut backoff = Duration::from_millis(100);
+    let mut pauses = retry::reconnect().build();
     loop {
         let Some(inner) = weak.upgrade() else { return };
         if *inner.closed.borrow() {
@@ -117,14 +115,18 @@ async fn supervise(weak: Weak<Inner>) {
         let session = match open_session(&inner).await {
             Ok(session) => session,
             Err(err) => {
-                tracing::warn!(error = %err, retry_in = ?backoff, "cannot connect to RabbitMQ");
+                let Some(pause) = pauses.next() else {
+                    tracing::error!(error = %err, "cannot connect to RabbitMQ; giving up");
+                    return;
+                };
+                tracing::warn!(error = %err, retry_in = ?pause, "cannot connect to RabbitMQ");
+                // Not holding `inner` while waiting lets a dropped broker end this task.
                 drop(inner);
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+                tokio::time::sleep(pause).await;
                 continue;
             }
         };
-        backoff = Duration::from_millis(100);
+        pauses = retry::reconnect().build();
         let connection = session.connection.clone();
         inner.session.send_replace(Some(session));
         inner.ready.send_replace(true);

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
 
+use crate::retry::{self, Retryable};
+
 pub use amqp::AmqpBroker;
 pub use memory::MemoryBroker;
 pub use topology::Topology;
@@ -144,4 +146,21 @@ pub trait Broker: Send + Sync + 'static {
 
     /// Stops consuming and closes connections.
     async fn close(&self);
+}
+
+/// Subscribes to `source`, retrying as [`retry::reconnect`] says for as long as the
+/// broker refuses; `None` (logged) only if that policy gives up.
+pub async fn subscribe_retrying(
+    broker: &dyn Broker,
+    source: Source,
+) -> Option<BoxStream<'static, Incoming>> {
+    let subscribed = (|| broker.subscribe(source))
+        .retry(retry::reconnect())
+        .notify(|err, pause| {
+            tracing::warn!(error = %err, ?source, retry_in = ?pause, "cannot subscribe yet; retrying");
+        })
+        .await;
+    subscribed
+        .inspect_err(|err| tracing::error!(error = %err, ?source, "cannot subscribe; giving up"))
+        .ok()
 }

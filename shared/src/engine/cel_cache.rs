@@ -1,42 +1,60 @@
 //! Compiled CEL programs, kept because workflow versions are immutable: the same source is
 //! compiled once per process rather than once per execution.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use quick_cache::sync::Cache;
 
 use crate::expr::{self, ExprError, Expression};
 
-/// Sources beyond this many are not kept (the cache is emptied), bounding memory when
-/// many versions come and go.
+/// Sources kept at most, bounding memory when many versions come and go; past it the
+/// least useful ones (S3-FIFO: seen once and not since) make room.
 const MAX_ENTRIES: usize = 4096;
 
 /// Compiled expressions by source text.
-#[derive(Default)]
 pub(crate) struct CelCache {
-    compiled: RwLock<HashMap<String, Arc<Expression>>>,
+    compiled: Cache<String, Arc<Expression>>,
+}
+
+impl Default for CelCache {
+    fn default() -> Self {
+        CelCache::with_capacity(MAX_ENTRIES)
+    }
 }
 
 impl CelCache {
+    fn with_capacity(capacity: usize) -> Self {
+        CelCache {
+            compiled: Cache::new(capacity),
+        }
+    }
+
     /// The compiled program for `source`, compiling it on first use.
     pub(crate) fn get(&self, source: &str) -> Result<Arc<Expression>, ExprError> {
-        let cached = self
-            .compiled
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(source)
-            .cloned();
-        if let Some(expression) = cached {
+        if let Some(expression) = self.compiled.get(source) {
             return Ok(expression);
         }
         let expression = Arc::new(expr::compile(source)?);
-        let mut compiled = self
-            .compiled
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if compiled.len() >= MAX_ENTRIES {
-            compiled.clear();
-        }
-        compiled.insert(source.to_owned(), Arc::clone(&expression));
+        self.compiled
+            .insert(source.to_owned(), Arc::clone(&expression));
         Ok(expression)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_cache_keeps_the_expressions_in_use() {
+        let cache = CelCache::with_capacity(100);
+        let hot = cache.get("context.body.amount > 100").expect("compiles");
+        for n in 0..1_000 {
+            cache.get(&format!("{n} + 1")).expect("compiles");
+            let again = cache.get("context.body.amount > 100").expect("compiles");
+            assert!(Arc::ptr_eq(&hot, &again), "recompiled after {n} others");
+        }
+        assert!(cache.compiled.len() <= 100);
+        assert!(cache.compiled.len() > 50, "emptied instead of evicting");
     }
 }

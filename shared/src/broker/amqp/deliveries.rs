@@ -5,7 +5,6 @@
 use std::{
     collections::BTreeMap,
     sync::{Weak, atomic::Ordering},
-    time::Duration,
 };
 
 use async_trait::async_trait;
@@ -18,6 +17,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::{Inner, Session};
 use crate::broker::{BrokerError, Incoming, Settle, Source, declare};
+use crate::retry::{self, BackoffBuilder};
 
 fn header_text(value: &AMQPValue) -> Option<String> {
     match value {
@@ -105,6 +105,7 @@ async fn until_closed(closed: &mut watch::Receiver<bool>) {
 
 /// Consumes `source` on a fresh channel of each session until the receiver goes away.
 pub(super) async fn consume(weak: Weak<Inner>, source: Source, tx: mpsc::Sender<Incoming>) {
+    let mut pauses = retry::reconnect().build();
     loop {
         let Some(inner) = weak.upgrade() else { return };
         let mut sessions = inner.session.subscribe();
@@ -136,11 +137,16 @@ pub(super) async fn consume(weak: Weak<Inner>, source: Source, tx: mpsc::Sender<
         {
             Ok(consumer) => consumer,
             Err(err) => {
-                tracing::warn!(error = %err, ?source, "cannot consume; retrying");
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                let Some(pause) = pauses.next() else {
+                    tracing::error!(error = %err, ?source, "cannot consume; giving up");
+                    return;
+                };
+                tracing::warn!(error = %err, ?source, retry_in = ?pause, "cannot consume; retrying");
+                tokio::time::sleep(pause).await;
                 continue;
             }
         };
+        pauses = retry::reconnect().build();
         let (channel, mut deliveries) = consumer;
         loop {
             tokio::select! {
@@ -164,6 +170,8 @@ pub(super) async fn consume(weak: Weak<Inner>, source: Source, tx: mpsc::Sender<
                 _ = until_closed(&mut closed) => return,
             }
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        if let Some(pause) = pauses.next() {
+            tokio::time::sleep(pause).await;
+        }
     }
 }

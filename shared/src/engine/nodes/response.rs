@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::engine::{NodeError, NodeType, Outcome, Problem, RunScope, ValidationCtx};
+use crate::header_name;
 use crate::messages::HttpReply;
 use crate::model::{HeaderSpec, Node};
 
@@ -44,7 +45,7 @@ impl NodeType for Response {
                     let name_ok = header
                         .get("name")
                         .and_then(Value::as_str)
-                        .is_some_and(is_header_name);
+                        .is_some_and(header_name::is_valid);
                     if !name_ok {
                         problems.push(Problem::new(
                             format!("config.headers[{i}].name"),
@@ -84,7 +85,7 @@ impl NodeType for Response {
                 .get("name")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            if !is_header_name(name) {
+            if !header_name::is_valid(name) {
                 return Err(NodeError::Config(format!("invalid header name \"{name}\"")));
             }
             let value = match header.get("value") {
@@ -136,11 +137,4 @@ fn header_value(rendered: Value) -> String {
     text.chars()
         .filter(|c| *c == '\t' || !c.is_control())
         .collect()
-}
-
-fn is_header_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
