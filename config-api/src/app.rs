@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use actix_web::{
-    HttpResponse,
     error::{JsonPayloadError, PathError, QueryPayloadError},
     middleware::from_fn,
     web,
@@ -51,18 +50,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, parts: &Parts) {
         web::scope("/internal")
             .wrap(from_fn(auth::require_internal))
             .service(routes::triggers::get)
-            .default_service(web::to(no_route)),
+            .default_service(web::to(routes::unrouted::unrouted)),
     );
     cfg.service(
         utoipa_actix_web::scope("/api")
             .wrap(from_fn(auth::require_admin))
             .configure(routes::configure)
-            .default_service(web::to(no_route)),
+            .default_service(web::to(routes::unrouted::unrouted)),
     );
-}
-
-async fn no_route() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound("route"))
 }
 
 fn json_config() -> web::JsonConfig {

@@ -1,17 +1,17 @@
 //! Turning a request body into a valid workflow document (SPEC §3), naming every problem.
+//! The checks are the engine's validator's; this service adds only what concerns the
+//! secrets it stores (a masked value stands for a stored one).
 
-use secrecy::ExposeSecret;
 use serde_json::Value;
-use shared::engine::{Problem, validate_document};
-use shared::model::{FieldSpec, MASKED_PASSWORD, WorkflowDocument};
+use shared::engine::{Problem, read_document};
+use shared::model::{MASKED_PASSWORD, WorkflowDocument};
 use shared::secret::Secret;
 
 use crate::error::ApiError;
 
 /// Parses and validates a document sent to create a workflow.
 pub fn for_create(body: Value) -> Result<WorkflowDocument, ApiError> {
-    let doc = deserialize(body)?;
-    let mut problems = problems(&doc);
+    let (doc, mut problems) = deserialize(body)?;
     if let Some(auth) = &doc.trigger.basic_authentication
         && auth.password == MASKED_PASSWORD
     {
@@ -34,8 +34,7 @@ pub fn for_create(body: Value) -> Result<WorkflowDocument, ApiError> {
 /// Parses and validates a document sent to replace a workflow; masked secrets are
 /// resolved later, against the stored version, by [`restore_secrets`].
 pub fn for_update(body: Value) -> Result<WorkflowDocument, ApiError> {
-    let doc = deserialize(body)?;
-    let problems = problems(&doc);
+    let (doc, problems) = deserialize(body)?;
     reject_if_any(doc, problems)
 }
 
@@ -88,17 +87,52 @@ fn signature_secrets(doc: &WorkflowDocument) -> &[Secret] {
         .map_or(&[], |signature| signature.secrets.as_slice())
 }
 
-fn deserialize(body: Value) -> Result<WorkflowDocument, ApiError> {
-    serde_path_to_error::deserialize(body).map_err(|err| {
-        let path = match err.path().to_string() {
-            root if root == "." => String::new(),
-            path => path,
-        };
-        ApiError::InvalidWorkflow(vec![Problem {
+/// The document in `body` and every problem the validator finds in it, and any text
+/// the store cannot hold.
+fn deserialize(body: Value) -> Result<(WorkflowDocument, Vec<Problem>), ApiError> {
+    let (doc, mut problems) =
+        read_document(body).map_err(|problem| ApiError::InvalidWorkflow(vec![problem]))?;
+    if let Ok(stored) = serde_json::to_value(&doc) {
+        nul_characters(&stored, "", &mut problems);
+    }
+    Ok((doc, problems))
+}
+
+/// PostgreSQL's `jsonb` cannot hold the NUL character (`\u0000`) in any string.
+fn nul_characters(value: &Value, path: &str, problems: &mut Vec<Problem>) {
+    let at = |inner: &str| {
+        if path.is_empty() {
+            inner.to_owned()
+        } else if inner.starts_with('[') {
+            format!("{path}{inner}")
+        } else {
+            format!("{path}.{inner}")
+        }
+    };
+    match value {
+        Value::String(text) if text.contains('\0') => problems.push(problem(
             path,
-            message: err.into_inner().to_string(),
-        }])
-    })
+            "text must not contain the NUL character (\\u0000)",
+        )),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_characters(item, &at(&format!("[{i}]")), problems);
+            }
+        }
+        Value::Object(fields) => {
+            for (name, item) in fields {
+                let inner = at(name);
+                if name.contains('\0') {
+                    problems.push(problem(
+                        inner.clone(),
+                        "a name must not contain the NUL character (\\u0000)",
+                    ));
+                }
+                nul_characters(item, &inner, problems);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn reject_if_any(
@@ -112,93 +146,14 @@ fn reject_if_any(
     }
 }
 
-/// Every problem of a well-formed document: this service's checks, then the engine's.
-fn problems(doc: &WorkflowDocument) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    if doc.title.trim().is_empty() {
-        problems.push(problem("title", "title must not be empty"));
-    }
-    let trigger = &doc.trigger;
-    if trigger.kind != "webhook" {
-        problems.push(problem(
-            "trigger.type",
-            format!("trigger type must be \"webhook\", not \"{}\"", trigger.kind),
-        ));
-    }
-    if let Some(auth) = &trigger.basic_authentication {
-        if auth.username.is_empty() {
-            problems.push(problem(
-                "trigger.basicAuthentication.username",
-                "username must not be empty",
-            ));
-        }
-        if auth.password.expose_secret().is_empty() {
-            problems.push(problem(
-                "trigger.basicAuthentication.password",
-                "password must not be empty",
-            ));
-        }
-    }
-    for (i, header) in trigger.request.headers.iter().enumerate() {
-        if header.key.eq_ignore_ascii_case("authorization") {
-            problems.push(problem(
-                format!("trigger.request.headers[{i}].key"),
-                "the Authorization header is never passed to workflows",
-            ));
-        }
-    }
-    for (part, fields) in [
-        ("headers", &trigger.request.headers),
-        ("query", &trigger.request.query),
-        ("body", &trigger.request.body),
-    ] {
-        empty_keys(part, fields, &mut problems);
-    }
-    if let Some(status) = trigger.response.status_code
-        && !(100..=599).contains(&status)
-    {
-        problems.push(problem(
-            "trigger.response.statusCode",
-            format!("status code must be between 100 and 599, not {status}"),
-        ));
-    }
-    if doc.options.timeout == Some(0) {
-        problems.push(problem(
-            "options.timeout",
-            "timeout must be a positive number of milliseconds",
-        ));
-    }
-    // The engine checks some trigger settings too; one problem per place is enough.
-    let own = problems.len();
-    for found in validate_document(doc) {
-        if !problems[..own].iter().any(|p| p.path == found.path) {
-            problems.push(found);
-        }
-    }
-    problems
-}
-
-fn empty_keys(part: &str, fields: &[FieldSpec], problems: &mut Vec<Problem>) {
-    for (i, field) in fields.iter().enumerate() {
-        if field.key.trim().is_empty() {
-            problems.push(problem(
-                format!("trigger.request.{part}[{i}].key"),
-                "key must not be empty",
-            ));
-        }
-    }
-}
-
 fn problem(path: impl Into<String>, message: impl Into<String>) -> Problem {
-    Problem {
-        path: path.into(),
-        message: message.into(),
-    }
+    Problem::new(path, message)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
     use serde_json::json;
 
     fn problems_of(result: Result<WorkflowDocument, ApiError>) -> Vec<Problem> {
@@ -269,6 +224,23 @@ mod tests {
         let missing = problems_of(for_create(json!({"trigger": {}})));
         assert_eq!(missing[0].path, "");
         assert!(missing[0].message.contains("title"), "{missing:?}");
+    }
+
+    #[test]
+    fn text_the_store_cannot_hold_is_a_problem() {
+        let problems = problems_of(for_create(json!({
+            "title": "t\u{0}",
+            "nodes": [{"key": "e", "type": "end", "config": {"endStatus": 1, "note\u{0}": "x\u{0}"}}],
+            "trigger": {}
+        })));
+        assert_eq!(
+            paths(&problems),
+            [
+                "title",
+                "nodes[0].config.note\u{0}",
+                "nodes[0].config.note\u{0}"
+            ]
+        );
     }
 
     #[test]

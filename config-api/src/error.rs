@@ -14,6 +14,12 @@ pub enum ApiError {
     /// The thing named in the path does not exist (or was deleted).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The path exists, but not with this method; `Allow` names the methods it has.
+    #[error("this path does not answer this method; it answers {allow}")]
+    MethodNotAllowed {
+        /// The methods the path answers, comma-separated, e.g. `GET, PUT, DELETE`.
+        allow: String,
+    },
     /// The request itself is malformed (not JSON, bad query parameter, ...).
     #[error("{message}")]
     BadRequest {
@@ -52,6 +58,7 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => "unauthorized",
             ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::BadRequest { code, .. } => code,
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::InvalidWorkflow(_) => "invalid_workflow",
@@ -69,17 +76,7 @@ pub struct ErrorBody {
     pub message: String,
     /// Every problem of an invalid workflow document (`invalid_workflow` only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<ProblemSchema>>)]
     pub problems: Option<Vec<Problem>>,
-}
-
-/// One problem of a workflow document.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProblemSchema {
-    /// Where, e.g. `nodes[0].config.statusCode`.
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
 }
 
 impl ResponseError for ApiError {
@@ -87,6 +84,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::InvalidWorkflow(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -117,8 +115,14 @@ impl ResponseError for ApiError {
             }
         };
         let mut response = HttpResponse::build(status);
-        if matches!(self, ApiError::Unauthorized) {
-            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        match self {
+            ApiError::Unauthorized => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, allow.as_str()));
+            }
+            _ => {}
         }
         response.json(body)
     }

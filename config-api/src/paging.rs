@@ -1,7 +1,5 @@
 //! Cursor paging of lists: `{"items": [...], "nextCursor": "..." | null}` (SPEC §4).
 
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -59,17 +57,6 @@ pub fn limit(requested: Option<u32>) -> Result<u32, ApiError> {
     }
 }
 
-/// The `cursor` a request passes back: the previous page's `nextCursor`, i.e. the key
-/// (id or version number) of its last item.
-pub fn cursor<T: FromStr>(cursor: Option<&str>) -> Result<Option<T>, ApiError> {
-    cursor
-        .map(|c| {
-            c.parse()
-                .map_err(|_| ApiError::bad_request("invalid_query", "cursor is not valid"))
-        })
-        .transpose()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,9 +75,5 @@ mod tests {
         assert_eq!(limit(None).expect("default"), 50);
         assert_eq!(limit(Some(1000)).expect("clamped"), 200);
         assert!(limit(Some(0)).is_err());
-        assert!(cursor::<uuid::Uuid>(Some("nope")).is_err());
-        assert!(cursor::<i32>(Some("1.5")).is_err());
-        assert_eq!(cursor::<i32>(Some("7")).expect("number"), Some(7));
-        assert_eq!(cursor::<uuid::Uuid>(None).expect("none"), None);
     }
 }

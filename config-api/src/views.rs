@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::keys::webhook_url;
-use crate::openapi::schemas::DocumentSchema;
 use crate::repo::workflows::{Version, Workflow};
 
 /// A workflow as the API shows it: its current version, password masked.
@@ -29,7 +28,6 @@ pub struct WorkflowView {
     pub updated_at: DateTime<Utc>,
     /// The document of the current version.
     #[serde(flatten)]
-    #[schema(value_type = DocumentSchema)]
     pub document: WorkflowDocument,
 }
 
@@ -67,7 +65,6 @@ pub struct VersionView {
     pub created_at: DateTime<Utc>,
     /// The document as stored in this version.
     #[serde(flatten)]
-    #[schema(value_type = DocumentSchema)]
     pub document: WorkflowDocument,
 }
 

@@ -44,10 +44,7 @@ pub fn verify_at(
         headers,
         now,
     };
-    let Some(scheme) = settings.scheme() else {
-        return Err(check.misconfigured());
-    };
-    match scheme {
+    match settings.scheme {
         SignatureScheme::Stripe => check.stripe(body),
         SignatureScheme::Github => check.github(body),
         SignatureScheme::StandardWebhooks => check.standard_webhooks(body),
@@ -152,22 +149,17 @@ impl Check<'_> {
     /// The configured header, prefix, encoding and algorithm over the body.
     fn generic(&self, body: &[u8]) -> Result<(), WebhookError> {
         let settings = self.settings;
-        let (Some(algorithm), Some(encoding)) =
-            (settings.hmac_algorithm(), settings.hmac_encoding())
-        else {
-            return Err(self.misconfigured());
-        };
         let header = settings.header_name();
         let mut value = self.header(header)?;
         if let Some(prefix) = settings.prefix.as_deref() {
             value = strip_prefix_ignore_case(value, prefix).ok_or_else(|| malformed(header))?;
         }
-        let candidate = match encoding {
+        let candidate = match settings.hmac_encoding() {
             SignatureEncoding::Hex => decode_hex(value),
             SignatureEncoding::Base64 => BASE64.decode(value).ok(),
         }
         .ok_or_else(|| malformed(header))?;
-        self.any_secret(algorithm, &[body], &[candidate])
+        self.any_secret(settings.hmac_algorithm(), &[body], &[candidate])
     }
 
     /// Whether any configured secret, used as the raw key, signed `message`.
@@ -220,13 +212,6 @@ impl Check<'_> {
         } else {
             self.header(name)
         }
-    }
-
-    fn misconfigured(&self) -> WebhookError {
-        tracing::error!(scheme = %self.settings.scheme, "the trigger's signature settings are invalid");
-        WebhookError::InvalidSignature(
-            "The webhook's signature settings cannot be applied; nothing was accepted.".into(),
-        )
     }
 }
 

@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod engine;
 pub mod expr;
+pub mod fields;
 #[cfg(any(test, feature = "testkit"))]
 pub mod fixtures;
 pub mod header_name;
@@ -17,6 +18,7 @@ pub mod health;
 pub mod messages;
 pub mod model;
 pub mod paths;
+pub mod problem;
 pub mod qs;
 pub mod retry;
 pub mod secret;

@@ -9,6 +9,7 @@ use crate::model::HeaderSpec;
 
 /// Status of an execution (SPEC §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ExecutionStatus {
     /// Accepted, not yet picked up.

@@ -19,9 +19,11 @@ pub const MASKED_PASSWORD: &str = "********";
 
 /// A workflow as stored in one version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WorkflowDocument {
-    /// Display name.
+    /// Display name, not blank.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = r"\S"))]
     pub title: String,
     /// Whether callers wait for a Response node.
     #[serde(default)]
@@ -45,10 +47,12 @@ fn default_true() -> bool {
 
 /// The webhook trigger settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Trigger {
     /// Always `webhook`.
     #[serde(rename = "type", default = "webhook")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^webhook$"))]
     pub kind: String,
     /// Basic authentication the caller must present; `false` or absent for none.
     #[serde(
@@ -56,6 +60,7 @@ pub struct Trigger {
         serialize_with = "serialize_basic_auth",
         deserialize_with = "deserialize_basic_auth"
     )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = basic_auth_schema))]
     pub basic_authentication: Option<BasicAuth>,
     /// Which parts of the request become declared variables.
     #[serde(default)]
@@ -68,6 +73,10 @@ pub struct Trigger {
     pub idempotency_key: Option<String>,
     /// How long a repeated idempotency key is recognised, in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 0, maximum = 18446744073709551615_u64)
+    )]
     pub idempotency_window: Option<u64>,
     /// HMAC signature over the raw body the caller must present; its secrets are
     /// write-only through the API.
@@ -87,10 +96,12 @@ fn webhook() -> String {
 
 /// Credentials of a webhook's basic authentication.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BasicAuth {
     /// Expected user name.
     pub username: String,
     /// Expected password (write-only through the API).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub password: Secret,
 }
 
@@ -99,6 +110,26 @@ fn serialize_basic_auth<S: Serializer>(auth: &Option<BasicAuth>, s: S) -> Result
         Some(auth) => auth.serialize(s),
         None => s.serialize_bool(false),
     }
+}
+
+/// `false`, or the credentials.
+#[cfg(feature = "openapi")]
+fn basic_auth_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::PartialSchema;
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    let one_of = OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Boolean)
+                .enum_values(Some([false])),
+        )
+        .item(BasicAuth::schema())
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some(
+            "`false` (or null) for none, or the credentials; the password reads back as `********`",
+        ))
+        .build();
+    Schema::OneOf(one_of)
 }
 
 fn deserialize_basic_auth<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BasicAuth>, D::Error> {
@@ -119,6 +150,7 @@ fn deserialize_basic_auth<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Basi
 
 /// Declared request variables.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestSpec {
     /// Headers copied into `$context.headers` (the only ones that are).
     #[serde(default)]
@@ -133,8 +165,10 @@ pub struct RequestSpec {
 
 /// One declared variable: a path and an optional display name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldSpec {
-    /// Path such as `a`, `b.c` or `items[0].id` (a header name for headers).
+    /// Path such as `a`, `b.c` or `items[0].id` (a header name for headers), not blank.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = r"\S"))]
     pub key: String,
     /// Display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -143,10 +177,12 @@ pub struct FieldSpec {
 
 /// A configured HTTP answer: the async trigger response, or a Response node's config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ResponseSpec {
-    /// Status code; 200 when absent.
+    /// Status code, 200–599; 200 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 200, maximum = 599))]
     pub status_code: Option<u16>,
     /// Extra headers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -158,6 +194,7 @@ pub struct ResponseSpec {
 
 /// One response header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeaderSpec {
     /// Header name.
     pub name: String,
@@ -167,9 +204,14 @@ pub struct HeaderSpec {
 
 /// Workflow-wide options.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkflowOptions {
-    /// Milliseconds a sync caller waits for the answer.
+    /// Milliseconds a sync caller waits for the answer (default 30000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 1, maximum = 18446744073709551615_u64)
+    )]
     pub timeout: Option<u64>,
 }
 
@@ -182,8 +224,10 @@ impl WorkflowOptions {
 
 /// One node of the graph.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Node {
-    /// Unique within the workflow, stable across versions.
+    /// Unique within the workflow, stable across versions; not blank.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = r"\S"))]
     pub key: String,
     /// The node type, e.g. `condition`.
     #[serde(rename = "type")]
@@ -191,16 +235,19 @@ pub struct Node {
     /// Display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// Type-specific settings; strings may hold `{{...}}` templates.
+    /// Type-specific settings, an object; strings may hold `{{...}}` templates.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub config: Value,
     /// Chains run by a branching node, by branch name (`true`, `false`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub branches: BTreeMap<String, Vec<Node>>,
 }
 
 /// What ingress needs to serve one webhook key; served by config-api at `GET /internal/triggers/{key}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TriggerDefinition {
     /// The workflow.

@@ -1,16 +1,18 @@
 //! Trigger settings that decide which calls a webhook admits before it parses them
 //! (SPEC §3 "Trigger settings beyond the seed"): `signature`, `rateLimit`, `allowedIps`.
-//! Ingress enforces them; config-api validates them with [`problems`].
+//! Ingress enforces them; the document validator checks them with [`parse_signature`] and
+//! [`problems`].
 
 use std::net::IpAddr;
 
 use base64::Engine;
 use ipnet::IpNet;
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::engine::Problem;
+use crate::fields::{Fields, Stage};
 use crate::model::{MASKED_PASSWORD, Trigger};
+use crate::problem::Problem;
 use crate::secret::Secret;
 
 /// Default `signature.tolerance`: how far, in seconds, a signed timestamp may be from now.
@@ -19,35 +21,42 @@ pub const DEFAULT_SIGNATURE_TOLERANCE_SECS: u64 = 300;
 pub const DEFAULT_SIGNATURE_HEADER: &str = "X-Signature";
 
 /// How callers sign their requests: an HMAC over the raw body, in a provider's format.
+/// Read through [`parse_signature`], which names every problem of the settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", try_from = "Value")]
 pub struct SignatureSettings {
-    /// `stripe`, `github`, `standard-webhooks`, `shopify`, `slack` or `hmac`.
-    pub scheme: String,
+    /// The provider's format.
+    pub scheme: SignatureScheme,
     /// The shared secrets; a request signed with any of them is accepted, so a secret can
-    /// be rotated without downtime. Write-only through the API, like the basic-auth password.
+    /// be rotated without downtime. Write-only through the API (they read back as
+    /// `********`), like the basic-auth password.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>, min_items = 1))]
     pub secrets: Vec<Secret>,
     /// Seconds a signed timestamp may differ from now (`stripe`, `slack`,
     /// `standard-webhooks`); default 300, `0` turns the check off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 18446744073709551615_u64))]
     pub tolerance: Option<u64>,
     /// `hmac` only: the header carrying the signature (default `X-Signature`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub header: Option<String>,
-    /// `hmac` only: `sha256` (default), `sha1` or `sha512`.
+    /// `hmac` only: the hash (default `sha256`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub algorithm: Option<String>,
-    /// `hmac` only: `hex` (default) or `base64`.
+    pub algorithm: Option<HmacAlgorithm>,
+    /// `hmac` only: how the digest is written (default `hex`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encoding: Option<String>,
+    pub encoding: Option<SignatureEncoding>,
     /// `hmac` only: text the header value starts with before the signature, e.g. `sha256=`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
 }
 
 /// A signature format, as the provider defines it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
 pub enum SignatureScheme {
     /// `Stripe-Signature: t=<ts>,v1=<hex HMAC-SHA256 of "<ts>.<body>">`.
     Stripe,
@@ -63,57 +72,33 @@ pub enum SignatureScheme {
     Hmac,
 }
 
-impl SignatureScheme {
-    /// Every scheme name, as written in documents.
-    pub const NAMES: [&'static str; 6] = [
-        "stripe",
-        "github",
-        "standard-webhooks",
-        "shopify",
-        "slack",
-        "hmac",
-    ];
-
-    /// The scheme called `name`, if there is one.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "stripe" => SignatureScheme::Stripe,
-            "github" => SignatureScheme::Github,
-            "standard-webhooks" => SignatureScheme::StandardWebhooks,
-            "shopify" => SignatureScheme::Shopify,
-            "slack" => SignatureScheme::Slack,
-            "hmac" => SignatureScheme::Hmac,
-            _ => return None,
-        })
-    }
-}
-
 /// The hash under the generic `hmac` scheme.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
 pub enum HmacAlgorithm {
     /// HMAC-SHA1, for older providers only.
     Sha1,
     /// HMAC-SHA256.
+    #[default]
     Sha256,
     /// HMAC-SHA512.
     Sha512,
 }
 
 /// How the generic `hmac` scheme writes the digest in its header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
 pub enum SignatureEncoding {
     /// Lower- or upper-case hexadecimal.
+    #[default]
     Hex,
     /// Standard base64 with padding.
     Base64,
 }
 
 impl SignatureSettings {
-    /// The scheme, `None` when the name is unknown (validation refuses such documents).
-    pub fn scheme(&self) -> Option<SignatureScheme> {
-        SignatureScheme::from_name(&self.scheme)
-    }
-
     /// The timestamp tolerance in seconds, defaulted; `0` means unchecked.
     pub fn tolerance_secs(&self) -> u64 {
         self.tolerance.unwrap_or(DEFAULT_SIGNATURE_TOLERANCE_SECS)
@@ -124,23 +109,154 @@ impl SignatureSettings {
         self.header.as_deref().unwrap_or(DEFAULT_SIGNATURE_HEADER)
     }
 
-    /// The `hmac` scheme's algorithm, defaulted; `None` when the name is unknown.
-    pub fn hmac_algorithm(&self) -> Option<HmacAlgorithm> {
-        match self.algorithm.as_deref().unwrap_or("sha256") {
-            "sha1" => Some(HmacAlgorithm::Sha1),
-            "sha256" => Some(HmacAlgorithm::Sha256),
-            "sha512" => Some(HmacAlgorithm::Sha512),
-            _ => None,
-        }
+    /// The `hmac` scheme's algorithm, defaulted.
+    pub fn hmac_algorithm(&self) -> HmacAlgorithm {
+        self.algorithm.unwrap_or_default()
     }
 
-    /// The `hmac` scheme's encoding, defaulted; `None` when the name is unknown.
-    pub fn hmac_encoding(&self) -> Option<SignatureEncoding> {
-        match self.encoding.as_deref().unwrap_or("hex") {
-            "hex" => Some(SignatureEncoding::Hex),
-            "base64" => Some(SignatureEncoding::Base64),
-            _ => None,
+    /// The `hmac` scheme's encoding, defaulted.
+    pub fn hmac_encoding(&self) -> SignatureEncoding {
+        self.encoding.unwrap_or_default()
+    }
+}
+
+impl TryFrom<Value> for SignatureSettings {
+    type Error = String;
+
+    fn try_from(value: Value) -> Result<Self, String> {
+        parse_signature(&value).map_err(|problems| {
+            let messages: Vec<String> = problems
+                .into_iter()
+                .map(|problem| format!("{}: {}", problem.path, problem.message))
+                .collect();
+            messages.join("; ")
+        })
+    }
+}
+
+/// Reads `signature` settings, naming every problem with its path under
+/// `trigger.signature`. A masked secret (`********`) is accepted: it stands for a stored one.
+pub fn parse_signature(value: &Value) -> Result<SignatureSettings, Vec<Problem>> {
+    let mut fields = Fields::new(value, Stage::Rendered);
+    if !value.is_object() {
+        fields.problem(
+            "",
+            "signature must be an object: {\"scheme\", \"secrets\", ...}",
+        );
+    }
+    let scheme: Option<SignatureScheme> = fields.required("scheme", |v| {
+        closed_set_message::<SignatureScheme>("signature scheme", v)
+    });
+    let secrets: Vec<String> = fields
+        .required("secrets", |v| {
+            if v.is_null() {
+                "give at least one secret".to_owned()
+            } else {
+                "secrets must be a list of strings".to_owned()
+            }
+        })
+        .unwrap_or_default();
+    if fields.raw("secrets").is_some_and(Value::is_array) && secrets.is_empty() {
+        fields.problem("secrets", "give at least one secret");
+    }
+    for (i, secret) in secrets.iter().enumerate() {
+        if secret.is_empty() {
+            fields.problem(format!("secrets[{i}]"), "a secret must not be empty");
+        } else if scheme == Some(SignatureScheme::StandardWebhooks)
+            && secret != MASKED_PASSWORD
+            && standard_webhooks_key(secret).is_none()
+        {
+            fields.problem(
+                format!("secrets[{i}]"),
+                "a Standard Webhooks secret is whsec_ followed by base64",
+            );
         }
+    }
+    let tolerance: Option<u64> = fields.optional("tolerance", |_| {
+        "tolerance must be a whole number of seconds".to_owned()
+    });
+    let header: Option<String> =
+        fields.optional("header", |_| "header must be a string".to_owned());
+    let prefix: Option<String> =
+        fields.optional("prefix", |_| "prefix must be a string".to_owned());
+    let (mut algorithm, mut encoding) = (None, None);
+    match scheme {
+        Some(SignatureScheme::Hmac) => {
+            algorithm = fields.optional("algorithm", |v| {
+                closed_set_message::<HmacAlgorithm>("algorithm", v)
+            });
+            encoding = fields.optional("encoding", |v| {
+                closed_set_message::<SignatureEncoding>("encoding", v)
+            });
+            let name = header.as_deref().unwrap_or(DEFAULT_SIGNATURE_HEADER);
+            if !crate::header_name::is_valid(name) {
+                fields.problem(
+                    "header",
+                    format!("\"{name}\" is not a valid HTTP header name"),
+                );
+            }
+        }
+        Some(other) => {
+            for field in ["header", "algorithm", "encoding", "prefix"] {
+                if fields.raw(field).is_some() {
+                    fields.problem(
+                        field,
+                        format!(
+                            "{field} applies only to the hmac scheme; the {} scheme fixes it",
+                            name_of(other)
+                        ),
+                    );
+                }
+            }
+        }
+        None => {}
+    }
+    fields
+        .finish(|| {
+            Some(SignatureSettings {
+                scheme: scheme?,
+                secrets: secrets.into_iter().map(Secret::from).collect(),
+                tolerance,
+                header,
+                algorithm,
+                encoding,
+                prefix,
+            })
+        })
+        .map_err(|problems| {
+            problems
+                .into_iter()
+                .map(|problem| problem.under("trigger.signature"))
+                .collect()
+        })
+}
+
+/// What is wrong with `value` as one of the closed set `T`, naming the values serde
+/// knows for `T`, so the message cannot fall out of step with the type.
+fn closed_set_message<T: serde::de::DeserializeOwned>(what: &str, value: &Value) -> String {
+    // An unknown name makes serde list the known ones: "... expected one of `a`, `b`".
+    let known = match T::deserialize(&Value::String(String::new())) {
+        Err(err) => {
+            let text = err.to_string().replace('`', "");
+            match text.split_once("expected one of ") {
+                Some((_, names)) => names.to_owned(),
+                None => text,
+            }
+        }
+        Ok(_) => String::new(),
+    };
+    if value.is_null() {
+        format!("give the {what}: one of {known}")
+    } else {
+        format!("unknown {what} {value}; known {what}s are {known}")
+    }
+}
+
+/// The name a value of a closed set is written as.
+fn name_of(value: impl Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(name)) => name,
+        _ => String::new(),
     }
 }
 
@@ -154,13 +270,16 @@ pub fn standard_webhooks_key(secret: &str) -> Option<Vec<u8>> {
 
 /// A token bucket per webhook key and ingress instance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RateLimit {
     /// Calls admitted per second on average (fractions allowed, e.g. `0.5`).
     #[serde(serialize_with = "whole_as_integer")]
+    #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0))]
     pub per_second: f64,
     /// Calls admitted at once after a quiet period; default `perSecond` rounded up (at least 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 4294967295_u64))]
     pub burst: Option<u32>,
 }
 
@@ -193,12 +312,10 @@ pub fn parse_ip_range(entry: &str) -> Option<IpNet> {
     }
 }
 
-/// Every problem of `trigger`'s admission settings, with its path in the document.
+/// Every problem of `trigger`'s `rateLimit` and `allowedIps`, with its path in the
+/// document (`signature` is checked as it is read, by [`parse_signature`]).
 pub fn problems(trigger: &Trigger) -> Vec<Problem> {
     let mut problems = Vec::new();
-    if let Some(signature) = &trigger.signature {
-        signature_problems(signature, &mut problems);
-    }
     if let Some(limit) = &trigger.rate_limit {
         if !(limit.per_second.is_finite() && limit.per_second > 0.0) {
             problems.push(Problem::new(
@@ -224,83 +341,6 @@ pub fn problems(trigger: &Trigger) -> Vec<Problem> {
         }
     }
     problems
-}
-
-fn signature_problems(signature: &SignatureSettings, problems: &mut Vec<Problem>) {
-    let at = |field: &str| format!("trigger.signature.{field}");
-    let scheme = signature.scheme();
-    if scheme.is_none() {
-        problems.push(Problem::new(
-            at("scheme"),
-            format!(
-                "unknown signature scheme \"{}\"; known schemes are {}",
-                signature.scheme,
-                SignatureScheme::NAMES.join(", ")
-            ),
-        ));
-    }
-    if signature.secrets.is_empty() {
-        problems.push(Problem::new(at("secrets"), "give at least one secret"));
-    }
-    for (i, secret) in signature
-        .secrets
-        .iter()
-        .map(Secret::expose_secret)
-        .enumerate()
-    {
-        if secret.is_empty() {
-            problems.push(Problem::new(
-                format!("trigger.signature.secrets[{i}]"),
-                "a secret must not be empty",
-            ));
-        } else if scheme == Some(SignatureScheme::StandardWebhooks)
-            && secret != MASKED_PASSWORD
-            && standard_webhooks_key(secret).is_none()
-        {
-            problems.push(Problem::new(
-                format!("trigger.signature.secrets[{i}]"),
-                "a Standard Webhooks secret is whsec_ followed by base64",
-            ));
-        }
-    }
-    if scheme == Some(SignatureScheme::Hmac) {
-        if signature.hmac_algorithm().is_none() {
-            problems.push(Problem::new(
-                at("algorithm"),
-                "algorithm must be sha256, sha1 or sha512",
-            ));
-        }
-        if signature.hmac_encoding().is_none() {
-            problems.push(Problem::new(
-                at("encoding"),
-                "encoding must be hex or base64",
-            ));
-        }
-        let header = signature.header_name();
-        if !crate::header_name::is_valid(header) {
-            problems.push(Problem::new(
-                at("header"),
-                format!("\"{header}\" is not a valid HTTP header name"),
-            ));
-        }
-    } else if scheme.is_some() {
-        for (field, set) in [
-            ("header", signature.header.is_some()),
-            ("algorithm", signature.algorithm.is_some()),
-            ("encoding", signature.encoding.is_some()),
-            ("prefix", signature.prefix.is_some()),
-        ] {
-            if set {
-                problems.push(Problem::new(
-                    at(field),
-                    format!(
-                        "{field} applies only to the hmac scheme; the {} scheme fixes it",
-                        signature.scheme
-                    ),
-                ));
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,5 @@
 //! The OpenAPI document, collected from the handlers' `#[utoipa::path]` annotations.
 
-pub mod schemas;
-
 use actix_web::App;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, Ref, ResponseBuilder};
@@ -17,6 +15,8 @@ use crate::error::ErrorBody;
         description = "Stores and versions webhook workflows, parses examples, shows execution history."
     ),
     modifiers(&BearerAuth),
+    // Named by a query parameter, which does not collect the schemas it refers to.
+    components(schemas(shared::messages::ExecutionStatus)),
     security(("admin_token" = [])),
     tags(
         (name = "workflows", description = "Workflow documents and their versions"),

@@ -18,13 +18,14 @@ use crate::views::{ExecutionSummary, ExecutionView};
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only this workflow's executions.
-    workflow_id: Option<String>,
+    workflow_id: Option<Uuid>,
     /// Only executions with this status.
-    status: Option<String>,
+    status: Option<ExecutionStatus>,
     /// Page size: default 50, at most 200.
+    #[param(minimum = 1, maximum = 4294967295_u64)]
     limit: Option<u32>,
     /// `nextCursor` of the previous page.
-    cursor: Option<String>,
+    cursor: Option<Uuid>,
 }
 
 /// Execution history, newest first.
@@ -44,9 +45,9 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let limit = paging::limit(query.limit)?;
     let filter = Filter {
-        workflow_id: query.workflow_id.as_deref().map(workflow_id).transpose()?,
-        status: query.status.as_deref().map(status).transpose()?,
-        before: paging::cursor(query.cursor.as_deref())?,
+        workflow_id: query.workflow_id,
+        status: query.status,
+        before: query.cursor,
     };
     let rows = repo::list(&state.pool, &filter, limit).await?;
     let page = Page::from_rows(rows, limit, |e| e.id.to_string());
@@ -72,18 +73,4 @@ pub async fn get(
         .await?
         .ok_or(ApiError::NotFound("execution"))?;
     Ok(HttpResponse::Ok().json(execution))
-}
-
-fn workflow_id(text: &str) -> Result<Uuid, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::bad_request("invalid_query", "workflowId is not a workflow id"))
-}
-
-fn status(text: &str) -> Result<ExecutionStatus, ApiError> {
-    ExecutionStatus::parse(text).ok_or_else(|| {
-        ApiError::bad_request(
-            "invalid_query",
-            "status must be one of queued, started, resolved, failed, error, aborted",
-        )
-    })
 }

@@ -4,6 +4,7 @@ pub mod executions;
 pub mod parse;
 pub mod spec;
 pub mod triggers;
+pub mod unrouted;
 pub mod versions;
 pub mod workflows;
 

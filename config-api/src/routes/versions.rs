@@ -16,9 +16,10 @@ use crate::views::VersionView;
 #[into_params(parameter_in = Query)]
 pub struct VersionsQuery {
     /// Page size: default 50, at most 200.
+    #[param(minimum = 1, maximum = 4294967295_u64)]
     limit: Option<u32>,
     /// `nextCursor` of the previous page.
-    cursor: Option<String>,
+    cursor: Option<i32>,
 }
 
 /// Every version of a workflow, oldest first.
@@ -39,8 +40,7 @@ pub async fn list(
     query: web::Query<VersionsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = paging::limit(query.limit)?;
-    let after = paging::cursor(query.cursor.as_deref())?;
-    let rows = repo::versions(&state.pool, *id, after, limit)
+    let rows = repo::versions(&state.pool, *id, query.cursor, limit)
         .await?
         .ok_or(ApiError::NotFound("workflow"))?;
     let page = Page::from_rows(rows, limit, |v| v.version.to_string())
@@ -71,4 +71,18 @@ pub async fn get(
         .await?
         .ok_or(ApiError::NotFound("version"))?;
     Ok(HttpResponse::Ok().json(VersionView::new(version, &state.public_url)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_version_numbers() {
+        let query = |text: &str| web::Query::<VersionsQuery>::from_query(text);
+        assert!(query("cursor=1.5").is_err());
+        assert!(query("cursor=one").is_err());
+        assert_eq!(query("cursor=7").expect("number").cursor, Some(7));
+        assert_eq!(query("").expect("none").cursor, None);
+    }
 }

@@ -4,12 +4,12 @@ use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::Deserialize;
 use serde_json::Value;
 use shared::messages::ChangeKind;
+use shared::model::WorkflowDocument;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::document;
 use crate::error::{ApiError, ErrorBody};
-use crate::openapi::schemas::DocumentSchema;
 use crate::paging::{self, Page};
 use crate::repo::workflows as repo;
 use crate::state::AppState;
@@ -24,15 +24,16 @@ pub struct ListQuery {
     /// Only enabled (`true`) or disabled (`false`) workflows.
     enabled: Option<bool>,
     /// Page size: default 50, at most 200.
+    #[param(minimum = 1, maximum = 4294967295_u64)]
     limit: Option<u32>,
     /// `nextCursor` of the previous page.
-    cursor: Option<String>,
+    cursor: Option<Uuid>,
 }
 
 /// Creates a workflow: version 1 under a new webhook key.
 #[utoipa::path(
     tag = "workflows",
-    request_body(content = DocumentSchema, description = "A workflow document (SPEC §3)"),
+    request_body(content = WorkflowDocument, description = "A workflow document (SPEC §3)"),
     responses(
         (status = 201, description = "Created", body = WorkflowView),
         (status = 400, description = "Not JSON", body = ErrorBody),
@@ -71,8 +72,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = paging::limit(query.limit)?;
-    let cursor = paging::cursor(query.cursor.as_deref())?;
-    let rows = repo::list(&state.pool, query.enabled, cursor, limit).await?;
+    let rows = repo::list(&state.pool, query.enabled, query.cursor, limit).await?;
     let page = Page::from_rows(rows, limit, |w| w.id.to_string())
         .map(|w| WorkflowView::new(w, &state.public_url));
     Ok(HttpResponse::Ok().json(page))
@@ -105,7 +105,7 @@ pub async fn get(
 #[utoipa::path(
     tag = "workflows",
     params(("id" = Uuid, Path, description = "Workflow id")),
-    request_body(content = DocumentSchema, description = "The new document"),
+    request_body(content = WorkflowDocument, description = "The new document"),
     responses(
         (status = 200, description = "The new current version", body = WorkflowView),
         (status = 400, description = "Not JSON", body = ErrorBody),
@@ -209,4 +209,18 @@ pub async fn remove(
     tracing::info!(%key, "workflow deleted");
     state.changes.announce(*id, &key, ChangeKind::Deleted).await;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_workflow_ids() {
+        let query = |text: &str| web::Query::<ListQuery>::from_query(text);
+        assert!(query("cursor=nope").is_err());
+        let id = Uuid::now_v7();
+        assert_eq!(query(&format!("cursor={id}")).expect("id").cursor, Some(id));
+        assert_eq!(query("").expect("none").cursor, None);
+    }
 }

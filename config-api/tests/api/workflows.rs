@@ -220,3 +220,52 @@ async fn enable_disable_and_delete() {
     assert_eq!(list.body["items"], json!([]));
     api.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn methods_a_path_does_not_answer_are_405_naming_those_it_does() {
+    let api = TestApi::start().await;
+    let id = uuid::Uuid::now_v7();
+    for (method, path, allow) in [
+        (
+            reqwest::Method::PATCH,
+            "/api/workflows".to_owned(),
+            "GET, POST",
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/workflows/{id}"),
+            "GET, PUT, DELETE",
+        ),
+        (
+            reqwest::Method::DELETE,
+            format!("/api/workflows/{id}/enable"),
+            "POST",
+        ),
+        (reqwest::Method::TRACE, "/api/parse/body".to_owned(), "POST"),
+    ] {
+        let response = api
+            .client
+            .request(method.clone(), api.url(&path))
+            .bearer_auth(shared::testkit::ADMIN_TOKEN)
+            .send()
+            .await
+            .expect("config-api answers");
+        assert_eq!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        assert_eq!(
+            response.headers()["allow"].to_str().expect("allow"),
+            allow,
+            "{method} {path}"
+        );
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["error"], "method_not_allowed", "{method} {path}");
+    }
+    let unknown = api
+        .call(reqwest::Method::PATCH, "/api/nothing-here", None)
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    api.stop().await;
+}

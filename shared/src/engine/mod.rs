@@ -6,6 +6,7 @@
 //! [`Registry::builtin`].
 
 mod cel_cache;
+mod error;
 mod node;
 mod nodes;
 mod registry;
@@ -13,43 +14,13 @@ mod runner;
 mod scope;
 mod validate;
 
-pub use node::{EndStatus, NodeError, NodeType, Outcome, ValidationCtx};
+pub use crate::problem::Problem;
+pub use error::NodeError;
+pub use node::{EndStatus, NodeType, Outcome, ValidationCtx};
 pub use registry::Registry;
-pub use runner::{Engine, ExecutionMeta, JobRecord, RunResult};
-pub use scope::RunScope;
-pub use validate::validate_document;
-
-/// One problem found in a workflow document.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Problem {
-    /// Where: e.g. `nodes[0].branches.true[1].config.expression`.
-    pub path: String,
-    /// What is wrong, one human sentence.
-    pub message: String,
-}
-
-impl Problem {
-    /// A problem at `path`.
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Problem {
-            path: path.into(),
-            message: message.into(),
-        }
-    }
-
-    /// The same problem with its path placed under `prefix` (a node's own problems are
-    /// reported relative to the node).
-    pub(crate) fn under(self, prefix: &str) -> Self {
-        let path = if self.path.is_empty() {
-            prefix.to_owned()
-        } else if self.path.starts_with('[') {
-            format!("{prefix}{}", self.path)
-        } else {
-            format!("{prefix}.{}", self.path)
-        };
-        Problem { path, ..self }
-    }
-}
+pub use runner::{Engine, JobRecord, RunResult};
+pub use scope::{ExecutionMeta, RunScope};
+pub use validate::{parse_document, read_document, validate_document};
 
 #[cfg(test)]
 mod tests;

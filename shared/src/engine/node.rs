@@ -3,9 +3,10 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{Problem, scope::RunScope};
+use super::{error::NodeError, scope::RunScope};
 use crate::messages::{ExecutionStatus, HttpReply, JobStatus};
 use crate::model::Node;
+use crate::problem::Problem;
 
 /// One kind of node (`condition`, `response`, ...). Implementations hold no per-run state.
 #[async_trait]
@@ -67,27 +68,17 @@ pub enum Outcome {
 }
 
 /// How an `end` node, a rejected condition or an expired delay ends the workflow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(try_from = "i64")]
 pub enum EndStatus {
     /// `endStatus: 1`.
+    #[default]
     Resolved,
     /// `endStatus: -1`.
     Failed,
 }
 
 impl EndStatus {
-    /// Reads an `endStatus` setting; absent means resolved.
-    pub fn from_config(value: Option<&Value>) -> Result<Self, String> {
-        match value {
-            None | Some(Value::Null) => Ok(EndStatus::Resolved),
-            Some(v) if v.as_i64() == Some(1) => Ok(EndStatus::Resolved),
-            Some(v) if v.as_i64() == Some(-1) => Ok(EndStatus::Failed),
-            Some(other) => Err(format!(
-                "endStatus must be 1 (resolved) or -1 (failed), not {other}"
-            )),
-        }
-    }
-
     /// The execution status it ends with.
     pub fn execution_status(self) -> ExecutionStatus {
         match self {
@@ -105,24 +96,29 @@ impl EndStatus {
     }
 }
 
-/// Why a node raised: its job ends as `error`, and so does the execution.
-#[derive(Debug, thiserror::Error)]
-pub enum NodeError {
-    /// The document names a type this engine does not know.
-    #[error("unknown node type \"{0}\"")]
-    UnknownType(String),
-    /// A setting is missing or has the wrong shape (after rendering templates).
-    #[error("invalid config: {0}")]
-    Config(String),
-    /// A CEL expression failed to compile or to evaluate.
-    #[error("expression failed: {0}")]
-    Expression(String),
-    /// A basic calculation could not be evaluated.
-    #[error("condition failed: {0}")]
-    Condition(String),
+impl TryFrom<i64> for EndStatus {
+    type Error = String;
+
+    fn try_from(value: i64) -> Result<Self, String> {
+        match value {
+            1 => Ok(EndStatus::Resolved),
+            -1 => Ok(EndStatus::Failed),
+            other => Err(end_status_message(&Value::from(other))),
+        }
+    }
 }
 
-/// The string setting `name` of `node.config`, if it is one.
-pub(crate) fn config_str<'a>(node: &'a Node, name: &str) -> Option<&'a str> {
-    node.config.get(name).and_then(Value::as_str)
+/// What is wrong with an `endStatus` of `value`.
+pub(crate) fn end_status_message(value: &Value) -> String {
+    format!("endStatus must be 1 (resolved) or -1 (failed), not {value}")
+}
+
+/// The error a node raises when its rendered config does not parse.
+pub(crate) fn config_error(problems: Vec<Problem>) -> NodeError {
+    let message = problems
+        .into_iter()
+        .map(|problem| problem.message)
+        .collect::<Vec<_>>()
+        .join("; ");
+    NodeError::Config(message)
 }

@@ -4,28 +4,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tracing::Instrument;
-use uuid::Uuid;
 
 use super::{
-    Problem,
     cel_cache::CelCache,
-    node::{NodeError, Outcome},
+    error::NodeError,
+    node::Outcome,
     registry::Registry,
-    scope::RunScope,
+    scope::{ExecutionMeta, RunScope},
 };
 use crate::messages::{ExecutionStatus, HttpReply, JobStatus};
 use crate::model::{Node, WorkflowDocument};
-
-/// Who is running: the ids the templates can read as `$execution` and `$workflow`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExecutionMeta {
-    /// `$execution.id`.
-    pub execution_id: Uuid,
-    /// `$workflow.id`.
-    pub workflow_id: Uuid,
-    /// `$workflow.key`, the webhook key.
-    pub workflow_key: String,
-}
+use crate::problem::Problem;
 
 /// What one node did, in execution order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,8 +3,21 @@
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use super::{cel_cache::CelCache, node::NodeError, runner::ExecutionMeta};
+use uuid::Uuid;
+
+use super::{cel_cache::CelCache, error::NodeError};
 use crate::{expr, template};
+
+/// Who is running: the ids the templates can read as `$execution` and `$workflow`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionMeta {
+    /// `$execution.id`.
+    pub execution_id: Uuid,
+    /// `$workflow.id`.
+    pub workflow_id: Uuid,
+    /// `$workflow.key`, the webhook key.
+    pub workflow_key: String,
+}
 
 /// What a node can read while it runs: `$context`, the outputs of the nodes that ran
 /// before it (`$jobsMapByNodeKey`), `$system.now`, `$execution.id` and `$workflow.key`.

@@ -1,11 +1,14 @@
-//! `validate_document`: every problem of a workflow document, each with its path.
+//! `validate_document`: every problem of a workflow document, each with its path. This is
+//! the one validator: config-api adds only what depends on what it stores (masked secrets).
 
 use std::collections::HashMap;
 
+use secrecy::ExposeSecret;
 use serde_json::Value;
 
-use super::{Problem, node::ValidationCtx, registry::Registry};
-use crate::model::{Node, WorkflowDocument};
+use super::{node::ValidationCtx, registry::Registry};
+use crate::model::{FieldSpec, Node, Trigger, WorkflowDocument};
+use crate::problem::Problem;
 use crate::template;
 use crate::trigger_settings;
 
@@ -14,14 +17,68 @@ pub fn validate_document(doc: &WorkflowDocument) -> Vec<Problem> {
     validate_with(Registry::shared_builtin(), doc)
 }
 
+/// Reads a workflow document sent as JSON and checks it: the document, or every problem.
+pub fn parse_document(body: Value) -> Result<WorkflowDocument, Vec<Problem>> {
+    match read_document(body) {
+        Ok((doc, problems)) if problems.is_empty() => Ok(doc),
+        Ok((_, problems)) => Err(problems),
+        Err(problem) => Err(vec![problem]),
+    }
+}
+
+/// Reads a workflow document sent as JSON: the document with every problem found in it,
+/// or, when it does not deserialise, the first wrong value.
+pub fn read_document(mut body: Value) -> Result<(WorkflowDocument, Vec<Problem>), Problem> {
+    // The signature settings are read on their own, so that their problems are named
+    // along with the rest of the document's instead of stopping it at the first.
+    let signature = body
+        .get_mut("trigger")
+        .and_then(Value::as_object_mut)
+        .and_then(|trigger| trigger.remove("signature"))
+        .filter(|signature| !signature.is_null());
+    let mut doc: WorkflowDocument = serde_path_to_error::deserialize(body).map_err(|err| {
+        let path = match err.path().to_string() {
+            root if root == "." => String::new(),
+            path => path,
+        };
+        Problem::new(path, err.into_inner().to_string())
+    })?;
+    let mut signature_problems = Vec::new();
+    match signature.map(|signature| trigger_settings::parse_signature(&signature)) {
+        Some(Ok(signature)) => doc.trigger.signature = Some(signature),
+        Some(Err(problems)) => signature_problems = problems,
+        None => {}
+    }
+    let problems = walk(Registry::shared_builtin(), &doc, signature_problems);
+    Ok((doc, problems))
+}
+
 pub(crate) fn validate_with(registry: &Registry, doc: &WorkflowDocument) -> Vec<Problem> {
+    walk(registry, doc, Vec::new())
+}
+
+/// Every problem of `doc`, with those already found reading its signature settings.
+fn walk(
+    registry: &Registry,
+    doc: &WorkflowDocument,
+    signature_problems: Vec<Problem>,
+) -> Vec<Problem> {
     let mut walk = Walk {
         registry,
         ctx: ValidationCtx { sync: doc.sync },
         first_use: HashMap::new(),
         problems: Vec::new(),
     };
-    walk.trigger(doc);
+    if doc.title.trim().is_empty() {
+        walk.problem("title", "title must not be empty");
+    }
+    walk.trigger(&doc.trigger, signature_problems);
+    if doc.options.timeout == Some(0) {
+        walk.problem(
+            "options.timeout",
+            "timeout must be a positive number of milliseconds",
+        );
+    }
     walk.chain(&doc.nodes, "nodes");
     walk.problems
 }
@@ -35,24 +92,57 @@ struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
-    fn trigger(&mut self, doc: &WorkflowDocument) {
-        let trigger = &doc.trigger;
+    fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem::new(path, message));
+    }
+
+    fn trigger(&mut self, trigger: &Trigger, signature_problems: Vec<Problem>) {
         if trigger.kind != "webhook" {
-            self.problems.push(Problem::new(
+            self.problem(
                 "trigger.type",
                 format!(
                     "the trigger type must be \"webhook\", not \"{}\"",
                     trigger.kind
                 ),
-            ));
+            );
         }
+        if let Some(auth) = &trigger.basic_authentication {
+            if auth.username.is_empty() {
+                self.problem(
+                    "trigger.basicAuthentication.username",
+                    "username must not be empty",
+                );
+            }
+            if auth.password.expose_secret().is_empty() {
+                self.problem(
+                    "trigger.basicAuthentication.password",
+                    "password must not be empty",
+                );
+            }
+        }
+        for (i, header) in trigger.request.headers.iter().enumerate() {
+            if header.key.eq_ignore_ascii_case("authorization") {
+                self.problem(
+                    format!("trigger.request.headers[{i}].key"),
+                    "the Authorization header is never passed to workflows",
+                );
+            }
+        }
+        for (part, fields) in [
+            ("headers", &trigger.request.headers),
+            ("query", &trigger.request.query),
+            ("body", &trigger.request.body),
+        ] {
+            self.declared_keys(part, fields);
+        }
+        // The same range as a response node's: a final answer a caller can be sent.
         if let Some(code) = trigger.response.status_code
             && !(200..=599).contains(&code)
         {
-            self.problems.push(Problem::new(
+            self.problem(
                 "trigger.response.statusCode",
                 format!("the status code must be between 200 and 599, not {code}"),
-            ));
+            );
         }
         if let Some(body) = &trigger.response.body {
             self.templates(body, "trigger.response.body");
@@ -64,7 +154,19 @@ impl<'a> Walk<'a> {
         if let Some(key) = &trigger.idempotency_key {
             self.templates(&Value::String(key.clone()), "trigger.idempotencyKey");
         }
+        self.problems.extend(signature_problems);
         self.problems.extend(trigger_settings::problems(trigger));
+    }
+
+    fn declared_keys(&mut self, part: &str, fields: &[FieldSpec]) {
+        for (i, field) in fields.iter().enumerate() {
+            if field.key.trim().is_empty() {
+                self.problem(
+                    format!("trigger.request.{part}[{i}].key"),
+                    "key must not be empty",
+                );
+            }
+        }
     }
 
     fn chain(&mut self, nodes: &'a [Node], path: &str) {

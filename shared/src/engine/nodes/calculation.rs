@@ -1,14 +1,48 @@
 //! `calculation`: evaluates a CEL expression; its result is the node's output.
 
 use async_trait::async_trait;
+use serde::Deserialize;
+use serde_json::Value;
 
-use super::{cel_problems, engine};
-use crate::engine::node::config_str;
-use crate::engine::{NodeError, NodeType, Outcome, Problem, RunScope, ValidationCtx};
+use super::{config_problems, engine_message, expression};
+use crate::engine::error::NodeError;
+use crate::engine::node::{NodeType, Outcome, ValidationCtx, config_error};
+use crate::engine::scope::RunScope;
+use crate::fields::{Fields, Stage};
 use crate::model::Node;
+use crate::problem::Problem;
 
 /// The `calculation` node type.
 pub(crate) struct Calculation;
+
+/// The only engine a calculation knows.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum CelOnly {
+    Cel,
+}
+
+/// A calculation node's settings.
+#[derive(Debug)]
+pub(crate) struct CalculationConfig {
+    /// The CEL expression.
+    expression: String,
+}
+
+/// Reads a calculation node's config.
+pub(crate) fn parse(config: &Value, stage: Stage) -> Result<CalculationConfig, Vec<Problem>> {
+    let mut fields = Fields::new(config, stage);
+    let _: Option<CelOnly> = fields.optional("engine", |v| engine_message(&["cel"], v));
+    if fields.has_problems() {
+        return fields.finish(|| None);
+    }
+    let expression = expression(&mut fields);
+    fields.finish(|| {
+        Some(CalculationConfig {
+            expression: expression?,
+        })
+    })
+}
 
 #[async_trait]
 impl NodeType for Calculation {
@@ -17,15 +51,11 @@ impl NodeType for Calculation {
     }
 
     fn validate(&self, node: &Node, _ctx: &ValidationCtx) -> Vec<Problem> {
-        if let Err(problem) = engine(node, &["cel"], "cel") {
-            return vec![problem];
-        }
-        cel_problems(node)
+        config_problems(parse(&node.config, Stage::Stored))
     }
 
     async fn run(&self, node: &Node, scope: &RunScope<'_>) -> Result<Outcome, NodeError> {
-        let expression = config_str(node, "expression")
-            .ok_or_else(|| NodeError::Config("expression must be a string".into()))?;
-        scope.cel(expression).map(Outcome::Continue)
+        let config = parse(&scope.render(&node.config), Stage::Rendered).map_err(config_error)?;
+        scope.cel(&config.expression).map(Outcome::Continue)
     }
 }

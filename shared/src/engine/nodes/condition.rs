@@ -4,16 +4,67 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{cel_problems, engine};
+use super::{ConditionEngine, config_problems, engine_message, expression};
 use crate::condition;
-use crate::engine::node::config_str;
-use crate::engine::{EndStatus, NodeError, NodeType, Outcome, Problem, RunScope, ValidationCtx};
+use crate::engine::error::NodeError;
+use crate::engine::node::{EndStatus, NodeType, Outcome, ValidationCtx, config_error};
+use crate::engine::scope::RunScope;
+use crate::fields::{Fields, Stage};
 use crate::model::Node;
-
-const ENGINES: &[&str] = &["basic", "cel"];
+use crate::problem::Problem;
 
 /// The `condition` node type.
 pub(crate) struct Condition;
+
+/// How a condition node decides.
+#[derive(Debug)]
+pub(crate) enum Test {
+    /// `engine: "basic"`: a basic `calculation` (a group of comparisons).
+    Basic(Value),
+    /// `engine: "cel"`: a CEL `expression` yielding a boolean.
+    Cel(String),
+}
+
+/// A condition node's settings.
+#[derive(Debug)]
+pub(crate) struct ConditionConfig {
+    /// Whether false fails the workflow instead of running the `false` branch.
+    reject_on_false: bool,
+    /// How it decides.
+    test: Test,
+}
+
+/// Reads a condition node's config.
+pub(crate) fn parse(config: &Value, stage: Stage) -> Result<ConditionConfig, Vec<Problem>> {
+    let mut fields = Fields::new(config, stage);
+    let reject_on_false = fields.optional("rejectOnFalse", |_| {
+        "rejectOnFalse must be true or false".to_owned()
+    });
+    let engine = fields.optional("engine", |v| engine_message(&["basic", "cel"], v));
+    let test = match engine {
+        Some(ConditionEngine::Cel) => expression(&mut fields).map(Test::Cel),
+        None if fields.raw("engine").is_some() => None,
+        Some(ConditionEngine::Basic) | None => Some(Test::Basic(calculation(&mut fields))),
+    };
+    fields.finish(|| {
+        Some(ConditionConfig {
+            reject_on_false: reject_on_false.unwrap_or(false),
+            test: test?,
+        })
+    })
+}
+
+/// The basic `calculation`; as stored, also checked (a running node reports what does
+/// not evaluate as a condition error).
+fn calculation(fields: &mut Fields<'_>) -> Value {
+    let calculation = fields.raw("calculation").cloned().unwrap_or(Value::Null);
+    if fields.stage() == Stage::Stored {
+        for message in condition::validate(&calculation) {
+            fields.problem("calculation", message);
+        }
+    }
+    calculation
+}
 
 fn rejects_on_false(node: &Node) -> bool {
     node.config.get("rejectOnFalse").and_then(Value::as_bool) == Some(true)
@@ -26,41 +77,18 @@ impl NodeType for Condition {
     }
 
     fn validate(&self, node: &Node, _ctx: &ValidationCtx) -> Vec<Problem> {
-        let mut problems = Vec::new();
-        match node.config.get("rejectOnFalse") {
-            None | Some(Value::Null | Value::Bool(_)) => {}
-            Some(_) => problems.push(Problem::new(
-                "config.rejectOnFalse",
-                "rejectOnFalse must be true or false",
-            )),
-        }
-        match engine(node, ENGINES, "basic") {
-            Ok("cel") => problems.extend(cel_problems(node)),
-            Ok(_) => {
-                let calculation = node.config.get("calculation").unwrap_or(&Value::Null);
-                problems.extend(
-                    condition::validate(calculation)
-                        .into_iter()
-                        .map(|message| Problem::new("config.calculation", message)),
-                );
-            }
-            Err(problem) => problems.push(problem),
-        }
-        problems
+        config_problems(parse(&node.config, Stage::Stored))
     }
 
     async fn run(&self, node: &Node, scope: &RunScope<'_>) -> Result<Outcome, NodeError> {
-        let engine = engine(node, ENGINES, "basic").map_err(|p| NodeError::Config(p.message))?;
-        let result = if engine == "cel" {
-            let expression = config_str(node, "expression")
-                .ok_or_else(|| NodeError::Config("expression must be a string".into()))?;
-            scope.cel_bool(expression)?
-        } else {
-            let calculation = node.config.get("calculation").unwrap_or(&Value::Null);
-            condition::evaluate(&scope.render(calculation))
-                .map_err(|e| NodeError::Condition(e.to_string()))?
+        let config = parse(&scope.render(&node.config), Stage::Rendered).map_err(config_error)?;
+        let result = match &config.test {
+            Test::Cel(expression) => scope.cel_bool(expression)?,
+            Test::Basic(calculation) => {
+                condition::evaluate(calculation).map_err(|e| NodeError::Condition(e.to_string()))?
+            }
         };
-        if !result && rejects_on_false(node) {
+        if !result && config.reject_on_false {
             return Ok(Outcome::End {
                 status: EndStatus::Failed,
                 output: Value::Bool(false),

@@ -3,11 +3,36 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::engine::{EndStatus, NodeError, NodeType, Outcome, Problem, RunScope, ValidationCtx};
+use super::config_problems;
+use crate::engine::error::NodeError;
+use crate::engine::node::{
+    EndStatus, NodeType, Outcome, ValidationCtx, config_error, end_status_message,
+};
+use crate::engine::scope::RunScope;
+use crate::fields::{Fields, Stage};
 use crate::model::Node;
+use crate::problem::Problem;
 
 /// The `end` node type.
 pub(crate) struct End;
+
+/// An end node's settings.
+#[derive(Debug)]
+pub(crate) struct EndConfig {
+    /// How the workflow ends (default resolved).
+    status: EndStatus,
+}
+
+/// Reads an end node's config.
+pub(crate) fn parse(config: &Value, stage: Stage) -> Result<EndConfig, Vec<Problem>> {
+    let mut fields = Fields::new(config, stage);
+    let status = fields.optional("endStatus", end_status_message);
+    fields.finish(|| {
+        Some(EndConfig {
+            status: status.unwrap_or_default(),
+        })
+    })
+}
 
 #[async_trait]
 impl NodeType for End {
@@ -16,17 +41,13 @@ impl NodeType for End {
     }
 
     fn validate(&self, node: &Node, _ctx: &ValidationCtx) -> Vec<Problem> {
-        match EndStatus::from_config(node.config.get("endStatus")) {
-            Ok(_) => Vec::new(),
-            Err(message) => vec![Problem::new("config.endStatus", message)],
-        }
+        config_problems(parse(&node.config, Stage::Stored))
     }
 
-    async fn run(&self, node: &Node, _scope: &RunScope<'_>) -> Result<Outcome, NodeError> {
-        let status =
-            EndStatus::from_config(node.config.get("endStatus")).map_err(NodeError::Config)?;
+    async fn run(&self, node: &Node, scope: &RunScope<'_>) -> Result<Outcome, NodeError> {
+        let config = parse(&scope.render(&node.config), Stage::Rendered).map_err(config_error)?;
         Ok(Outcome::End {
-            status,
+            status: config.status,
             output: Value::Null,
         })
     }

@@ -4,15 +4,84 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::engine::{NodeError, NodeType, Outcome, Problem, RunScope, ValidationCtx};
-use crate::header_name;
+use super::config_problems;
+use crate::engine::error::NodeError;
+use crate::engine::node::{NodeType, Outcome, ValidationCtx, config_error};
+use crate::engine::scope::RunScope;
+use crate::fields::{Fields, Stage, whole_number};
 use crate::messages::HttpReply;
 use crate::model::{HeaderSpec, Node};
+use crate::problem::Problem;
 
 const DEFAULT_STATUS: u16 = 200;
 
 /// The `response` node type.
 pub(crate) struct Response;
+
+/// Reads a response node's config into the reply it sends. As stored, a header value must
+/// be a string (it may hold placeholders); rendered, any value is written as text.
+pub(crate) fn parse(config: &Value, stage: Stage) -> Result<HttpReply, Vec<Problem>> {
+    let mut fields = Fields::new(config, stage);
+    let status_code = fields
+        .optional::<Value>("statusCode", |_| String::new())
+        .and_then(|value| match status_code(&value) {
+            Ok(code) => Some(code),
+            Err(message) => {
+                fields.problem("statusCode", message);
+                None
+            }
+        });
+    let headers = headers(&mut fields);
+    let body = fields.raw("body").cloned().unwrap_or(Value::Null);
+    let status_given = fields.raw("statusCode").is_some();
+    fields.finish(|| {
+        Some(HttpReply {
+            status_code: match status_code {
+                Some(code) => code,
+                None if status_given => return None,
+                None => DEFAULT_STATUS,
+            },
+            headers,
+            body,
+        })
+    })
+}
+
+fn headers(fields: &mut Fields<'_>) -> Vec<HeaderSpec> {
+    let Some(listed) = fields.raw("headers") else {
+        return Vec::new();
+    };
+    let Some(listed) = listed.as_array() else {
+        fields.problem("headers", "headers must be a list of {\"name\", \"value\"}");
+        return Vec::new();
+    };
+    let mut headers = Vec::new();
+    for (i, header) in listed.iter().enumerate() {
+        let name = header
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !crate::header_name::is_valid(name) {
+            fields.problem(format!("headers[{i}].name"), "a header needs a valid name");
+        }
+        let value = match header.get("value") {
+            Some(Value::String(text)) => header_value(Value::String(text.clone())),
+            Some(other) if fields.stage() == Stage::Rendered => header_value(other.clone()),
+            _ => {
+                fields.problem(
+                    format!("headers[{i}].value"),
+                    "a header value must be a string",
+                );
+                String::new()
+            }
+        };
+        headers.push(HeaderSpec {
+            name: name.to_owned(),
+            value,
+        });
+    }
+    headers
+}
 
 #[async_trait]
 impl NodeType for Response {
@@ -28,84 +97,13 @@ impl NodeType for Response {
                 "a response node only runs in a sync workflow; this workflow is async",
             ));
         }
-        match node.config.get("statusCode") {
-            None | Some(Value::Null) => {}
-            // A template is checked when it renders.
-            Some(Value::String(text)) if text.contains("{{") => {}
-            Some(value) => {
-                if let Err(message) = status_code(value) {
-                    problems.push(Problem::new("config.statusCode", message));
-                }
-            }
-        }
-        match node.config.get("headers") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(headers)) => {
-                for (i, header) in headers.iter().enumerate() {
-                    let name_ok = header
-                        .get("name")
-                        .and_then(Value::as_str)
-                        .is_some_and(header_name::is_valid);
-                    if !name_ok {
-                        problems.push(Problem::new(
-                            format!("config.headers[{i}].name"),
-                            "a header needs a valid name",
-                        ));
-                    }
-                    if !header.get("value").is_some_and(Value::is_string) {
-                        problems.push(Problem::new(
-                            format!("config.headers[{i}].value"),
-                            "a header value must be a string",
-                        ));
-                    }
-                }
-            }
-            Some(_) => problems.push(Problem::new(
-                "config.headers",
-                "headers must be a list of {\"name\", \"value\"}",
-            )),
-        }
+        problems.extend(config_problems(parse(&node.config, Stage::Stored)));
         problems
     }
 
     async fn run(&self, node: &Node, scope: &RunScope<'_>) -> Result<Outcome, NodeError> {
-        let config = &node.config;
-        let status_code = match config.get("statusCode") {
-            None | Some(Value::Null) => DEFAULT_STATUS,
-            Some(value) => status_code(&scope.render(value)).map_err(NodeError::Config)?,
-        };
-        let mut headers = Vec::new();
-        for header in config
-            .get("headers")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let name = header
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            if !header_name::is_valid(name) {
-                return Err(NodeError::Config(format!("invalid header name \"{name}\"")));
-            }
-            let value = match header.get("value") {
-                Some(Value::String(text)) => header_value(scope.render_str(text)),
-                _ => String::new(),
-            };
-            headers.push(HeaderSpec {
-                name: name.to_owned(),
-                value,
-            });
-        }
-        let body = config
-            .get("body")
-            .map(|body| scope.render(body))
-            .unwrap_or(Value::Null);
-        Ok(Outcome::Respond(HttpReply {
-            status_code,
-            headers,
-            body,
-        }))
+        let reply = parse(&scope.render(&node.config), Stage::Rendered).map_err(config_error)?;
+        Ok(Outcome::Respond(reply))
     }
 
     fn terminates(&self, _node: &Node) -> bool {
@@ -114,10 +112,7 @@ impl NodeType for Response {
 }
 
 fn status_code(value: &Value) -> Result<u16, String> {
-    let code = match value {
-        Value::String(text) => text.trim().parse::<u16>().ok(),
-        other => other.as_u64().and_then(|n| u16::try_from(n).ok()),
-    };
+    let code = whole_number(value).and_then(|n| u16::try_from(n).ok());
     match code {
         Some(code) if (200..=599).contains(&code) => Ok(code),
         _ => Err(format!(

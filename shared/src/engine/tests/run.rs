@@ -366,3 +366,28 @@ async fn an_empty_workflow_resolves_without_jobs() {
     assert_eq!(result.status, ExecutionStatus::Resolved);
     assert!(result.jobs.is_empty());
 }
+
+/// Validation and running read a node's config through the same parse, so what one
+/// accepts the other runs, and a placeholder is checked once rendered.
+#[tokio::test]
+async fn validation_and_run_read_a_config_alike() {
+    use crate::engine::validate_document;
+
+    let written = doc(json!([{"key": "wait", "type": "delay", "config": {"duration": "5"}}]));
+    assert_eq!(validate_document(&written), vec![]);
+    assert_eq!(
+        run(&written, json!({})).await.status,
+        ExecutionStatus::Resolved
+    );
+
+    let templated = doc(json!([
+        {"key": "wait", "type": "delay", "config": {"duration": "{{$context.ms}}"}},
+    ]));
+    assert_eq!(validate_document(&templated), vec![]);
+    let form_value = run(&templated, json!({"ms": "5"})).await;
+    assert_eq!(form_value.status, ExecutionStatus::Resolved);
+    let too_long = run(&templated, json!({"ms": 24 * 3600 * 1000})).await;
+    assert_eq!(too_long.status, ExecutionStatus::Error);
+    let error = too_long.error.expect("error");
+    assert!(error.contains("duration must be"), "{error}");
+}
