@@ -4,10 +4,12 @@
 #   docker build --target executor   -t hookflow/executor .
 # The three targets share the builder stages, so building all three compiles the workspace
 # once. Each image holds one binary as its entrypoint, a HEALTHCHECK that calls the
-# binary's own `healthcheck` subcommand, and runs as an unprivileged user.
+# binary's own `healthcheck` subcommand, and runs as an unprivileged user; the config-api
+# image also holds the web console, built in the `console` stage.
 
 ARG RUST_VERSION=1.95
 ARG DEBIAN_RELEASE=bookworm
+ARG NODE_VERSION=20
 
 # --- planner: the workspace reduced to its manifests plus stub sources -----------------
 # The stub tree only changes when a Cargo.toml or Cargo.lock changes, so the dependency
@@ -56,6 +58,15 @@ RUN find . -path ./target -prune -o -type f \( -name '*.rs' -o -name '*.sql' -o 
     && mkdir -p /out \
     && cp target/release/ingress target/release/config-api target/release/executor /out/
 
+# --- console: the web console's static files (console/dist) ------------------------
+# Dependencies from the lock file first, so that source edits reuse that layer.
+FROM node:${NODE_VERSION}-${DEBIAN_RELEASE}-slim AS console
+WORKDIR /console
+COPY console/package.json console/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY console/ ./
+RUN npm run build
+
 # --- runtime base ---------------------------------------------------------------------
 FROM debian:${DEBIAN_RELEASE}-slim AS runtime
 RUN apt-get update \
@@ -72,7 +83,9 @@ STOPSIGNAL SIGTERM
 # --- config-api: workflow store and REST API (also runs `config-api migrate`) ---------
 FROM runtime AS config-api
 COPY --from=builder /out/config-api /usr/local/bin/config-api
+COPY --from=console /console/dist /usr/share/hookflow/console
 ENV HOOKFLOW_LISTEN=0.0.0.0:13001 \
+    HOOKFLOW_CONSOLE_DIR=/usr/share/hookflow/console \
     OTEL_SERVICE_NAME=hookflow-config-api
 EXPOSE 13001
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \

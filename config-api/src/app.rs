@@ -11,6 +11,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use shared::health::Health;
 
 use crate::auth::{self, AdminAuth, InternalAuth};
+use crate::console::Console;
 use crate::error::ApiError;
 use crate::routes::{self, spec::OpenApiJson};
 use crate::state::AppState;
@@ -33,6 +34,8 @@ pub struct Parts {
     pub health: Arc<Health>,
     /// Prometheus renderer.
     pub metrics: PrometheusHandle,
+    /// The web console's files.
+    pub console: Console,
 }
 
 /// Registers everything the service serves.
@@ -58,6 +61,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, parts: &Parts) {
             .configure(routes::configure)
             .default_service(web::to(routes::unrouted::unrouted)),
     );
+    parts.console.configure(cfg);
 }
 
 fn json_config() -> web::JsonConfig {

@@ -4,6 +4,7 @@
 mod app;
 mod auth;
 mod changes;
+mod console;
 mod document;
 mod error;
 mod keys;
@@ -31,6 +32,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::Parts;
 use crate::auth::{AdminAuth, InternalAuth};
 use crate::changes::Changes;
+use crate::console::Console;
 use crate::routes::spec::OpenApiJson;
 use crate::state::AppState;
 
@@ -71,6 +73,7 @@ pub async fn run(
         openapi: web::Data::new(OpenApiJson(openapi::document().to_json()?)),
         health: health.clone(),
         metrics: shared::telemetry::metrics_handle(),
+        console: Console::from_config(&config),
     };
 
     let address = listener.local_addr()?;

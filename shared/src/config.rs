@@ -183,6 +183,10 @@ pub struct Config {
     /// Earlier secret keys, comma-separated: what they encrypted stays readable and is
     /// encrypted with `secret_key` when next written (config-api).
     pub secret_keys_old: Option<SecretString>,
+    /// Whether config-api serves the web console at `/`.
+    pub console: bool,
+    /// Directory of the console's built files (config-api).
+    pub console_dir: String,
 }
 
 /// The settings that do not parse, one line each, naming its environment variable.
@@ -236,6 +240,8 @@ impl Config {
         let internal_token = settings.optional("HOOKFLOW_INTERNAL_TOKEN");
         let secret_key = settings.optional("HOOKFLOW_SECRET_KEY");
         let secret_keys_old = settings.optional("HOOKFLOW_SECRET_KEYS_OLD");
+        let console = settings.parse_with("HOOKFLOW_CONSOLE", flag);
+        let console_dir = settings.parse("HOOKFLOW_CONSOLE_DIR");
         if !settings.errors.is_empty() {
             return Err(ConfigError(settings.errors));
         }
@@ -269,6 +275,8 @@ impl Config {
             internal_token: internal_token?.map(SecretString::from),
             secret_key: secret_key?.map(SecretString::from),
             secret_keys_old: secret_keys_old?.map(SecretString::from),
+            console: console?,
+            console_dir: console_dir?,
         })
     }
 

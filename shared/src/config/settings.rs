@@ -176,6 +176,18 @@ pub const SETTINGS: &[Setting] = &[
         used_by: &[ConfigApi],
     },
     Setting {
+        env: "HOOKFLOW_CONSOLE",
+        help: "Whether config-api serves the web console at /",
+        default: |_| Some("true"),
+        used_by: &[ConfigApi],
+    },
+    Setting {
+        env: "HOOKFLOW_CONSOLE_DIR",
+        help: "Directory of the console's built files",
+        default: |_| Some("console/dist"),
+        used_by: &[ConfigApi],
+    },
+    Setting {
         env: "OTEL_EXPORTER_OTLP_ENDPOINT",
         help: "OTLP collector endpoint; unset: no trace export",
         default: |_| None,
