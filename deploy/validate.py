@@ -121,7 +121,8 @@ def wiring_errors(docs, external_secrets):
                 ref = var.get("valueFrom", {})
                 if "configMapKeyRef" in ref:
                     check(owner, "ConfigMap", ref["configMapKeyRef"]["name"], ref["configMapKeyRef"]["key"])
-                if "secretKeyRef" in ref:
+                # An optional reference may name a key the Secret does not have (yet).
+                if "secretKeyRef" in ref and not ref["secretKeyRef"].get("optional", False):
                     check(owner, "Secret", ref["secretKeyRef"]["name"], ref["secretKeyRef"]["key"])
                 if "value" in var:
                     env[var["name"]] = var["value"]

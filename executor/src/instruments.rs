@@ -14,6 +14,7 @@ const CONSUMER_LAG: &str = "hookflow_consumer_lag_seconds";
 const REDELIVERIES: &str = "hookflow_redeliveries_total";
 const DEAD_LETTERED: &str = "hookflow_dead_lettered_total";
 const VERSION_CACHE: &str = "hookflow_version_cache_total";
+const DEAD_LETTERS_UNRECORDED: &str = "hookflow_dead_letters_unrecorded_total";
 
 /// Node types with a label of their own; anything else counts as `other`.
 const NODE_TYPES: [&str; 5] = ["condition", "response", "end", "calculation", "delay"];
@@ -45,6 +46,10 @@ pub(crate) fn describe() {
         "Dead-lettered messages recorded as error executions, by reason."
     );
     metrics::describe_counter!(
+        DEAD_LETTERS_UNRECORDED,
+        "Dead letters that could not be recorded and were dropped (each one is logged as an error)."
+    );
+    metrics::describe_counter!(
         VERSION_CACHE,
         "Workflow version lookups answered from memory (hit) or by PostgreSQL (miss)."
     );
@@ -73,6 +78,11 @@ pub(crate) fn dead_lettered(headers: &BTreeMap<String, String>) {
         _ => "other",
     };
     metrics::counter!(DEAD_LETTERED, "reason" => reason).increment(1);
+}
+
+/// A dead letter could not be recorded and was dropped.
+pub(crate) fn dead_letter_unrecorded() {
+    metrics::counter!(DEAD_LETTERS_UNRECORDED).increment(1);
 }
 
 /// A version lookup was answered from memory (`hit`) or had to load it (`miss`).

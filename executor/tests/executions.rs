@@ -192,6 +192,61 @@ async fn an_unreadable_message_ends_as_an_error_execution() {
     );
 }
 
+/// A body the executor cannot read, from ingress (so with its identity in the headers): it is
+/// recorded under its workflow, the body kept as text, and never run.
+#[tokio::test]
+async fn an_unreadable_body_with_its_identity_is_recorded_under_its_workflow() {
+    let harness = Harness::start().await;
+    let workflow = harness
+        .create_workflow(&json!({"title": "t", "nodes": []}))
+        .await;
+    let message = support::message(workflow, false, json!({"body": {}}));
+    harness
+        .publish_as(&message, b"{\"executionId\": truncated".to_vec())
+        .await;
+    let recorded = harness.finished(message.execution_id).await;
+    assert_eq!(recorded.status, "error");
+    assert_eq!(recorded.workflow_id, workflow);
+    assert_eq!(recorded.context, json!("{\"executionId\": truncated"));
+    assert!(
+        recorded
+            .error
+            .expect("reason")
+            .contains("could not be read")
+    );
+}
+
+/// The dead-letter path hands the body to PostgreSQL, which keeps its context; the executor
+/// reads only the identity.
+#[tokio::test]
+async fn a_dead_letter_keeps_its_context_without_the_executor_reading_it() {
+    let harness = Harness::start().await;
+    let store = PgStore::new(harness.pool.clone());
+    let workflow = harness
+        .create_workflow(&json!({"title": "t", "nodes": []}))
+        .await;
+    let message = support::message(workflow, false, json!({"body": {"n": [1, 2, 3]}}));
+    let payload = serde_json::to_vec(&message).expect("json");
+    let envelope = shared::messages::Envelope::parse(&payload).expect("envelope");
+    assert_eq!(envelope, shared::messages::Envelope::of(&message));
+    let id = store
+        .record_dead_letter(
+            DeadLetter::Execution {
+                envelope: &envelope,
+                payload: &payload,
+            },
+            "parked",
+        )
+        .await
+        .expect("recorded");
+    assert_eq!(id, message.execution_id);
+    let recorded = harness.finished(id).await;
+    assert_eq!(recorded.status, "error");
+    assert_eq!(recorded.workflow_id, workflow);
+    assert_eq!(recorded.context, json!({"body": {"n": [1, 2, 3]}}));
+    assert_eq!(recorded.error.as_deref(), Some("parked"));
+}
+
 #[tokio::test]
 async fn an_execution_of_a_missing_version_is_an_error() {
     let mut harness = Harness::start().await;

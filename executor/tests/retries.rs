@@ -100,7 +100,7 @@ impl Store for FlakyStore {
         reason: &str,
     ) -> Result<Uuid, StoreError> {
         let id = match letter {
-            DeadLetter::Execution(message) => Some(message.execution_id),
+            DeadLetter::Execution { envelope, .. } => Some(envelope.execution_id),
             DeadLetter::Unreadable(_) => None,
         };
         self.dead

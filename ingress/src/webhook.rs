@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use chrono::Utc;
 use shared::{
     broker::{Broker, Outgoing, Route, Topology},
-    messages::ExecutionMessage,
+    messages::{Envelope, ExecutionMessage},
     shape::ShapeLimits,
 };
 use tokio::sync::Semaphore;
@@ -243,6 +243,7 @@ async fn publish(ingress: &Ingress, message: &ExecutionMessage) -> Result<(), We
     let id = message.execution_id.to_string();
     let mut headers = BTreeMap::new();
     shared::telemetry::inject_current(&mut headers);
+    Envelope::of(message).write(&mut headers);
     let outgoing = Outgoing {
         payload,
         headers,

@@ -1,5 +1,7 @@
 //! Messages on the wire between the services, serialised as JSON.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -120,6 +122,72 @@ pub struct ExecutionMessage {
     /// a repeated idempotency key waits at most this long for the original execution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_timeout_ms: Option<u64>,
+}
+
+/// An execution message's identity, repeated in its AMQP headers by ingress, so that the
+/// dead-letter path records a message under its workflow without reading its body (which may
+/// be what made it fail), and even when the body cannot be read at all.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope {
+    /// The execution.
+    pub execution_id: Uuid,
+    /// Its workflow.
+    pub workflow_id: Uuid,
+    /// The version it runs.
+    pub version: i32,
+    /// Whether a caller waits for the reply.
+    pub sync: bool,
+    /// When ingress accepted the request.
+    pub received_at: DateTime<Utc>,
+}
+
+impl Envelope {
+    const EXECUTION_ID: &'static str = "x-hookflow-execution-id";
+    const WORKFLOW_ID: &'static str = "x-hookflow-workflow-id";
+    const VERSION: &'static str = "x-hookflow-version";
+    const SYNC: &'static str = "x-hookflow-sync";
+    const RECEIVED_AT: &'static str = "x-hookflow-received-at";
+
+    /// The identity of `message`.
+    pub fn of(message: &ExecutionMessage) -> Envelope {
+        Envelope {
+            execution_id: message.execution_id,
+            workflow_id: message.workflow_id,
+            version: message.version,
+            sync: message.sync,
+            received_at: message.received_at,
+        }
+    }
+
+    /// Adds the identity to a message's headers.
+    pub fn write(&self, headers: &mut BTreeMap<String, String>) {
+        headers.insert(Self::EXECUTION_ID.into(), self.execution_id.to_string());
+        headers.insert(Self::WORKFLOW_ID.into(), self.workflow_id.to_string());
+        headers.insert(Self::VERSION.into(), self.version.to_string());
+        headers.insert(Self::SYNC.into(), self.sync.to_string());
+        headers.insert(Self::RECEIVED_AT.into(), self.received_at.to_rfc3339());
+    }
+
+    /// The identity in a message's headers, when they carry all of it.
+    pub fn read(headers: &BTreeMap<String, String>) -> Option<Envelope> {
+        let get = |name: &str| headers.get(name).map(String::as_str);
+        Some(Envelope {
+            execution_id: get(Self::EXECUTION_ID)?.parse().ok()?,
+            workflow_id: get(Self::WORKFLOW_ID)?.parse().ok()?,
+            version: get(Self::VERSION)?.parse().ok()?,
+            sync: get(Self::SYNC)?.parse().ok()?,
+            received_at: DateTime::parse_from_rfc3339(get(Self::RECEIVED_AT)?)
+                .ok()?
+                .with_timezone(&Utc),
+        })
+    }
+
+    /// The identity read from a message body, skipping everything else without building it
+    /// (for messages published without the headers).
+    pub fn parse(payload: &[u8]) -> Option<Envelope> {
+        serde_json::from_slice(payload).ok()
+    }
 }
 
 /// A rendered idempotency key (trigger setting `idempotencyKey`): within its window, only the

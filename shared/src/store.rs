@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::engine::RunResult;
-use crate::messages::{ExecutionMessage, ExecutionStatus, HttpReply};
+use crate::messages::{Envelope, ExecutionMessage, ExecutionStatus, HttpReply};
 use crate::model::WorkflowDocument;
 
 pub use postgres::PgStore;
@@ -91,9 +91,15 @@ pub enum Begin {
 /// A message that reached the dead-letter queue.
 #[derive(Debug, Clone, Copy)]
 pub enum DeadLetter<'a> {
-    /// It reads as an execution.
-    Execution(&'a ExecutionMessage),
-    /// It does not even parse; the raw bytes.
+    /// Its identity is known (from its headers or the start of its body); the body is kept
+    /// as the execution's context if PostgreSQL can read it, without the executor parsing it.
+    Execution {
+        /// Who it is.
+        envelope: &'a Envelope,
+        /// The message body, as it arrived.
+        payload: &'a [u8],
+    },
+    /// Nothing names its workflow; the raw bytes.
     Unreadable(&'a [u8]),
 }
 

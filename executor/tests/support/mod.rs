@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, stream::BoxStream};
@@ -12,7 +12,7 @@ use shared::{
     broker::{AmqpBroker, Broker, Incoming, Outgoing, Route, Source},
     config::{Config, Service},
     health::DatabaseCheck,
-    messages::{ExecutionMessage, SyncReply},
+    messages::{Envelope, ExecutionMessage, SyncReply},
     store::{PgStore, Store},
     testkit::{Running, TestEnv, start_service},
 };
@@ -153,20 +153,37 @@ impl Harness {
         id
     }
 
-    /// Publishes `message` as ingress does.
+    /// Publishes `message` as ingress does, its identity repeated in the headers.
     pub async fn publish(&self, message: &ExecutionMessage) {
         let payload = serde_json::to_vec(message).expect("json");
-        self.publish_raw(message.sync, payload, Some(message.execution_id))
+        self.publish_as(message, payload).await;
+    }
+
+    /// Publishes `payload` with the headers ingress gives `message`.
+    pub async fn publish_as(&self, message: &ExecutionMessage, payload: Vec<u8>) {
+        let mut headers = BTreeMap::new();
+        Envelope::of(message).write(&mut headers);
+        self.publish_with(message.sync, payload, Some(message.execution_id), headers)
             .await;
     }
 
     pub async fn publish_raw(&self, sync: bool, payload: Vec<u8>, id: Option<Uuid>) {
+        self.publish_with(sync, payload, id, BTreeMap::new()).await;
+    }
+
+    async fn publish_with(
+        &self,
+        sync: bool,
+        payload: Vec<u8>,
+        id: Option<Uuid>,
+        headers: BTreeMap<String, String>,
+    ) {
         let outgoing = Outgoing {
             payload,
+            headers,
             message_id: id.map(|id| id.to_string()),
             correlation_id: id.map(|id| id.to_string()),
             reply_to: sync.then(|| self.broker.reply_address()),
-            ..Outgoing::default()
         };
         self.broker
             .publish(Route::Execution { sync }, outgoing)

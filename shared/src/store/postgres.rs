@@ -189,38 +189,75 @@ impl Store for PgStore {
         reason: &str,
     ) -> Result<Uuid, StoreError> {
         let client = self.client().await?;
-        let (id, workflow_id, version, context, created_at) = match letter {
-            DeadLetter::Execution(message) => (
-                message.execution_id,
-                message.workflow_id,
-                message.version,
-                storable(&message.context).into_owned(),
-                message.received_at,
-            ),
-            // No workflow to name: the nil id and version 0 mark it, and the raw bytes
-            // are kept as text so that an operator can see what arrived.
-            DeadLetter::Unreadable(payload) => (
-                Uuid::now_v7(),
-                Uuid::nil(),
-                0,
-                Value::String(String::from_utf8_lossy(payload).replace('\0', "")),
-                chrono::Utc::now(),
-            ),
-        };
         let statement = format!(
             "INSERT INTO executions (id, workflow_id, version, status, context, error, created_at, finished_at) \
-             VALUES ($1, $2, $3, 'error', $4, $5, $6, now()) \
+             VALUES ($1, $2, $3, 'error', {{context}}, $5, $6, now()) \
              ON CONFLICT (id) DO UPDATE SET status = 'error', error = EXCLUDED.error, finished_at = now() \
              WHERE executions.status NOT IN {FINAL}"
         );
+        let (envelope, payload) = match letter {
+            DeadLetter::Execution { envelope, payload } => (Some(envelope), payload),
+            DeadLetter::Unreadable(payload) => (None, payload),
+        };
+        // PostgreSQL reads the body, not the executor: a body too large or too deep to hold
+        // here costs it nothing. The text is cut to a bound, so what is stored is bounded too.
+        let text = bounded_text(payload);
+        if let Some(envelope) = envelope {
+            let with_context = statement.replace(
+                "{context}",
+                "COALESCE(($4::text)::jsonb -> 'context', 'null'::jsonb)",
+            );
+            let recorded = client
+                .execute(
+                    &with_context,
+                    &[
+                        &envelope.execution_id,
+                        &envelope.workflow_id,
+                        &envelope.version,
+                        &text,
+                        &reason,
+                        &envelope.received_at,
+                    ],
+                )
+                .await;
+            match recorded {
+                Ok(_) => return Ok(envelope.execution_id),
+                // A body PostgreSQL cannot read as JSON (cut, or never JSON): keep the text.
+                Err(err) if err.code().is_some() => {
+                    tracing::debug!(error = %err, "dead letter body is not JSON; keeping it as text");
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        // No workflow to name: the nil id and version 0 mark it, and the raw bytes are kept
+        // as text so that an operator can see what arrived.
+        let (id, workflow_id, version, created_at) = match envelope {
+            Some(envelope) => (
+                envelope.execution_id,
+                envelope.workflow_id,
+                envelope.version,
+                envelope.received_at,
+            ),
+            None => (Uuid::now_v7(), Uuid::nil(), 0, chrono::Utc::now()),
+        };
+        let as_text = statement.replace("{context}", "to_jsonb($4::text)");
         client
             .execute(
-                &statement,
-                &[&id, &workflow_id, &version, &context, &reason, &created_at],
+                &as_text,
+                &[&id, &workflow_id, &version, &text, &reason, &created_at],
             )
             .await?;
         Ok(id)
     }
+}
+
+/// Most bytes of a dead letter's body kept in its execution record.
+const DEAD_LETTER_TEXT_LIMIT: usize = 4 * 1024 * 1024;
+
+/// A body as text PostgreSQL accepts (no NUL), cut at [`DEAD_LETTER_TEXT_LIMIT`].
+fn bounded_text(payload: &[u8]) -> String {
+    let kept = &payload[..payload.len().min(DEAD_LETTER_TEXT_LIMIT)];
+    String::from_utf8_lossy(kept).replace('\0', "")
 }
 
 /// Records that `message` is starting, or counts one more attempt of it; the row holds
