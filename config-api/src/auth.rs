@@ -10,6 +10,7 @@ use actix_web::{
     middleware::Next,
     web,
 };
+use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use shared::config::Config;
 use subtle::ConstantTimeEq;
@@ -50,9 +51,11 @@ impl AdminAuth {
     /// The policy the configuration asks for.
     pub fn from_config(config: &Config) -> Result<Self, AuthConfigError> {
         match (&config.admin_token, config.insecure_no_auth) {
-            (Some(token), _) if token.is_empty() => Err(AuthConfigError::EmptyAdmin),
+            (Some(token), _) if token.expose_secret().is_empty() => {
+                Err(AuthConfigError::EmptyAdmin)
+            }
             (Some(token), _) => Ok(AdminAuth {
-                expected: Some(digest(token.as_bytes())),
+                expected: Some(digest(token.expose_secret().as_bytes())),
             }),
             (None, true) => {
                 tracing::warn!(
@@ -84,9 +87,11 @@ impl InternalAuth {
     pub fn from_config(config: &Config) -> Result<Self, AuthConfigError> {
         let token = config
             .internal_token
-            .as_deref()
+            .as_ref()
+            .map(ExposeSecret::expose_secret)
             .ok_or(AuthConfigError::MissingInternal)?;
-        if token.is_empty() || config.admin_token.as_deref() == Some(token) {
+        let admin = config.admin_token.as_ref().map(ExposeSecret::expose_secret);
+        if token.is_empty() || admin == Some(token) {
             return Err(AuthConfigError::WeakInternal);
         }
         Ok(InternalAuth {
@@ -148,7 +153,7 @@ mod tests {
 
     fn config(token: Option<&str>, insecure: bool) -> Config {
         let mut config = Config::defaults(Service::ConfigApi);
-        config.admin_token = token.map(str::to_owned);
+        config.admin_token = token.map(Into::into);
         config.insecure_no_auth = insecure;
         config
     }

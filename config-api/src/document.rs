@@ -5,6 +5,7 @@
 use serde_json::Value;
 use shared::engine::{Problem, read_document};
 use shared::model::{MASKED_PASSWORD, WorkflowDocument};
+use shared::secret::Secret;
 
 use crate::error::ApiError;
 
@@ -79,7 +80,7 @@ pub fn restore_secrets(
     }
 }
 
-fn signature_secrets(doc: &WorkflowDocument) -> &[String] {
+fn signature_secrets(doc: &WorkflowDocument) -> &[Secret] {
     doc.trigger
         .signature
         .as_ref()
@@ -152,6 +153,7 @@ fn problem(path: impl Into<String>, message: impl Into<String>) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
     use serde_json::json;
 
     fn problems_of(result: Result<WorkflowDocument, ApiError>) -> Vec<Problem> {
@@ -292,7 +294,11 @@ mod tests {
     }
 
     fn secrets_of(doc: WorkflowDocument) -> Vec<String> {
-        doc.trigger.signature.expect("signature").secrets
+        let secrets = doc.trigger.signature.expect("signature").secrets;
+        secrets
+            .iter()
+            .map(|s| s.expose_secret().to_owned())
+            .collect()
     }
 
     #[test]

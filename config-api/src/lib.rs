@@ -23,12 +23,11 @@ use std::time::Duration;
 
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use futures_util::FutureExt;
-use futures_util::future::BoxFuture;
 use shared::broker::{AmqpBroker, Broker};
 use shared::config::Config;
 use shared::health::{BrokerCheck, DatabaseCheck, Health};
 use shared::retry::{self, Retryable};
+use tokio_util::sync::CancellationToken;
 
 use crate::app::Parts;
 use crate::auth::{AdminAuth, InternalAuth};
@@ -40,22 +39,21 @@ use crate::state::AppState;
 // PostgreSQL may still be starting (compose, Kubernetes); wait this long before giving up.
 const DATABASE_WAIT: Duration = Duration::from_secs(60);
 
-/// Serves the API on `listener` until `shutdown` resolves, then drains within
+/// Serves the API on `listener` until `shutdown` is cancelled, then drains within
 /// `config.shutdown_grace_secs`. Migrates the database first.
 pub async fn run(
     config: Config,
     listener: TcpListener,
-    shutdown: BoxFuture<'static, ()>,
+    shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let auth = AdminAuth::from_config(&config)?;
     let internal_auth = InternalAuth::from_config(&config)?;
     let secrets = secrets::Secrets::from_config(&config)?;
-    let pool = shared::db::pool(&config.database_url, config.database_pool_size)
+    let pool = shared::db::pool(&config.database_url, config.database_pool_size.get())
         .context("database pool")?;
-    let shutdown = shutdown.shared();
     tokio::select! {
         migrated = migrate_when_reachable(&pool) => migrated?,
-        () = shutdown.clone() => return Ok(()),
+        () = shutdown.cancelled() => return Ok(()),
     }
 
     let broker: Arc<dyn Broker> = AmqpBroker::start(&config);
@@ -67,7 +65,7 @@ pub async fn run(
         state: web::Data::new(AppState {
             pool,
             changes: Changes::new(broker.clone()),
-            public_url: config.public_url.clone(),
+            public_url: config.public_url.to_string(),
             secrets,
         }),
         auth: web::Data::new(auth),
@@ -90,15 +88,11 @@ pub async fn run(
     .run();
     tracing::info!(%address, "config-api listening");
 
-    let handle = server.handle();
-    let drain = tokio::spawn(async move {
-        shutdown.await;
+    let served = shared::shutdown::serve_http(server, &health, &shutdown, async {
         tracing::info!("draining");
-        health.start_draining();
-        handle.stop(true).await;
-    });
-    let served = server.await;
-    drain.abort();
+        true
+    })
+    .await;
     broker.close().await;
     served.context("http server")
 }

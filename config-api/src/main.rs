@@ -1,26 +1,26 @@
 //! `config-api`: serve (default), `migrate`, `healthcheck`, `openapi`.
 
-use futures_util::FutureExt;
-use shared::{
-    cli::Command,
-    config::{Config, Service},
-};
+use futures_util::{FutureExt, future::BoxFuture};
+use shared::config::{Config, Service};
 
-fn main() -> anyhow::Result<()> {
-    shared::cli::main(
-        Service::ConfigApi,
-        hookflow_config_api::run,
-        &[
-            Command {
-                name: "migrate",
-                run: |config| migrate(config).boxed(),
-            },
-            Command {
-                name: "openapi",
-                run: |_| openapi().boxed(),
-            },
-        ],
-    )
+/// The subcommands only config-api has.
+#[derive(clap::Subcommand)]
+enum Other {
+    /// Apply pending migrations (waiting for the database to be reachable) and exit
+    Migrate,
+    /// Print the OpenAPI document of the REST API
+    Openapi,
+}
+
+fn main() -> std::process::ExitCode {
+    shared::cli::main(Service::ConfigApi, hookflow_config_api::run, run)
+}
+
+fn run(command: Other, config: Config) -> BoxFuture<'static, anyhow::Result<()>> {
+    match command {
+        Other::Migrate => migrate(config).boxed(),
+        Other::Openapi => openapi().boxed(),
+    }
 }
 
 /// Applies pending migrations (waiting for the database to be reachable) and exits.

@@ -12,9 +12,11 @@
 use base64::{Engine, engine::general_purpose::STANDARD_NO_PAD};
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce, aead::Aead};
 use rand::RngCore;
+use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use shared::config::Config;
 use shared::model::WorkflowDocument;
+use shared::secret::Secret;
 
 const PREFIX: &str = "sealed:v1:";
 const NONCE_LEN: usize = 24;
@@ -75,12 +77,16 @@ pub struct Secrets {
 impl Secrets {
     /// The keys of the configuration; the current one is required.
     pub fn from_config(config: &Config) -> Result<Secrets, KeyError> {
-        let current = config.secret_key.as_deref().ok_or(KeyError::Missing)?;
+        let current = config
+            .secret_key
+            .as_ref()
+            .map(ExposeSecret::expose_secret)
+            .ok_or(KeyError::Missing)?;
         let current = Key::parse(current, "HOOKFLOW_SECRET_KEY")?;
         let old = config
             .secret_keys_old
-            .as_deref()
-            .unwrap_or("")
+            .as_ref()
+            .map_or("", ExposeSecret::expose_secret)
             .split(',')
             .filter(|key| !key.trim().is_empty())
             .map(|key| Key::parse(key, "HOOKFLOW_SECRET_KEYS_OLD"))
@@ -143,7 +149,7 @@ impl Secrets {
     pub fn seal_document(&self, doc: &WorkflowDocument) -> Result<WorkflowDocument, OpenError> {
         let mut sealed = doc.clone();
         for secret in secrets_of(&mut sealed) {
-            *secret = self.seal(secret)?;
+            *secret = self.seal(secret.expose_secret())?.into();
         }
         Ok(sealed)
     }
@@ -151,7 +157,7 @@ impl Secrets {
     /// A stored document with every secret in plain text, as ingress needs it.
     pub fn open_document(&self, doc: &mut WorkflowDocument) -> Result<(), OpenError> {
         for secret in secrets_of(doc) {
-            *secret = self.open(secret)?;
+            *secret = self.open(secret.expose_secret())?.into();
         }
         Ok(())
     }
@@ -163,7 +169,7 @@ fn parts(value: &str) -> Option<(&str, &str)> {
 }
 
 /// The secrets of a document: the basic-auth password and every signing secret.
-fn secrets_of(doc: &mut WorkflowDocument) -> impl Iterator<Item = &mut String> {
+fn secrets_of(doc: &mut WorkflowDocument) -> impl Iterator<Item = &mut Secret> {
     let trigger = &mut doc.trigger;
     let password = trigger
         .basic_authentication
@@ -189,7 +195,7 @@ mod tests {
     fn secrets(current: &str, old: Option<&str>) -> Secrets {
         let mut config = Config::defaults(Service::ConfigApi);
         config.secret_key = Some(current.into());
-        config.secret_keys_old = old.map(str::to_owned);
+        config.secret_keys_old = old.map(Into::into);
         Secrets::from_config(&config).expect("keys")
     }
 
@@ -249,7 +255,7 @@ mod tests {
             "HOOKFLOW_SECRET_KEY must be 32 bytes written as 64 hex characters"
         );
         config.secret_key = Some(KEY_A.into());
-        config.secret_keys_old = Some(format!("{KEY_B},zz"));
+        config.secret_keys_old = Some(format!("{KEY_B},zz").into());
         assert!(matches!(
             Secrets::from_config(&config),
             Err(KeyError::Malformed {

@@ -1,47 +1,65 @@
 //! The consumers: one per queue, each delivery handled in its own task.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
+use futures_util::{FutureExt, StreamExt};
 use shared::broker::{self, Incoming, Source};
-use tokio::sync::watch;
-use tokio::task::JoinSet;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::Instrument;
 
 use crate::{spans, worker::Worker};
 
-/// What a stopped consumer still holds: its subscription, kept open so that in-flight
-/// deliveries can still be acknowledged on their channel, and their tasks.
-pub(crate) struct Held {
-    pub(crate) subscription: Option<BoxStream<'static, Incoming>>,
-    pub(crate) tasks: JoinSet<()>,
+/// The delivery tasks of every consumer.
+pub(crate) struct Deliveries {
+    /// The running handlers, awaited when the service drains.
+    pub(crate) tracker: TaskTracker,
+    /// Cancelled when the grace period is over: the handlers still running are dropped,
+    /// their deliveries left unacknowledged (so the broker delivers them again).
+    pub(crate) abandon: CancellationToken,
 }
 
-/// Consumes `source` until `stop` turns `true` (or the broker closes).
+impl Deliveries {
+    /// Runs `handler` in a task of its own until it ends or is abandoned.
+    fn spawn(&self, handler: impl Future<Output = ()> + Send + 'static) {
+        let abandon = self.abandon.clone();
+        self.tracker.spawn(async move {
+            let handled = abandon.run_until_cancelled(AssertUnwindSafe(handler).catch_unwind());
+            if let Some(Err(panic)) = handled.await {
+                let message = (panic.downcast_ref::<&str>().copied())
+                    .or_else(|| panic.downcast_ref::<String>().map(String::as_str));
+                tracing::error!(
+                    error = message.unwrap_or_default(),
+                    "a delivery handler panicked"
+                );
+            }
+        });
+    }
+}
+
+/// Consumes `source` until `stop` is cancelled (or the broker closes). Returns the
+/// subscription, to be kept open while its deliveries are handled: they are acknowledged
+/// on its channel.
 pub(crate) async fn consume(
     worker: Arc<Worker>,
     source: Source,
-    mut stop: watch::Receiver<bool>,
-) -> Held {
-    let mut tasks = JoinSet::new();
+    deliveries: Arc<Deliveries>,
+    stop: CancellationToken,
+) -> Option<BoxStream<'static, Incoming>> {
     let mut subscription = tokio::select! {
-        _ = stopped(&mut stop) => return Held { subscription: None, tasks },
-        subscribed = broker::subscribe_retrying(&*worker.broker, source) => match subscribed {
-            Some(subscription) => subscription,
-            None => return Held { subscription: None, tasks },
-        },
+        () = stop.cancelled() => return None,
+        subscribed = broker::subscribe_retrying(&*worker.broker, source) => subscribed?,
     };
     tracing::info!(?source, "consuming");
     loop {
         tokio::select! {
             biased;
-            _ = stopped(&mut stop) => break,
-            Some(joined) = tasks.join_next(), if !tasks.is_empty() => report(joined),
+            () = stop.cancelled() => break,
             delivery = subscription.next() => match delivery {
                 Some(incoming) => {
                     let worker = Arc::clone(&worker);
-                    tasks.spawn(async move {
+                    let handle = async move {
                         match source {
                             Source::DeadLetters => {
                                 let span = spans::dead_letter(&worker.topology, &incoming);
@@ -49,53 +67,24 @@ pub(crate) async fn consume(
                             }
                             _ => worker.handle_execution(incoming).await,
                         }
-                    });
+                    };
+                    deliveries.spawn(handle);
                 }
                 None => break,
             },
         }
     }
-    Held {
-        subscription: Some(subscription),
-        tasks,
-    }
+    Some(subscription)
 }
 
-/// Waits for the held deliveries until `deadline`; the ones still running then are
-/// abandoned (unacknowledged, so the broker delivers them again).
-pub(crate) async fn drain(held: Vec<Held>, deadline: tokio::time::Instant) {
-    let mut subscriptions = Vec::new();
-    let mut all = JoinSet::new();
-    for Held {
-        subscription,
-        mut tasks,
-    } in held
-    {
-        subscriptions.push(subscription);
-        all.spawn(async move {
-            while let Some(joined) = tasks.join_next().await {
-                report(joined);
-            }
-        });
-    }
-    let finished =
-        tokio::time::timeout_at(deadline, async { while all.join_next().await.is_some() {} }).await;
+/// Waits for the handlers of the held deliveries until `deadline`; the ones still running
+/// then are abandoned to redelivery.
+pub(crate) async fn drain(deliveries: &Deliveries, deadline: tokio::time::Instant) {
+    deliveries.tracker.close();
+    let finished = tokio::time::timeout_at(deadline, deliveries.tracker.wait()).await;
     if finished.is_err() {
         tracing::warn!("grace period over; abandoning unfinished executions to redelivery");
-        all.shutdown().await;
-    }
-    drop(subscriptions);
-}
-
-/// Resolves once `stop` turns `true` (or its sender is gone).
-pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
-    let _ = stop.wait_for(|stop| *stop).await;
-}
-
-fn report(joined: Result<(), tokio::task::JoinError>) {
-    if let Err(err) = joined
-        && err.is_panic()
-    {
-        tracing::error!(error = %err, "a delivery handler panicked");
+        deliveries.abandon.cancel();
+        deliveries.tracker.wait().await;
     }
 }

@@ -12,7 +12,6 @@ mod worker;
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_web::{App, HttpServer};
-use futures_util::future::BoxFuture;
 use shared::{
     broker::{AmqpBroker, Broker, Source, Topology},
     config::Config,
@@ -20,18 +19,18 @@ use shared::{
     health::{BrokerCheck, DatabaseCheck, Health, ReadinessCheck},
     store::{PgStore, Store},
 };
-use tokio::sync::watch;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use crate::{versions::Versions, worker::Worker};
+use crate::{consume::Deliveries, versions::Versions, worker::Worker};
 
-/// Runs executions from RabbitMQ against PostgreSQL until `shutdown` resolves, then drains;
+/// Runs executions from RabbitMQ against PostgreSQL until `shutdown` is cancelled, then drains;
 /// health and metrics are served on `listener`.
 pub async fn run(
     config: Config,
     listener: TcpListener,
-    shutdown: BoxFuture<'static, ()>,
+    shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let pool = shared::db::pool(&config.database_url, config.database_pool_size)?;
+    let pool = shared::db::pool(&config.database_url, config.database_pool_size.get())?;
     let broker: Arc<dyn Broker> = AmqpBroker::start(&config);
     let store: Arc<dyn Store> = Arc::new(PgStore::new(pool.clone()));
     let database: Arc<dyn ReadinessCheck> = Arc::new(DatabaseCheck(pool));
@@ -49,7 +48,7 @@ pub async fn run(
 }
 
 /// Runs executions from `broker` against `store` (RabbitMQ and PostgreSQL, or in-process
-/// stand-ins in tests) until `shutdown` resolves. Then it stops taking deliveries and gives
+/// stand-ins in tests) until `shutdown` is cancelled. Then it stops taking deliveries and gives
 /// the ones it holds `shutdown_grace_secs` to finish; unfinished ones are redelivered.
 pub async fn serve(
     config: Config,
@@ -57,7 +56,7 @@ pub async fn serve(
     broker: Arc<dyn Broker>,
     store: Arc<dyn Store>,
     database: Arc<dyn ReadinessCheck>,
-    shutdown: BoxFuture<'static, ()>,
+    shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     instruments::describe();
     let health = Arc::new(Health::new(vec![
@@ -76,20 +75,25 @@ pub async fn serve(
     .disable_signals()
     .shutdown_timeout(config.shutdown_grace_secs)
     .run();
-    let http = server.handle();
-    let server = tokio::spawn(server);
 
-    let purge = tokio::spawn(idempotency::purge_expired_keys(Arc::clone(&store)));
-    let (stop, stopping) = watch::channel(false);
+    let purge = tokio::spawn(
+        shutdown
+            .clone()
+            .run_until_cancelled_owned(idempotency::purge_expired_keys(Arc::clone(&store))),
+    );
     let worker = Arc::new(Worker {
         broker,
         versions: Versions::new(Arc::clone(&store)),
         store,
         engine: Engine::new(),
         topology: Topology::new(config.amqp_prefix.clone()),
-        stopping: stopping.clone(),
+        stopping: shutdown.clone(),
     });
-    let prefetch = config.executor_prefetch.max(1);
+    let deliveries = Arc::new(Deliveries {
+        tracker: TaskTracker::new(),
+        abandon: CancellationToken::new(),
+    });
+    let prefetch = config.executor_prefetch.get();
     // Sync and async executions have separate consumers so that a sync caller never waits
     // behind an async backlog.
     let consumers = [
@@ -107,25 +111,26 @@ pub async fn serve(
         tokio::spawn(consume::consume(
             Arc::clone(&worker),
             source,
-            stopping.clone(),
+            Arc::clone(&deliveries),
+            shutdown.clone(),
         ))
     });
 
-    shutdown.await;
-    tracing::info!("draining: no new executions, finishing the ones held");
-    health.start_draining();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(config.shutdown_grace_secs);
-    let _ = stop.send(true);
-    purge.abort();
-    let mut held = Vec::new();
-    for consumer in consumers {
-        match consumer.await {
-            Ok(consumer) => held.push(consumer),
-            Err(err) => tracing::error!(error = %err, "a consumer failed"),
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    shared::shutdown::serve_http(server, &health, &shutdown, async {
+        tracing::info!("draining: no new executions, finishing the ones held");
+        let deadline = tokio::time::Instant::now() + grace;
+        let mut subscriptions = Vec::new();
+        for consumer in consumers {
+            match consumer.await {
+                Ok(subscription) => subscriptions.push(subscription),
+                Err(err) => tracing::error!(error = %err, "a consumer failed"),
+            }
         }
-    }
-    consume::drain(held, deadline).await;
-    http.stop(true).await;
-    server.await??;
-    Ok(())
+        consume::drain(&deliveries, deadline).await;
+        drop(subscriptions);
+        let _ = purge.await;
+        true
+    })
+    .await
 }

@@ -1,9 +1,7 @@
 //! `executor`: runs workflow executions. `executor healthcheck` probes a running instance.
 
-fn main() -> anyhow::Result<()> {
-    shared::cli::main(
-        shared::config::Service::Executor,
-        hookflow_executor::run,
-        &[],
-    )
+use shared::{cli::NoOther, config::Service};
+
+fn main() -> std::process::ExitCode {
+    shared::cli::main(Service::Executor, hookflow_executor::run, NoOther::run)
 }

@@ -10,7 +10,7 @@ use shared::engine::{Engine, ExecutionMeta, RunResult};
 use shared::messages::{ExecutionMessage, ExecutionStatus, SyncReply};
 use shared::retry::{self, BackoffBuilder};
 use shared::store::{Begin, Finished, Store, StoreError};
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -35,9 +35,9 @@ pub(crate) struct Worker {
     pub(crate) versions: Versions,
     /// Queue and exchange names, for the messaging spans.
     pub(crate) topology: Topology,
-    /// Turns `true` when the service drains: a delivery waiting for the database or to be
+    /// Cancelled when the service drains: a delivery waiting for the database or to be
     /// requeued stops waiting.
-    pub(crate) stopping: watch::Receiver<bool>,
+    pub(crate) stopping: CancellationToken,
 }
 
 impl Worker {
@@ -237,10 +237,9 @@ impl Worker {
 
     /// Sleeps for `pause`; `false` when the service started draining meanwhile.
     async fn pause(&self, pause: Duration) -> bool {
-        let mut stopping = self.stopping.clone();
         tokio::select! {
             _ = tokio::time::sleep(pause) => true,
-            _ = crate::consume::stopped(&mut stopping) => false,
+            () = self.stopping.cancelled() => false,
         }
     }
 }

@@ -80,3 +80,13 @@ async fn shutdown_lets_a_running_execution_finish() {
     assert_eq!(row.get::<_, String>(0), "resolved");
     drop((replies, broker, env));
 }
+
+#[test]
+fn the_command_line_answers_help_and_version() {
+    shared::testkit::assert_command_line(
+        env!("CARGO_BIN_EXE_executor"),
+        shared::config::Service::Executor,
+        &[],
+        env!("CARGO_PKG_VERSION"),
+    );
+}

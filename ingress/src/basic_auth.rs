@@ -2,6 +2,7 @@
 
 use actix_web::http::header::{self, HeaderMap};
 use base64::Engine;
+use secrecy::ExposeSecret;
 use shared::model::BasicAuth;
 use subtle::ConstantTimeEq;
 
@@ -15,7 +16,9 @@ pub fn verify(headers: &HeaderMap, expected: &BasicAuth) -> Result<(), WebhookEr
     // Both halves are always compared (no short circuit) so that timing does not tell
     // a caller whether the user name alone was right.
     let user_ok = username.as_bytes().ct_eq(expected.username.as_bytes());
-    let password_ok = password.as_bytes().ct_eq(expected.password.as_bytes());
+    let password_ok = password
+        .as_bytes()
+        .ct_eq(expected.password.expose_secret().as_bytes());
     if bool::from(user_ok & password_ok) {
         Ok(())
     } else {

@@ -2,10 +2,7 @@
 //! `Retry-After` while the listener stays open (so probes see `/readyz` 503 and callers a
 //! clean refusal), and the calls in progress are counted until they have all answered.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicBool, Ordering},
-};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{
@@ -15,7 +12,10 @@ use actix_web::{
     middleware::Next,
     web,
 };
-use tokio::sync::watch;
+use tokio_util::{
+    sync::CancellationToken,
+    task::{TaskTracker, task_tracker::TaskTrackerToken},
+};
 
 use crate::{error::WebhookError, instruments};
 
@@ -24,45 +24,31 @@ const WEBHOOK_PATHS: &str = "/api/webhook:trigger/";
 
 /// Webhook calls in progress, and whether the service drains.
 pub struct Drain {
-    draining: AtomicBool,
-    calls: watch::Sender<usize>,
+    shutdown: CancellationToken,
+    calls: TaskTracker,
 }
 
 impl Drain {
-    /// Not draining, no calls.
-    pub fn new() -> Arc<Self> {
+    /// Admits calls until `shutdown` is cancelled.
+    pub fn new(shutdown: CancellationToken) -> Arc<Self> {
         Arc::new(Drain {
-            draining: AtomicBool::new(false),
-            calls: watch::Sender::new(0),
+            shutdown,
+            calls: TaskTracker::new(),
         })
     }
 
-    /// Refuses calls from now on.
-    pub fn start(&self) {
-        self.draining.store(true, Ordering::SeqCst);
-    }
-
-    /// Resolves once no call is in progress.
+    /// Resolves once the drain has started and no call is in progress.
     pub async fn finished(&self) {
-        let mut calls = self.calls.subscribe();
-        let _ = calls.wait_for(|calls| *calls == 0).await;
+        self.shutdown.cancelled().await;
+        self.calls.close();
+        self.calls.wait().await;
     }
 
     /// Counts a call in; `None` (and not counted) while draining.
-    fn enter(self: &Arc<Self>) -> Option<Call> {
-        // Counted before the flag is read: a drain that starts in between waits for it.
-        self.calls.send_modify(|calls| *calls += 1);
-        let call = Call(Arc::clone(self));
-        (!self.draining.load(Ordering::SeqCst)).then_some(call)
-    }
-}
-
-/// One call in progress; dropping it counts it out.
-struct Call(Arc<Drain>);
-
-impl Drop for Call {
-    fn drop(&mut self) {
-        self.0.calls.send_modify(|calls| *calls -= 1);
+    fn enter(&self) -> Option<TaskTrackerToken> {
+        // Counted before the token is read: a drain that starts in between waits for it.
+        let call = self.calls.token();
+        (!self.shutdown.is_cancelled()).then_some(call)
     }
 }
 
@@ -94,9 +80,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_drain_waits_for_calls_in_progress_and_refuses_new_ones() {
-        let drain = Drain::new();
+        let shutdown = CancellationToken::new();
+        let drain = Drain::new(shutdown.clone());
         let call = drain.enter().expect("admitted before the drain");
-        drain.start();
+        shutdown.cancel();
         assert!(drain.enter().is_none(), "refused while draining");
         let finished = tokio::spawn({
             let drain = Arc::clone(&drain);

@@ -22,7 +22,7 @@ use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_web::{App, HttpResponse, HttpServer, middleware, web};
 use async_trait::async_trait;
-use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
 use serde_json::json;
 use shared::{
     broker::{AmqpBroker, Broker, Topology},
@@ -30,6 +30,7 @@ use shared::{
     health::{BrokerCheck, Health, ReadinessCheck},
 };
 use tokio::sync::Semaphore;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
     drain::Drain,
@@ -38,11 +39,11 @@ use crate::{
     webhook::Ingress,
 };
 
-/// Serves webhooks on `listener` over RabbitMQ until `shutdown` resolves, then drains.
+/// Serves webhooks on `listener` over RabbitMQ until `shutdown` is cancelled, then drains.
 pub async fn run(
     config: Config,
     listener: TcpListener,
-    shutdown: BoxFuture<'static, ()>,
+    shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let broker: Arc<dyn Broker> = AmqpBroker::start(&config);
     let served = serve(config, listener, Arc::clone(&broker), shutdown).await;
@@ -51,26 +52,25 @@ pub async fn run(
 }
 
 /// Serves webhooks on `listener` over `broker` (RabbitMQ, or an in-process broker in
-/// tests) until `shutdown` resolves; in-flight calls get `shutdown_grace_secs` to finish.
+/// tests) until `shutdown` is cancelled; in-flight calls get `shutdown_grace_secs` to finish.
 pub async fn serve(
     config: Config,
     listener: TcpListener,
     broker: Arc<dyn Broker>,
-    shutdown: BoxFuture<'static, ()>,
+    shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let triggers = TriggerCache::new(ConfigApiClient::new(&config)?);
     let replies = Replies::new();
-    let background = [
-        tokio::spawn(triggers::follow_changes(
-            Arc::clone(&broker),
-            Arc::clone(&triggers),
-        )),
-        tokio::spawn(triggers::clear_on_reconnect(
-            Arc::clone(&broker),
-            Arc::clone(&triggers),
-        )),
-        tokio::spawn(replies::consume(Arc::clone(&broker), Arc::clone(&replies))),
-    ];
+    // Followed until the server has stopped: calls still draining wait for sync replies.
+    let stopped = CancellationToken::new();
+    let background = TaskTracker::new();
+    for task in [
+        triggers::follow_changes(Arc::clone(&broker), Arc::clone(&triggers)).boxed(),
+        triggers::clear_on_reconnect(Arc::clone(&broker), Arc::clone(&triggers)).boxed(),
+        replies::consume(Arc::clone(&broker), Arc::clone(&replies)).boxed(),
+    ] {
+        background.spawn(stopped.clone().run_until_cancelled_owned(task));
+    }
     let health = Arc::new(Health::new(vec![
         Arc::new(BrokerCheck(Arc::clone(&broker))),
         Arc::new(TriggerCacheCheck(Arc::clone(&triggers))),
@@ -80,7 +80,7 @@ pub async fn serve(
         broker,
         triggers,
         replies,
-        publishes: Semaphore::new(config.max_inflight_publishes.max(1)),
+        publishes: Semaphore::new(config.max_inflight_publishes.get()),
         max_body_bytes: config.max_body_bytes,
         shape_limits: config.shape_limits(),
         budget: budget::BodyBudget::new(config.max_buffered_bytes),
@@ -92,7 +92,7 @@ pub async fn serve(
     let metrics = shared::telemetry::metrics_handle();
     instruments::describe();
     let app_health = Arc::clone(&health);
-    let drain = Drain::new();
+    let drain = Drain::new(shutdown.clone());
     let app_drain = Arc::clone(&drain);
     let server = HttpServer::new(move || {
         App::new()
@@ -116,28 +116,22 @@ pub async fn serve(
     .shutdown_timeout(config.shutdown_grace_secs)
     .run();
 
-    let handle = server.handle();
     let grace = Duration::from_secs(config.shutdown_grace_secs);
-    let drainer = tokio::spawn(async move {
-        shutdown.await;
+    let served = shared::shutdown::serve_http(server, &health, &shutdown, async {
         // SIGTERM: Kubernetes stops routing here once /readyz fails; until the calls in
         // progress have answered, the listener stays open and new calls get 503.
         tracing::info!("draining: no new webhook calls, finishing in-flight ones");
-        health.start_draining();
-        drain.start();
         let finished = tokio::time::timeout(grace, drain.finished()).await.is_ok();
         if !finished {
             tracing::warn!("grace period over; closing webhook calls still in progress");
         }
-        handle.stop(finished).await;
-    });
-    let served = server.await;
-    drainer.abort();
-    for task in background {
-        task.abort();
-    }
-    served?;
-    Ok(())
+        finished
+    })
+    .await;
+    stopped.cancel();
+    background.close();
+    background.wait().await;
+    served
 }
 
 async fn not_found() -> HttpResponse {

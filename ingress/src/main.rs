@@ -1,5 +1,7 @@
 //! `ingress`: serves webhook URLs. `ingress healthcheck` probes a running instance.
 
-fn main() -> anyhow::Result<()> {
-    shared::cli::main(shared::config::Service::Ingress, hookflow_ingress::run, &[])
+use shared::{cli::NoOther, config::Service};
+
+fn main() -> std::process::ExitCode {
+    shared::cli::main(Service::Ingress, hookflow_ingress::run, NoOther::run)
 }

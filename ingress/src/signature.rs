@@ -8,6 +8,7 @@ use base64::{
     engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
 };
 use hmac::{Hmac, KeyInit, Mac};
+use secrecy::ExposeSecret;
 use sha1::Sha1;
 use sha2::{Sha256, Sha512};
 use shared::trigger_settings::{
@@ -115,7 +116,7 @@ impl Check<'_> {
         self.fresh(timestamp)?;
         let message: [&[u8]; 5] = [id.as_bytes(), b".", timestamp.as_bytes(), b".", body];
         let signed = self.settings.secrets.iter().any(|secret| {
-            standard_webhooks_key(secret)
+            standard_webhooks_key(secret.expose_secret())
                 .is_some_and(|key| signed_by(HmacAlgorithm::Sha256, &key, &message, &candidates))
         });
         if signed { Ok(()) } else { Err(mismatch()) }
@@ -168,11 +169,14 @@ impl Check<'_> {
         message: &[&[u8]],
         candidates: &[Vec<u8>],
     ) -> Result<(), WebhookError> {
-        let signed = self
-            .settings
-            .secrets
-            .iter()
-            .any(|secret| signed_by(algorithm, secret.as_bytes(), message, candidates));
+        let signed = self.settings.secrets.iter().any(|secret| {
+            signed_by(
+                algorithm,
+                secret.expose_secret().as_bytes(),
+                message,
+                candidates,
+            )
+        });
         if signed { Ok(()) } else { Err(mismatch()) }
     }
 

@@ -10,6 +10,7 @@ use std::{
 
 use futures_util::StreamExt;
 use quick_cache::sync::Cache;
+use secrecy::{ExposeSecret, SecretString};
 use shared::{
     broker::{self, Broker, Source},
     config::Config,
@@ -65,7 +66,7 @@ impl Webhook {
 pub struct ConfigApiClient {
     http: reqwest::Client,
     base_url: String,
-    internal_token: String,
+    internal_token: SecretString,
 }
 
 impl ConfigApiClient {
@@ -83,7 +84,11 @@ impl ConfigApiClient {
             .build()?;
         Ok(ConfigApiClient {
             http,
-            base_url: config.config_api_url.trim_end_matches('/').to_owned(),
+            base_url: config
+                .config_api_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
             internal_token,
         })
     }
@@ -94,7 +99,7 @@ impl ConfigApiClient {
         let response = self
             .http
             .get(format!("{}/internal/triggers/{key}", self.base_url))
-            .bearer_auth(&self.internal_token)
+            .bearer_auth(self.internal_token.expose_secret())
             .send()
             .await?;
         match response.status().as_u16() {

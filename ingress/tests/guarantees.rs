@@ -230,7 +230,7 @@ async fn calls_beyond_the_publishes_in_flight_get_503_with_retry_after() {
         .create_workflow(json!({"title": "Busy", "trigger": {"type": "webhook"}, "nodes": []}))
         .await;
     let mut config = stack.ingress_config();
-    config.max_inflight_publishes = 1;
+    config.max_inflight_publishes = std::num::NonZeroUsize::MIN;
     let gated = Arc::new(GatedBroker {
         inner: AmqpBroker::start(&config),
         open: watch::Sender::new(false),
@@ -291,7 +291,7 @@ async fn a_draining_ingress_answers_its_calls_in_flight_and_refuses_new_ones() {
             ]
         }))
         .await;
-    let mut ingress = start_service(hookflow_ingress::run, stack.ingress_config()).await;
+    let ingress = start_service(hookflow_ingress::run, stack.ingress_config()).await;
     let url = webhook_on(&ingress, &workflow.key);
     let in_flight = tokio::spawn(stack.http.post(&url).json(&json!({})).send());
     let execution = until_started(&stack, &workflow).await;
@@ -347,7 +347,7 @@ async fn a_stopping_executor_finishes_and_acknowledges_what_it_holds() {
     assert_eq!(until_started(&stack, &workflow).await, id);
 
     let signalled = Instant::now();
-    let mut executor = stack.executor;
+    let executor = stack.executor;
     executor.signal_stop();
     tokio::time::timeout(Duration::from_secs(10), executor.join())
         .await

@@ -21,7 +21,9 @@ pub mod paths;
 pub mod problem;
 pub mod qs;
 pub mod retry;
+pub mod secret;
 pub mod shape;
+pub mod shutdown;
 #[cfg(feature = "postgres")]
 pub mod store;
 pub mod telemetry;

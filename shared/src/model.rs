@@ -6,6 +6,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::secret::Secret;
+
 pub use crate::trigger_settings::{RateLimit, SignatureSettings};
 
 /// Default `options.timeout` of a sync workflow, in milliseconds.
@@ -99,7 +101,8 @@ pub struct BasicAuth {
     /// Expected user name.
     pub username: String,
     /// Expected password (write-only through the API).
-    pub password: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub password: Secret,
 }
 
 fn serialize_basic_auth<S: Serializer>(auth: &Option<BasicAuth>, s: S) -> Result<S::Ok, S::Error> {

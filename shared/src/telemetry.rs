@@ -18,14 +18,11 @@ use tracing_subscriber::{
     EnvFilter, Layer, fmt::format::JsonFields, layer::SubscriberExt, util::SubscriberInitExt,
 };
 
-use crate::config::{Config, LogFormat, Service};
+use crate::config::{Config, LogFormat, OtlpProtocol};
 
 /// Errors setting up telemetry.
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
-    /// `OTEL_EXPORTER_OTLP_PROTOCOL` names no supported protocol.
-    #[error("unsupported OTLP protocol {0:?}: use grpc, http/protobuf or http/json")]
-    Protocol(String),
     /// The exporter could not be built.
     #[error("cannot build the OTLP exporter: {0}")]
     Exporter(#[from] opentelemetry_otlp::ExporterBuildError),
@@ -59,24 +56,19 @@ impl TelemetryGuard {
 }
 
 /// Builds the OTLP tracer provider when an endpoint is configured.
-pub fn tracer_provider(
-    config: &Config,
-    service: Service,
-) -> Result<Option<SdkTracerProvider>, TelemetryError> {
+pub fn tracer_provider(config: &Config) -> Result<Option<SdkTracerProvider>, TelemetryError> {
     let Some(endpoint) = config.otel_endpoint.as_deref().filter(|e| !e.is_empty()) else {
         return Ok(None);
     };
-    let protocol = config.otel_protocol.as_deref().unwrap_or("http/protobuf");
-    let exporter = match protocol {
-        "grpc" => SpanExporter::builder()
+    let exporter = match config.otel_protocol {
+        OtlpProtocol::Grpc => SpanExporter::builder()
             .with_tonic()
             .with_endpoint(endpoint)
             .build()?,
-        "http/protobuf" | "http/json" => {
-            let protocol = if protocol == "http/json" {
-                Protocol::HttpJson
-            } else {
-                Protocol::HttpBinary
+        OtlpProtocol::HttpProtobuf | OtlpProtocol::HttpJson => {
+            let protocol = match config.otel_protocol {
+                OtlpProtocol::HttpJson => Protocol::HttpJson,
+                _ => Protocol::HttpBinary,
             };
             let endpoint = format!("{}/v1/traces", endpoint.trim_end_matches('/'));
             SpanExporter::builder()
@@ -85,34 +77,31 @@ pub fn tracer_provider(
                 .with_endpoint(endpoint)
                 .build()?
         }
-        other => return Err(TelemetryError::Protocol(other.to_owned())),
     };
     Ok(Some(
         SdkTracerProvider::builder()
             .with_batch_exporter(exporter)
-            .with_resource(resource(config, service))
+            .with_resource(resource(config))
             .build(),
     ))
 }
 
-fn resource(config: &Config, service: Service) -> Resource {
-    let name = config
-        .otel_service_name
-        .clone()
-        .unwrap_or_else(|| service.name().to_owned());
-    Resource::builder().with_service_name(name).build()
+fn resource(config: &Config) -> Resource {
+    Resource::builder()
+        .with_service_name(config.otel_service_name.clone())
+        .build()
 }
 
 /// Installs the global subscriber: logs (text, or JSON carrying `trace_id` and `span_id`)
 /// filtered by `RUST_LOG`, and spans exported over OTLP when an endpoint is configured.
 /// Call once, at start-up.
-pub fn init(config: &Config, service: Service) -> Result<TelemetryGuard, TelemetryError> {
+pub fn init(config: &Config) -> Result<TelemetryGuard, TelemetryError> {
     global::set_text_map_propagator(TraceContextPropagator::new());
     // Without an endpoint spans are still made, just never exported: traceparent headers
     // keep flowing through the services and the logs still carry trace ids.
-    let provider = tracer_provider(config, service)?.unwrap_or_else(|| {
+    let provider = tracer_provider(config)?.unwrap_or_else(|| {
         SdkTracerProvider::builder()
-            .with_resource(resource(config, service))
+            .with_resource(resource(config))
             .build()
     });
     // For libraries that trace through the global provider rather than `tracing`.
@@ -202,28 +191,5 @@ pub fn continue_from(span: &tracing::Span, headers: &BTreeMap<String, String>) {
     let parent = global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(headers)));
     if let Err(err) = span.set_parent(parent) {
         tracing::debug!(error = %err, "cannot continue the carried trace");
-    }
-}
-
-/// Resolves on SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
-    // SIGTERM - Kubernetes sends this to start a graceful shutdown.
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(error = %err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received, draining"),
-        _ = terminate => tracing::info!("SIGTERM received, draining"),
     }
 }

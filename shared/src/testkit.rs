@@ -1,15 +1,23 @@
 //! Test support (feature `testkit`): an isolated database and AMQP prefix per test, and
 //! services started in-process on port 0. Everything a test creates is removed on drop.
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    num::{NonZeroU64, NonZeroUsize},
+    time::Duration,
+};
 
-use futures_util::future::BoxFuture;
 use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
-    sync::oneshot,
     task::JoinHandle,
 };
+use tokio_util::sync::CancellationToken;
+
+mod command_line;
+
+pub use command_line::assert_command_line;
 
 use crate::{
     broker::Topology,
@@ -86,10 +94,10 @@ impl TestEnv {
         config.admin_token = Some(ADMIN_TOKEN.into());
         config.internal_token = Some(INTERNAL_TOKEN.into());
         config.secret_key = Some(SECRET_KEY.into());
-        config.listen = "127.0.0.1:0".into();
+        config.listen = ([127, 0, 0, 1], 0).into();
         config.shutdown_grace_secs = 5;
-        config.publish_timeout_ms = 2000;
-        config.database_pool_size = 4;
+        config.publish_timeout_ms = NonZeroU64::new(2000).expect("non-zero");
+        config.database_pool_size = NonZeroUsize::new(4).expect("non-zero");
         config
     }
 
@@ -160,16 +168,14 @@ pub struct Running {
     pub addr: SocketAddr,
     /// `http://127.0.0.1:<port>`.
     pub url: String,
-    stop: Option<oneshot::Sender<()>>,
+    shutdown: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Running {
     /// Signals a graceful shutdown and waits for the service to return.
     pub async fn stop(mut self) -> anyhow::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.shutdown.cancel();
         match self.task.take() {
             Some(task) => task.await?,
             None => Ok(()),
@@ -177,10 +183,8 @@ impl Running {
     }
 
     /// Signals a graceful shutdown without waiting (e.g. to observe the drain).
-    pub fn signal_stop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+    pub fn signal_stop(&self) {
+        self.shutdown.cancel();
     }
 
     /// Waits for the service's task to return.
@@ -194,9 +198,7 @@ impl Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.shutdown.cancel();
         if let Some(task) = self.task.take() {
             task.abort();
         }
@@ -207,7 +209,7 @@ impl Drop for Running {
 /// answers 200.
 pub async fn start_service<F, Fut>(run: F, config: Config) -> Running
 where
-    F: FnOnce(Config, std::net::TcpListener, BoxFuture<'static, ()>) -> Fut,
+    F: FnOnce(Config, std::net::TcpListener, CancellationToken) -> Fut,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
     let running = start_service_unready(run, config);
@@ -226,21 +228,18 @@ where
 /// Starts a service's `run` on 127.0.0.1:0 without waiting for readiness.
 pub fn start_service_unready<F, Fut>(run: F, config: Config) -> Running
 where
-    F: FnOnce(Config, std::net::TcpListener, BoxFuture<'static, ()>) -> Fut,
+    F: FnOnce(Config, std::net::TcpListener, CancellationToken) -> Fut,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("local addr");
-    let (stop, stopped) = oneshot::channel::<()>();
-    let shutdown: BoxFuture<'static, ()> = Box::pin(async move {
-        let _ = stopped.await;
-    });
-    let task = tokio::spawn(run(config, listener, shutdown));
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(run(config, listener, shutdown.clone()));
     Running {
         addr,
         url: format!("http://{addr}"),
-        stop: Some(stop),
+        shutdown,
         task: Some(task),
     }
 }

@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::fields::{Fields, Stage};
 use crate::model::{MASKED_PASSWORD, Trigger};
 use crate::problem::Problem;
+use crate::secret::Secret;
 
 /// Default `signature.tolerance`: how far, in seconds, a signed timestamp may be from now.
 pub const DEFAULT_SIGNATURE_TOLERANCE_SECS: u64 = 300;
@@ -31,8 +32,8 @@ pub struct SignatureSettings {
     /// be rotated without downtime. Write-only through the API (they read back as
     /// `********`), like the basic-auth password.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
-    pub secrets: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>, min_items = 1))]
+    pub secrets: Vec<Secret>,
     /// Seconds a signed timestamp may differ from now (`stripe`, `slack`,
     /// `standard-webhooks`); default 300, `0` turns the check off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -214,7 +215,7 @@ pub fn parse_signature(value: &Value) -> Result<SignatureSettings, Vec<Problem>>
         .finish(|| {
             Some(SignatureSettings {
                 scheme: scheme?,
-                secrets,
+                secrets: secrets.into_iter().map(Secret::from).collect(),
                 tolerance,
                 header,
                 algorithm,

@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use shared::config::Service;
 use shared::testkit::{ADMIN_TOKEN, INTERNAL_TOKEN, TestEnv, http_status};
+use tokio_util::sync::CancellationToken;
 
 use crate::helpers::{TestApi, answer, id_of, simple};
 
@@ -119,7 +119,7 @@ async fn refuses_to_start_without_a_token() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let outcome = tokio::time::timeout(
         Duration::from_secs(10),
-        hookflow_config_api::run(config, listener, std::future::pending().boxed()),
+        hookflow_config_api::run(config, listener, CancellationToken::new()),
     )
     .await
     .expect("run returns at once");
@@ -135,11 +135,11 @@ async fn refuses_to_start_without_an_internal_token_of_its_own() {
     let env = TestEnv::new().await;
     for internal in [None, Some(ADMIN_TOKEN)] {
         let mut config = env.config(Service::ConfigApi);
-        config.internal_token = internal.map(str::to_owned);
+        config.internal_token = internal.map(Into::into);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let outcome = tokio::time::timeout(
             Duration::from_secs(10),
-            hookflow_config_api::run(config, listener, std::future::pending().boxed()),
+            hookflow_config_api::run(config, listener, CancellationToken::new()),
         )
         .await
         .expect("run returns at once");

@@ -3,6 +3,7 @@
 
 mod auth;
 mod changes;
+mod command_line;
 mod console;
 mod executions;
 mod helpers;

@@ -41,7 +41,7 @@ async fn stored_documents(env: &TestEnv) -> Vec<String> {
 async fn start(env: TestEnv, key: &str, old: Option<&str>) -> TestApi {
     let mut config = env.config(Service::ConfigApi);
     config.secret_key = Some(key.into());
-    config.secret_keys_old = old.map(str::to_owned);
+    config.secret_keys_old = old.map(Into::into);
     TestApi::start_with(env, config).await
 }
 
@@ -134,15 +134,11 @@ async fn config_api_refuses_to_start_without_a_secret_key() {
     let env = TestEnv::new().await;
     for key in [None, Some("not hex")] {
         let mut config = env.config(Service::ConfigApi);
-        config.secret_key = key.map(str::to_owned);
+        config.secret_key = key.map(Into::into);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let outcome = tokio::time::timeout(
             std::time::Duration::from_secs(10),
-            hookflow_config_api::run(
-                config,
-                listener,
-                futures_util::FutureExt::boxed(std::future::pending()),
-            ),
+            hookflow_config_api::run(config, listener, tokio_util::sync::CancellationToken::new()),
         )
         .await
         .expect("run returns at once");

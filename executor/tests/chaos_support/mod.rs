@@ -50,7 +50,7 @@ impl Stack {
             false => None,
         };
         let mut ingress_config = config(Service::Ingress);
-        ingress_config.config_api_url = config_api.url.clone();
+        ingress_config.config_api_url = config_api.url.parse().expect("url");
         let ingress = start_service(hookflow_ingress::run, ingress_config).await;
         Stack {
             servers,

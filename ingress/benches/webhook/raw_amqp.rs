@@ -106,7 +106,7 @@ impl RoundTrips {
         let requests = responder
             .subscribe(Source::Executions {
                 sync: true,
-                prefetch: config.executor_prefetch,
+                prefetch: config.executor_prefetch.get(),
             })
             .await
             .expect("subscribe to sync executions");

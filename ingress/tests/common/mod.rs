@@ -201,7 +201,7 @@ impl Stack {
 
 fn ingress_config(env: &TestEnv, config_api: &Running) -> Config {
     let mut config = env.config(Service::Ingress);
-    config.config_api_url = config_api.url.clone();
+    config.config_api_url = config_api.url.parse().expect("url");
     // Ingress faces the internet: it holds its own token, not the admin token.
     config.admin_token = None;
     config

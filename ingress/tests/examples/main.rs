@@ -52,7 +52,7 @@ async fn every_documented_example_answers_as_shown() {
             config.admin_token = Some(SHOWN_TOKEN.into());
         }
         config.internal_token = Some(SHOWN_INTERNAL_TOKEN.into());
-        config.public_url = SHOWN_PUBLIC_URL.into();
+        config.public_url = SHOWN_PUBLIC_URL.parse().expect("url");
     })
     .await;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))

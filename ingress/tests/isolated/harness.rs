@@ -15,7 +15,7 @@ use std::{
 
 use actix_web::{HttpRequest, HttpResponse, dev::ServerHandle, web};
 use async_trait::async_trait;
-use futures_util::{FutureExt, StreamExt, stream::BoxStream};
+use futures_util::{StreamExt, stream::BoxStream};
 use serde_json::{Value, json};
 use shared::{
     broker::{Broker, BrokerError, Incoming, MemoryBroker, Outgoing, Route, Source},
@@ -23,10 +23,8 @@ use shared::{
     messages::{ChangeEvent, ChangeKind, ExecutionMessage, SyncReply},
     model::{Trigger, TriggerDefinition, WorkflowOptions},
 };
-use tokio::{
-    sync::{oneshot, watch},
-    task::JoinHandle,
-};
+use tokio::{sync::watch, task::JoinHandle};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// The internal token the stub config-api expects from ingress.
@@ -143,7 +141,7 @@ pub struct Harness {
     pub broker: Arc<MemoryBroker>,
     pub config_api: StubConfigApi,
     pub http: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
+    shutdown: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
 }
 
@@ -165,33 +163,29 @@ impl Harness {
         let config_api = StubConfigApi::start();
         let broker = MemoryBroker::new();
         let mut config = Config::defaults(Service::Ingress);
-        config.config_api_url = config_api.url.clone();
+        config.config_api_url = config_api.url.parse().expect("url");
         // Ingress holds only its own token, never the admin token.
         config.admin_token = None;
         config.internal_token = Some(TOKEN.into());
         config.shutdown_grace_secs = 2;
-        config.publish_timeout_ms = 500;
+        config.publish_timeout_ms = std::num::NonZeroU64::new(500).expect("non-zero");
         adjust(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.set_nonblocking(true).expect("nonblocking");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let shutdown = async move {
-            let _ = stopped.await;
-        }
-        .boxed();
+        let shutdown = CancellationToken::new();
         let task = tokio::spawn(hookflow_ingress::serve(
             config,
             listener,
             front(broker.clone()),
-            shutdown,
+            shutdown.clone(),
         ));
         let harness = Harness {
             url,
             broker,
             config_api,
             http: reqwest::Client::new(),
-            stop: Some(stop),
+            shutdown,
             task,
         };
         harness.wait_ready().await;
@@ -297,9 +291,7 @@ impl Harness {
     }
 
     pub async fn stop(mut self) -> anyhow::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.shutdown.cancel();
         (&mut self.task).await?
     }
 }
@@ -335,8 +327,6 @@ impl Broker for LateConfirms {
 
 impl Drop for Harness {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.shutdown.cancel();
     }
 }

@@ -105,7 +105,7 @@ async fn ingress_refuses_to_start_without_the_internal_token() {
             config,
             listener,
             broker,
-            futures_util::FutureExt::boxed(std::future::pending()),
+            tokio_util::sync::CancellationToken::new(),
         ),
     )
     .await

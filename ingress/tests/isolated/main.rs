@@ -2,6 +2,7 @@
 //! SPEC §2 that ingress decides by itself, `$context` parsing, sync replies and the
 //! trigger cache.
 
+mod command_line;
 mod harness;
 mod hostile;
 #[path = "../common/refusals.rs"]

@@ -337,8 +337,10 @@ async fn a_late_confirm_is_503_with_retry_after_and_counted_as_a_timeout() {
 
 #[tokio::test]
 async fn config_api_unreachable_is_503() {
-    let harness =
-        Harness::start_with(|config| config.config_api_url = "http://127.0.0.1:9".into()).await;
+    let harness = Harness::start_with(|config| {
+        config.config_api_url = "http://127.0.0.1:9".parse().expect("url")
+    })
+    .await;
     let response = harness
         .http
         .post(harness.webhook("anykey00001"))

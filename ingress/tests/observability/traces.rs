@@ -6,7 +6,7 @@ use std::{collections::BTreeSet, sync::Arc};
 
 use serde_json::{Value, json};
 use shared::{
-    config::{LogFormat, Service},
+    config::{LogFormat, OtlpProtocol, Service},
     testkit::TestEnv,
 };
 use uuid::Uuid;
@@ -185,10 +185,9 @@ async fn a_webhook_call_is_one_trace_from_ingress_through_every_node() {
     let env = TestEnv::new().await;
     let mut telemetry_config = env.config(Service::Ingress);
     telemetry_config.otel_endpoint = Some(receiver.url.clone());
-    telemetry_config.otel_protocol = Some("http/json".into());
+    telemetry_config.otel_protocol = OtlpProtocol::HttpJson;
     telemetry_config.log_format = LogFormat::Json;
-    let telemetry =
-        Arc::new(shared::telemetry::init(&telemetry_config, Service::Ingress).expect("telemetry"));
+    let telemetry = Arc::new(shared::telemetry::init(&telemetry_config).expect("telemetry"));
     let prefix = env.prefix.clone();
     let stack = Stack::start_in(env, |_, _| {}).await;
     let key = stack.create_workflow(payment_workflow()).await.key;

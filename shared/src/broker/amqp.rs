@@ -55,7 +55,7 @@ impl AmqpBroker {
             url: config.amqp_url.clone(),
             topology: Topology::new(config.amqp_prefix.clone()),
             delivery_limit: config.delivery_limit,
-            publish_timeout: Duration::from_millis(config.publish_timeout_ms),
+            publish_timeout: Duration::from_millis(config.publish_timeout_ms.get()),
             instance: uuid::Uuid::now_v7().simple().to_string(),
             session: watch::Sender::new(None),
             ready: watch::Sender::new(false),

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use super::{node::ValidationCtx, registry::Registry};
@@ -112,7 +113,7 @@ impl<'a> Walk<'a> {
                     "username must not be empty",
                 );
             }
-            if auth.password.is_empty() {
+            if auth.password.expose_secret().is_empty() {
                 self.problem(
                     "trigger.basicAuthentication.password",
                     "password must not be empty",

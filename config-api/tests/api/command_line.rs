@@ -1,0 +1,11 @@
+//! `config-api --help`, `--version` and refusals on the command line.
+
+#[test]
+fn the_command_line_answers_help_and_version() {
+    shared::testkit::assert_command_line(
+        env!("CARGO_BIN_EXE_config-api"),
+        shared::config::Service::ConfigApi,
+        &["migrate", "openapi"],
+        env!("CARGO_PKG_VERSION"),
+    );
+}

@@ -1,0 +1,221 @@
+//! The settings table: every environment variable a service reads, its default and what
+//! it does. The loader and `--help` both read it, so names and defaults are written once.
+
+use super::Service::{self, ConfigApi, Executor, Ingress};
+
+/// One setting.
+pub struct Setting {
+    /// Its environment variable.
+    pub env: &'static str,
+    /// What it sets, as `--help` shows it.
+    pub help: &'static str,
+    /// Its value while the variable is unset (`None`: unset).
+    pub default: fn(Service) -> Option<&'static str>,
+    /// The services that read it.
+    pub used_by: &'static [Service],
+}
+
+const ALL: &[Service] = &[Ingress, Executor, ConfigApi];
+
+/// Every setting of every service.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        env: "HOOKFLOW_DATABASE_URL",
+        help: "PostgreSQL connection URL",
+        default: |_| Some("postgres://postgres@127.0.0.1:5432/hookflow"),
+        used_by: &[Executor, ConfigApi],
+    },
+    Setting {
+        env: "HOOKFLOW_AMQP_URL",
+        help: "RabbitMQ connection URL",
+        default: |_| Some("amqp://guest:guest@127.0.0.1:5672/%2f"),
+        used_by: ALL,
+    },
+    Setting {
+        env: "HOOKFLOW_LISTEN",
+        help: "Address (host:port) the HTTP server binds",
+        default: |service| Some(service.default_listen()),
+        used_by: ALL,
+    },
+    Setting {
+        env: "HOOKFLOW_CONFIG_API_URL",
+        help: "Base URL of config-api, to fetch trigger definitions from",
+        default: |_| Some("http://127.0.0.1:13001"),
+        used_by: &[Ingress],
+    },
+    Setting {
+        env: "HOOKFLOW_PUBLIC_URL",
+        help: "Base of the webhook URLs config-api hands out",
+        default: |_| Some("http://localhost:13000"),
+        used_by: &[ConfigApi],
+    },
+    Setting {
+        env: "HOOKFLOW_ADMIN_TOKEN",
+        help: "Bearer token of the config-api REST API (required unless HOOKFLOW_INSECURE_NO_AUTH)",
+        default: |_| None,
+        used_by: &[ConfigApi],
+    },
+    Setting {
+        env: "HOOKFLOW_INSECURE_NO_AUTH",
+        help: "Let config-api serve without an admin token (development only)",
+        default: |_| Some("false"),
+        used_by: &[ConfigApi],
+    },
+    Setting {
+        env: "HOOKFLOW_AMQP_PREFIX",
+        help: "Prefix of every exchange and queue name",
+        default: |_| Some("hookflow"),
+        used_by: ALL,
+    },
+    Setting {
+        env: "HOOKFLOW_MAX_BODY_BYTES",
+        help: "Largest accepted webhook body, in bytes",
+        default: |_| Some("2097152"),
+        used_by: &[Ingress],
+    },
+    Setting {
+        env: "HOOKFLOW_SHUTDOWN_GRACE_SECS",
+        help: "Seconds a draining service may take to finish what it holds",
+        default: |_| Some("25"),
+        used_by: ALL,
+    },
+    Setting {
+        env: "HOOKFLOW_LOG_FORMAT",
+        help: "Log format: text, or json for one JSON object per line",
+        default: |_| Some("text"),
+        used_by: ALL,
+    },
+    Setting {
+        env: "HOOKFLOW_EXECUTOR_PREFETCH",
+        help: "Executions in flight per queue (at least 1)",
+        default: |_| Some("32"),
+        used_by: &[Executor],
+    },
+    Setting {
+        env: "HOOKFLOW_MAX_INFLIGHT_PUBLISHES",
+        help: "Publishes awaiting a confirm before webhook calls get 503 (at least 1)",
+        default: |_| Some("1024"),
+        used_by: &[Ingress],
+    },
+    Setting {
+        env: "HOOKFLOW_PUBLISH_TIMEOUT_MS",
+        help: "Milliseconds to wait for a publisher confirm before answering 503 (at least 1)",
+        default: |_| Some("5000"),
+        used_by: &[Ingress],
+    },
+    Setting {
+        env: "HOOKFLOW_DELIVERY_LIMIT",
+        help: "Deliveries of one execution before it is dead-lettered",
+        default: |_| Some("5"),
+        used_by: ALL,
+    },
+    Setting {
+        env: "HOOKFLOW_DATABASE_POOL_SIZE",
+        help: "Maximum size of the database pool (at least 1)",
+        default: |_| Some("16"),
+        used_by: &[Executor, ConfigApi],
+    },
+    Setting {
+        env: "HOOKFLOW_TRUST_FORWARDED_FOR",
+        help: "Take a caller's address for allowedIps from X-Forwarded-For (only behind a load balancer that sets it)",
+        default: |_| Some("false"),
+        used_by: &[Ingress],
+    },
+    Setting {
+        env: "HOOKFLOW_MAX_BODY_DEPTH",
+        help: "Deepest nesting of arrays and objects in a webhook body",
+        default: |_| Some("32"),
+        used_by: &[Ingress],
+    },
+    Setting {
+        env: "HOOKFLOW_MAX_BODY_VALUES",
+        help: "Most values (object keys included) in a webhook body, and most parameters in its query or form body",
+        default: |_| Some("20000"),
+        used_by: &[Ingress],
+    },
+    Setting {
+        env: "HOOKFLOW_MAX_BUFFERED_BYTES",
+        help: "Bytes of all webhook bodies read or held at once; past it calls get 503",
+        default: |_| Some("67108864"),
+        used_by: &[Ingress],
+    },
+    Setting {
+        env: "HOOKFLOW_BODY_READ_TIMEOUT_MS",
+        help: "Milliseconds a webhook caller may take to send its body; then 408",
+        default: |_| Some("10000"),
+        used_by: &[Ingress],
+    },
+    Setting {
+        env: "HOOKFLOW_CLIENT_REQUEST_TIMEOUT_MS",
+        help: "Milliseconds a client may take to send a request's head",
+        default: |_| Some("5000"),
+        used_by: &[Ingress],
+    },
+    Setting {
+        env: "HOOKFLOW_MAX_CONNECTIONS",
+        help: "Connections each HTTP worker thread serves at once",
+        default: |_| Some("4096"),
+        used_by: &[Ingress],
+    },
+    Setting {
+        env: "HOOKFLOW_INTERNAL_TOKEN",
+        help: "Token with which ingress fetches trigger definitions from config-api (required; not the admin token)",
+        default: |_| None,
+        used_by: &[Ingress, ConfigApi],
+    },
+    Setting {
+        env: "HOOKFLOW_SECRET_KEY",
+        help: "Key that encrypts stored secrets: 32 bytes as 64 hex characters",
+        default: |_| None,
+        used_by: &[ConfigApi],
+    },
+    Setting {
+        env: "HOOKFLOW_SECRET_KEYS_OLD",
+        help: "Earlier secret keys, comma-separated: still read, re-encrypted with HOOKFLOW_SECRET_KEY when next written",
+        default: |_| None,
+        used_by: &[ConfigApi],
+    },
+    Setting {
+        env: "HOOKFLOW_CONSOLE",
+        help: "Whether config-api serves the web console at /",
+        default: |_| Some("true"),
+        used_by: &[ConfigApi],
+    },
+    Setting {
+        env: "HOOKFLOW_CONSOLE_DIR",
+        help: "Directory of the console's built files",
+        default: |_| Some("console/dist"),
+        used_by: &[ConfigApi],
+    },
+    Setting {
+        env: "OTEL_EXPORTER_OTLP_ENDPOINT",
+        help: "OTLP collector endpoint; unset: no trace export",
+        default: |_| None,
+        used_by: ALL,
+    },
+    Setting {
+        env: "OTEL_EXPORTER_OTLP_PROTOCOL",
+        help: "OTLP protocol: grpc, http/protobuf or http/json",
+        default: |_| Some("http/protobuf"),
+        used_by: ALL,
+    },
+    Setting {
+        env: "OTEL_SERVICE_NAME",
+        help: "Service name in traces",
+        default: |service| Some(service.name()),
+        used_by: ALL,
+    },
+];
+
+/// The settings `service` reads, for its `--help`.
+pub fn help(service: Service) -> String {
+    let mut help = String::from("Settings (environment variables):\n");
+    for setting in SETTINGS.iter().filter(|s| s.used_by.contains(&service)) {
+        help.push_str(&format!("  {}\n          {}", setting.env, setting.help));
+        if let Some(default) = (setting.default)(service) {
+            help.push_str(&format!(" [default: {default}]"));
+        }
+        help.push('\n');
+    }
+    help
+}

@@ -1,0 +1,175 @@
+use std::collections::HashMap;
+
+use secrecy::ExposeSecret;
+
+use super::*;
+
+/// The configuration of `service` under the environment `set`, without touching the
+/// process environment.
+fn with(service: Service, set: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let set: HashMap<&str, &str> = set.iter().copied().collect();
+    Config::read(&layers(service, |env| set.get(env).map(|v| v.to_string())))
+}
+
+fn errors(set: &[(&str, &str)]) -> Vec<String> {
+    with(Service::Ingress, set).expect_err("invalid").0
+}
+
+#[test]
+fn defaults_follow_the_spec() {
+    let config = Config::defaults(Service::ConfigApi);
+    assert_eq!(config.listen.to_string(), "0.0.0.0:13001");
+    assert_eq!(config.amqp_prefix, "hookflow");
+    assert_eq!(config.max_body_bytes, 2 * 1024 * 1024);
+    assert!(!config.trust_forwarded_for);
+    assert_eq!(
+        Config::defaults(Service::Executor).listen.to_string(),
+        "0.0.0.0:13002"
+    );
+    assert_eq!(config.executor_prefetch.get(), 32);
+    assert_eq!(config.otel_service_name, "hookflow-config-api");
+    assert_eq!(config.otel_protocol, OtlpProtocol::HttpProtobuf);
+}
+
+#[test]
+#[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
+fn environment_overrides_defaults() {
+    figment::Jail::expect_with(|jail| {
+        jail.set_env("HOOKFLOW_AMQP_PREFIX", "t1");
+        jail.set_env("HOOKFLOW_MAX_BODY_BYTES", "10");
+        jail.set_env("HOOKFLOW_INSECURE_NO_AUTH", "true");
+        jail.set_env("HOOKFLOW_TRUST_FORWARDED_FOR", "true");
+        jail.set_env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
+        let config = Config::load(Service::Ingress).expect("config");
+        assert_eq!(config.amqp_prefix, "t1");
+        assert_eq!(config.max_body_bytes, 10);
+        assert!(config.insecure_no_auth);
+        assert!(config.trust_forwarded_for);
+        assert_eq!(
+            config.otel_endpoint.as_deref(),
+            Some("http://collector:4318")
+        );
+        Ok(())
+    });
+}
+
+#[test]
+#[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
+fn flags_accept_the_spelling_of_the_spec() {
+    // SPEC §1 writes `HOOKFLOW_INSECURE_NO_AUTH=1`.
+    for (value, expected) in [("1", true), ("true", true), ("0", false), ("false", false)] {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("HOOKFLOW_INSECURE_NO_AUTH", value);
+            let config = Config::load(Service::ConfigApi).expect("config");
+            assert_eq!(config.insecure_no_auth, expected, "{value}");
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn every_service_starts_from_valid_defaults() {
+    for service in [Service::Ingress, Service::Executor, Service::ConfigApi] {
+        with(service, &[]).expect("defaults parse");
+    }
+}
+
+#[test]
+fn values_are_read_as_written() {
+    let config = with(Service::Ingress, &[("HOOKFLOW_ADMIN_TOKEN", "007")]).expect("config");
+    let token = config.admin_token.expect("token");
+    assert_eq!(token.expose_secret(), "007");
+}
+
+#[test]
+fn the_admin_token_is_not_printed() {
+    let config = with(
+        Service::Ingress,
+        &[("HOOKFLOW_ADMIN_TOKEN", "s3cret-token")],
+    )
+    .expect("config");
+    let printed = format!("{config:?}");
+    assert!(!printed.contains("s3cret-token"), "{printed}");
+}
+
+#[test]
+fn a_listen_address_that_does_not_parse_names_its_variable() {
+    assert_eq!(
+        errors(&[("HOOKFLOW_LISTEN", "localhost")]),
+        ["HOOKFLOW_LISTEN=\"localhost\": invalid socket address syntax"]
+    );
+}
+
+#[test]
+fn zero_where_at_least_one_is_needed_is_refused() {
+    for env in [
+        "HOOKFLOW_EXECUTOR_PREFETCH",
+        "HOOKFLOW_MAX_INFLIGHT_PUBLISHES",
+        "HOOKFLOW_PUBLISH_TIMEOUT_MS",
+        "HOOKFLOW_DATABASE_POOL_SIZE",
+    ] {
+        assert_eq!(
+            errors(&[(env, "0")]),
+            [format!("{env}=\"0\": must be at least 1")]
+        );
+    }
+}
+
+#[test]
+fn numbers_out_of_range_or_not_numbers_are_refused() {
+    assert_eq!(
+        errors(&[("HOOKFLOW_EXECUTOR_PREFETCH", "70000")]),
+        ["HOOKFLOW_EXECUTOR_PREFETCH=\"70000\": number too large to fit in target type"]
+    );
+    assert_eq!(
+        errors(&[("HOOKFLOW_SHUTDOWN_GRACE_SECS", "soon")]),
+        ["HOOKFLOW_SHUTDOWN_GRACE_SECS=\"soon\": invalid digit found in string"]
+    );
+}
+
+#[test]
+fn urls_formats_protocols_and_flags_are_checked() {
+    assert_eq!(
+        errors(&[("HOOKFLOW_CONFIG_API_URL", "config-api:13001")]),
+        ["HOOKFLOW_CONFIG_API_URL=\"config-api:13001\": expected an http:// or https:// URL"]
+    );
+    assert_eq!(
+        errors(&[("HOOKFLOW_CONFIG_API_URL", "/api")]),
+        ["HOOKFLOW_CONFIG_API_URL=\"/api\": relative URL without a base"]
+    );
+    assert_eq!(
+        errors(&[("HOOKFLOW_LOG_FORMAT", "JSON")]),
+        ["HOOKFLOW_LOG_FORMAT=\"JSON\": expected text or json"]
+    );
+    assert_eq!(
+        errors(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "http")]),
+        ["OTEL_EXPORTER_OTLP_PROTOCOL=\"http\": expected grpc, http/protobuf or http/json"]
+    );
+    assert_eq!(
+        errors(&[("HOOKFLOW_TRUST_FORWARDED_FOR", "maybe")]),
+        ["HOOKFLOW_TRUST_FORWARDED_FOR=\"maybe\": expected true/false or 1/0, found \"maybe\""]
+    );
+}
+
+#[test]
+fn every_bad_setting_is_reported_at_once() {
+    let errors = errors(&[
+        ("HOOKFLOW_LISTEN", "nowhere"),
+        ("HOOKFLOW_EXECUTOR_PREFETCH", "0"),
+    ]);
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    let shown = ConfigError(errors).to_string();
+    assert!(shown.contains("HOOKFLOW_LISTEN=") && shown.contains("HOOKFLOW_EXECUTOR_PREFETCH="));
+}
+
+#[test]
+fn help_lists_the_settings_of_the_service_with_their_defaults() {
+    let help = help(Service::Ingress);
+    assert!(help.contains("HOOKFLOW_LISTEN"), "{help}");
+    assert!(help.contains("[default: 0.0.0.0:13000]"), "{help}");
+    assert!(help.contains("HOOKFLOW_MAX_INFLIGHT_PUBLISHES"), "{help}");
+    assert!(
+        !help.contains("HOOKFLOW_DATABASE_URL"),
+        "ingress reads no database: {help}"
+    );
+}
