@@ -1,4 +1,4 @@
-//! Change events for ingress caches (SPEC §4: a change takes effect within 1 second).
+//! Change events for ingress caches (docs/api.md: a change takes effect within 1 second).
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Turning a request body into a valid workflow document (SPEC §3), naming every problem.
+//! Turning a request body into a valid workflow document (docs/workflows.md), naming every problem.
 //! The checks are the engine's validator's; this service adds only what concerns the
 //! secrets it stores (a masked value stands for a stored one).
 

@@ -1,4 +1,4 @@
-//! Webhook keys: the id in `/api/webhook:trigger/{key}` (SPEC §2).
+//! Webhook keys: the id in `/api/webhook:trigger/{key}` (docs/webhooks.md).
 
 use rand::Rng;
 

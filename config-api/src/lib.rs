@@ -1,5 +1,5 @@
 //! Hookflow config-api: stores and versions workflow definitions, serves the parse
-//! helpers and the execution history, owns the schema (SPEC §3, §4).
+//! helpers and the execution history, owns the schema (docs/workflows.md, docs/api.md).
 
 mod app;
 mod auth;

@@ -1,4 +1,4 @@
-//! Cursor paging of lists: `{"items": [...], "nextCursor": "..." | null}` (SPEC §4).
+//! Cursor paging of lists: `{"items": [...], "nextCursor": "..." | null}` (docs/api.md).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -1,5 +1,5 @@
 //! The dead-letter queue: every message parked there becomes an `error` execution that
-//! names the reason, so nothing is dropped silently (SPEC §6).
+//! names the reason, so nothing is dropped silently (docs/guarantees.md).
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! SPEC §6 under fire: an executor killed with SIGKILL, RabbitMQ stopped and started,
+//! docs/guarantees.md under fire: an executor killed with SIGKILL, RabbitMQ stopped and started,
 //! PostgreSQL stopped and started — each in the middle of a load of async webhook calls.
 //! Every call ingress answered 2xx must end up recorded exactly once, and the services
 //! must recover without being restarted.

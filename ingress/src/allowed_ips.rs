@@ -1,4 +1,4 @@
-//! `allowedIps`: only callers from the listed CIDR ranges reach the workflow (SPEC §3).
+//! `allowedIps`: only callers from the listed CIDR ranges reach the workflow (docs/workflows.md).
 //!
 //! The caller is the TCP peer, or, with `HOOKFLOW_TRUST_FORWARDED_FOR=true` (ingress behind
 //! a load balancer), the left-most `X-Forwarded-For` address. Only trust that header when

@@ -1,4 +1,4 @@
-//! Reading webhook bodies within the size limit and parsing them by Content-Type (SPEC §2).
+//! Reading webhook bodies within the size limit and parsing them by Content-Type (docs/webhooks.md).
 
 use actix_web::{
     error::PayloadError,

@@ -1,4 +1,4 @@
-//! Building the trigger variable `$context` from a request (SPEC §2 "Request parsing").
+//! Building the trigger variable `$context` from a request (docs/webhooks.md "`$context`").
 
 use actix_web::http::header::{HeaderMap, HeaderName};
 use serde_json::{Map, Value};

@@ -1,4 +1,4 @@
-//! Every way a webhook call can fail, and the HTTP answer each one gets (SPEC §2).
+//! Every way a webhook call can fail, and the HTTP answer each one gets (docs/webhooks.md).
 
 use actix_web::{
     HttpResponse, ResponseError,

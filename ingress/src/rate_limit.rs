@@ -1,4 +1,4 @@
-//! `rateLimit`: a token bucket per webhook key, in this ingress's memory (SPEC §3).
+//! `rateLimit`: a token bucket per webhook key, in this ingress's memory (docs/workflows.md).
 //!
 //! Every ingress instance keeps its own buckets, so behind a load balancer the effective
 //! limit is the configured one times the number of replicas.

@@ -1,4 +1,4 @@
-//! Turning configured or computed answers into HTTP responses (SPEC §2 "Responses").
+//! Turning configured or computed answers into HTTP responses (docs/webhooks.md "Answers").
 
 use actix_web::{
     HttpResponse,

@@ -1,5 +1,5 @@
 //! Webhook signatures: an HMAC over the raw body, in the format of the provider that sends
-//! it, checked before the body is parsed (SPEC §3 `signature`). Any configured secret may
+//! it, checked before the body is parsed (docs/workflows.md `signature`). Any configured secret may
 //! match, so secrets rotate without downtime; digests are compared in constant time.
 
 use actix_web::http::header::HeaderMap;

@@ -1,4 +1,4 @@
-//! `POST /api/webhook:trigger/{key}`: authenticate, parse, queue, answer (SPEC §2).
+//! `POST /api/webhook:trigger/{key}`: authenticate, parse, queue, answer (docs/webhooks.md).
 
 use std::{
     collections::BTreeMap,
@@ -105,7 +105,7 @@ async fn method_not_allowed() -> HttpResponse {
     response
 }
 
-/// Checks in the order SPEC §2 lists: 404, 403 (`allowedIps`), 401 (basic auth), 413, 415,
+/// Checks in the order docs/webhooks.md lists: 404, 403 (`allowedIps`), 401 (basic auth), 413, 415,
 /// 401 (`signature`, over the raw body), 429 (`rateLimit`), 400, then publishes. The rate limit
 /// counts only calls that proved who they are, so a flood of unauthenticated calls cannot use
 /// up the real sender's bucket.

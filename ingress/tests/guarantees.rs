@@ -1,4 +1,4 @@
-//! Delivery guarantees end to end (SPEC §3 "Trigger settings beyond the seed", §6):
+//! Delivery guarantees end to end (docs/workflows.md "The trigger", docs/guarantees.md):
 //! idempotency keys, back-pressure, and graceful shutdown of ingress and executor, over the
 //! real PostgreSQL and RabbitMQ.
 
@@ -261,7 +261,7 @@ async fn calls_beyond_the_publishes_in_flight_get_503_with_retry_after() {
     assert_eq!(refused.headers()["retry-after"], "1");
     assert!(!refused.headers().contains_key(EXECUTION_ID));
     assert_eq!(json_of(refused).await["error"], "overloaded");
-    // SPEC §2: the async answer is sent only after the broker confirmed the message.
+    // docs/webhooks.md: the async answer is sent only after the broker confirmed the message.
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(!held.is_finished(), "answered before the broker confirmed");
 

@@ -1,5 +1,5 @@
 //! Service configuration: the defaults of the settings table layered under the environment
-//! (SPEC §1), parsed and checked once at start-up into typed values.
+//! (docs/configuration.md), parsed and checked once at start-up into typed values.
 
 mod read;
 mod settings;
@@ -195,7 +195,7 @@ pub struct Config {
 pub struct ConfigError(pub Vec<String>);
 
 impl Config {
-    /// Defaults for `service`, as in SPEC §1.
+    /// Defaults for `service`, as in docs/configuration.md.
     pub fn defaults(service: Service) -> Self {
         Config::read(&layers(service, |_| None)).expect("the defaults of SETTINGS parse")
     }

@@ -1,8 +1,8 @@
-//! Workflow documents from SPEC for tests and benchmarks (feature `testkit`).
+//! Workflow documents from docs/workflows.md for tests and benchmarks (feature `testkit`).
 
 use serde_json::{Value, json};
 
-/// SPEC §3's example: a sync payment callback with basic auth (`shop` / `s3cret`) whose
+/// docs/workflows.md's example: a sync payment callback with basic auth (`shop` / `s3cret`) whose
 /// condition answers paid callers `200 {"code":0,"id":<id>}` and others
 /// `400 {"code":1,"message":"not paid"}`.
 pub fn payment_callback() -> Value {

@@ -1,4 +1,4 @@
-//! `/livez`, `/readyz` and `/metrics`, the same in every service (SPEC §1).
+//! `/livez`, `/readyz` and `/metrics`, the same in every service (docs/configuration.md).
 
 use std::sync::{
     Arc,

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::model::HeaderSpec;
 
-/// Status of an execution (SPEC §4).
+/// Status of an execution (docs/api.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
@@ -52,7 +52,7 @@ impl ExecutionStatus {
     }
 }
 
-/// Status of one node's job (SPEC §4).
+/// Status of one node's job (docs/api.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatus {

@@ -1,4 +1,4 @@
-//! Workflow documents as users write them (SPEC §3), with NocoBase's field names.
+//! Workflow documents as users write them (docs/workflows.md), with NocoBase's field names.
 
 use std::collections::BTreeMap;
 

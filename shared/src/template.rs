@@ -1,4 +1,4 @@
-//! `{{path}}` templates in node configs (SPEC §3 "Templates and variables").
+//! `{{path}}` templates in node configs (docs/workflows.md "Templates").
 //!
 //! The scope is one JSON object whose keys are the roots (`$context`, `$jobsMapByNodeKey`,
 //! `$system`, `$execution`, `$workflow`); a placeholder's path is looked up in it with

@@ -1,5 +1,5 @@
 //! Trigger settings that decide which calls a webhook admits before it parses them
-//! (SPEC §3 "Trigger settings beyond the seed"): `signature`, `rateLimit`, `allowedIps`.
+//! (docs/workflows.md "The trigger"): `signature`, `rateLimit`, `allowedIps`.
 //! Ingress enforces them; the document validator checks them with [`parse_signature`] and
 //! [`problems`].
 

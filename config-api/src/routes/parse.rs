@@ -1,4 +1,4 @@
-//! `/api/parse/*`: the "parse" button of the trigger editor (SPEC §2).
+//! `/api/parse/*`: the "parse" button of the trigger editor (docs/webhooks.md).
 
 use actix_web::{HttpResponse, post, web};
 use serde::{Deserialize, Serialize};

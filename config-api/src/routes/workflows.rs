@@ -33,7 +33,7 @@ pub struct ListQuery {
 /// Creates a workflow: version 1 under a new webhook key.
 #[utoipa::path(
     tag = "workflows",
-    request_body(content = WorkflowDocument, description = "A workflow document (SPEC §3)"),
+    request_body(content = WorkflowDocument, description = "A workflow document (docs/workflows.md)"),
     responses(
         (status = 201, description = "Created", body = WorkflowView),
         (status = 400, description = "Not JSON", body = ErrorBody),

@@ -68,7 +68,7 @@ async fn api_calls_need_the_admin_token() {
     api.stop().await;
 }
 
-/// SPEC §4: every `/api` route, taken from the OpenAPI document so that a new route is
+/// docs/api.md: every `/api` route, taken from the OpenAPI document so that a new route is
 /// covered too, answers 401 without the token and does nothing.
 #[tokio::test(flavor = "multi_thread")]
 async fn every_api_route_needs_the_token() {

@@ -1,4 +1,4 @@
-//! The parse helpers, with SPEC §2's examples.
+//! The parse helpers, with docs/webhooks.md's examples.
 
 use reqwest::StatusCode;
 use serde_json::json;

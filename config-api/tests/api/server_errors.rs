@@ -1,4 +1,4 @@
-//! 5xx answers are opaque: the cause (SQL, stored data) is logged, never sent (SPEC §2, §4).
+//! 5xx answers are opaque: the cause (SQL, stored data) is logged, never sent (docs/webhooks.md, docs/api.md).
 
 use reqwest::StatusCode;
 use serde_json::json;

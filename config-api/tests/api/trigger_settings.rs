@@ -1,4 +1,4 @@
-//! Trigger settings beyond the seed (`signature`, `rateLimit`, `allowedIps`): validated,
+//! Trigger settings beyond basic authentication (`signature`, `rateLimit`, `allowedIps`): validated,
 //! stored, and signature secrets write-only like the basic-auth password.
 
 use reqwest::StatusCode;

@@ -134,7 +134,7 @@ impl Books {
         }
     }
 
-    /// Asserts SPEC §6: every accepted call recorded, none twice, each run completely.
+    /// Asserts docs/guarantees.md: every accepted call recorded, none twice, each run completely.
     pub fn assert_exactly_once(&self) {
         assert!(
             self.lost.is_empty(),

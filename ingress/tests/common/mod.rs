@@ -168,7 +168,7 @@ impl Stack {
     }
 
     /// Calls until `done` accepts the answer; fails if that takes more than a second
-    /// (SPEC §4: a change takes effect at every ingress within 1 second).
+    /// (docs/api.md: a change takes effect at every ingress within 1 second).
     pub async fn within_a_second(&self, workflow: &Workflow, done: impl Fn(u16, &str) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(1);
         loop {

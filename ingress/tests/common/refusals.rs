@@ -1,4 +1,4 @@
-//! SPEC §2's refusals that ingress decides from the request alone, asserted the same way
+//! docs/webhooks.md's refusals that ingress decides from the request alone, asserted the same way
 //! over the in-process broker (`isolated`) and through the whole stack (`e2e`).
 
 use reqwest::{Client, Method};

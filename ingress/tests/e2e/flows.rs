@@ -1,4 +1,4 @@
-//! Sync workflows answering callers: SPEC §3's payment example, statuses without a
+//! Sync workflows answering callers: docs/workflows.md's payment example, statuses without a
 //! Response node, timeouts, conditions, branches, CEL and template variables.
 
 use shared::fixtures::payment_callback;

@@ -1,4 +1,4 @@
-//! Every status-code row of SPEC §2's table, through the real stack.
+//! Every status-code row of docs/webhooks.md's table, through the real stack.
 
 use std::time::Duration;
 

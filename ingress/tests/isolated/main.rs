@@ -1,5 +1,5 @@
 //! Ingress alone, over an in-process broker and a stub config-api: every status row of
-//! SPEC §2 that ingress decides by itself, `$context` parsing, sync replies and the
+//! docs/webhooks.md that ingress decides by itself, `$context` parsing, sync replies and the
 //! trigger cache.
 
 mod command_line;

@@ -1,4 +1,4 @@
-//! Requests ingress refuses or accepts on its own: SPEC §2 status rows and `$context`.
+//! Requests ingress refuses or accepts on its own: docs/webhooks.md status rows and `$context`.
 
 use base64::Engine;
 use serde_json::{Value, json};
@@ -187,7 +187,7 @@ async fn unsupported_content_type_is_415_and_unparseable_bodies_400() {
     assert!(harness.executions().is_empty());
 }
 
-/// SPEC §2 "Content types": JSON and any `application/*+json`, qs-style forms, XML and
+/// docs/webhooks.md "Content types": JSON and any `application/*+json`, qs-style forms, XML and
 /// plain text kept in `$context.raw`, and an empty body as `{}` whatever its type.
 #[tokio::test]
 async fn every_supported_content_type_is_parsed_as_documented() {
@@ -251,7 +251,7 @@ async fn every_supported_content_type_is_parsed_as_documented() {
     }
 }
 
-/// SPEC §2: the whole query string parsed like Node's `qs`, brackets written plainly or
+/// docs/webhooks.md: the whole query string parsed like Node's `qs`, brackets written plainly or
 /// percent-encoded.
 #[tokio::test]
 async fn query_strings_are_parsed_qs_style() {
@@ -351,7 +351,7 @@ async fn config_api_unreachable_is_503() {
     assert!(response.headers().contains_key("retry-after"));
     let body = json_of(response).await;
     assert_eq!(body["error"], "unavailable");
-    // SPEC §2: internal details never reach the caller.
+    // docs/webhooks.md: internal details never reach the caller.
     let message = body["message"].as_str().expect("message");
     for internal in ["127.0.0.1", ":9", "config-api", "connect", "error sending"] {
         assert!(!message.contains(internal), "{internal}: {body}");

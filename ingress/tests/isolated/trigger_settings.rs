@@ -1,5 +1,5 @@
 //! `allowedIps` (403), `rateLimit` (429) and `signature` (401): for each, the call that is
-//! let through and the call that is refused, and where each check sits in SPEC §2's order
+//! let through and the call that is refused, and where each check sits in docs/webhooks.md's order
 //! (the rate limit counts only calls that passed authentication).
 
 use std::time::Duration;

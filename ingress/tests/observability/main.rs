@@ -1,4 +1,4 @@
-//! Observability across the stack (SPEC §5): the spans of one webhook call reach an OTLP
+//! Observability across the stack (docs/observability.md): the spans of one webhook call reach an OTLP
 //! collector as one trace, and `/metrics` shows the named series after traffic.
 //!
 //! A test binary of its own: the global tracing subscriber can be installed only once per

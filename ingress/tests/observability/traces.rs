@@ -1,4 +1,4 @@
-//! SPEC §5: one webhook call is one trace — the ingress's server span, its `send` span, the
+//! docs/observability.md: one webhook call is one trace — the ingress's server span, its `send` span, the
 //! executor's `process` span, a span per node and the reply — exported over OTLP/HTTP
 //! (`http/json`); a caller's `traceparent` is continued.
 

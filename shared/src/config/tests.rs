@@ -56,7 +56,7 @@ fn environment_overrides_defaults() {
 #[test]
 #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
 fn flags_accept_the_spelling_of_the_spec() {
-    // SPEC §1 writes `HOOKFLOW_INSECURE_NO_AUTH=1`.
+    // docs/configuration.md writes `HOOKFLOW_INSECURE_NO_AUTH=1`.
     for (value, expected) in [("1", true), ("true", true), ("0", false), ("false", false)] {
         figment::Jail::expect_with(|jail| {
             jail.set_env("HOOKFLOW_INSECURE_NO_AUTH", value);

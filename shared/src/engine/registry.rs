@@ -17,7 +17,7 @@ impl Registry {
         Registry::default()
     }
 
-    /// The built-in node types of SPEC §3.
+    /// The built-in node types of docs/workflows.md.
     pub fn builtin() -> Self {
         let mut registry = Registry::empty();
         registry.register(nodes::condition::Condition);

@@ -1,4 +1,4 @@
-//! The built-in node types, one module each (SPEC §3). Each reads its config through one
+//! The built-in node types, one module each (docs/workflows.md). Each reads its config through one
 //! `parse` function: from the stored config when validating, from the rendered config
 //! when running.
 

@@ -42,7 +42,7 @@ fn keys(pairs: &[(&str, &'static str)]) -> Vec<(String, &'static str)> {
     pairs.iter().map(|(k, s)| ((*k).to_owned(), *s)).collect()
 }
 
-/// The payment callback of SPEC §3.
+/// The payment callback of docs/workflows.md.
 fn payment() -> WorkflowDocument {
     document(crate::fixtures::payment_callback())
 }
