@@ -16,7 +16,7 @@ use figment::Figment;
 use secrecy::SecretString;
 use url::Url;
 
-use read::{Reader, flag, http_url, layers};
+use read::{Reader, flag, http_url, layers, within};
 pub use settings::{SETTINGS, Setting, help};
 
 /// Which service a configuration is for; it decides the default listen port.
@@ -231,12 +231,21 @@ impl Config {
         let otel_endpoint = settings.optional("OTEL_EXPORTER_OTLP_ENDPOINT");
         let otel_protocol = settings.parse("OTEL_EXPORTER_OTLP_PROTOCOL");
         let otel_service_name = settings.parse("OTEL_SERVICE_NAME");
-        let max_body_depth = settings.parse("HOOKFLOW_MAX_BODY_DEPTH");
-        let max_body_values = settings.parse("HOOKFLOW_MAX_BODY_VALUES");
-        let max_buffered_bytes = settings.parse("HOOKFLOW_MAX_BUFFERED_BYTES");
-        let body_read_timeout_ms = settings.parse("HOOKFLOW_BODY_READ_TIMEOUT_MS");
-        let client_request_timeout_ms = settings.parse("HOOKFLOW_CLIENT_REQUEST_TIMEOUT_MS");
-        let max_connections = settings.parse("HOOKFLOW_MAX_CONNECTIONS");
+        // Deeper bodies could not be read back by the executor (see `shape`).
+        let max_body_depth = settings.parse_with(
+            "HOOKFLOW_MAX_BODY_DEPTH",
+            within(1, crate::shape::MAX_DEPTH_CEILING),
+        );
+        let max_body_values =
+            settings.parse_with("HOOKFLOW_MAX_BODY_VALUES", within(1, usize::MAX));
+        let max_buffered_bytes =
+            settings.parse_with("HOOKFLOW_MAX_BUFFERED_BYTES", within(1, usize::MAX));
+        let body_read_timeout_ms =
+            settings.parse_with("HOOKFLOW_BODY_READ_TIMEOUT_MS", within(1, u64::MAX));
+        let client_request_timeout_ms =
+            settings.parse_with("HOOKFLOW_CLIENT_REQUEST_TIMEOUT_MS", within(1, u64::MAX));
+        let max_connections =
+            settings.parse_with("HOOKFLOW_MAX_CONNECTIONS", within(1, usize::MAX));
         let internal_token = settings.optional("HOOKFLOW_INTERNAL_TOKEN");
         let secret_key = settings.optional("HOOKFLOW_SECRET_KEY");
         let secret_keys_old = settings.optional("HOOKFLOW_SECRET_KEYS_OLD");

@@ -88,6 +88,21 @@ impl Reader<'_> {
     }
 }
 
+/// A whole number from `low` to `high`.
+pub(super) fn within<T>(low: T, high: T) -> impl Fn(&str) -> Result<T, String>
+where
+    T: FromStr + PartialOrd + Display + Copy,
+    T::Err: Display,
+{
+    move |text| {
+        let value = text.trim().parse::<T>().map_err(|e| e.to_string())?;
+        if value < low || value > high {
+            return Err(format!("must be from {low} to {high}"));
+        }
+        Ok(value)
+    }
+}
+
 /// An absolute `http://` or `https://` URL.
 pub(super) fn http_url(text: &str) -> Result<Url, String> {
     let url = Url::parse(text).map_err(|e| e.to_string())?;

@@ -116,6 +116,34 @@ fn zero_where_at_least_one_is_needed_is_refused() {
 }
 
 #[test]
+fn ingress_limits_are_checked_against_their_range() {
+    for env in [
+        "HOOKFLOW_MAX_BODY_VALUES",
+        "HOOKFLOW_MAX_BUFFERED_BYTES",
+        "HOOKFLOW_BODY_READ_TIMEOUT_MS",
+        "HOOKFLOW_CLIENT_REQUEST_TIMEOUT_MS",
+        "HOOKFLOW_MAX_CONNECTIONS",
+    ] {
+        let shown = errors(&[(env, "0")]);
+        assert_eq!(shown.len(), 1, "{shown:?}");
+        assert!(
+            shown[0].starts_with(&format!("{env}=\"0\": must be from 1 to ")),
+            "{shown:?}"
+        );
+    }
+    // The executor must be able to read back what ingress accepts.
+    let ceiling = crate::shape::MAX_DEPTH_CEILING;
+    assert_eq!(
+        errors(&[("HOOKFLOW_MAX_BODY_DEPTH", "126")]),
+        [format!(
+            "HOOKFLOW_MAX_BODY_DEPTH=\"126\": must be from 1 to {ceiling}"
+        )]
+    );
+    let config = with(Service::Ingress, &[("HOOKFLOW_MAX_BODY_DEPTH", "125")]).expect("ceiling");
+    assert_eq!(config.max_body_depth, ceiling);
+}
+
+#[test]
 fn numbers_out_of_range_or_not_numbers_are_refused() {
     assert_eq!(
         errors(&[("HOOKFLOW_EXECUTOR_PREFETCH", "70000")]),
