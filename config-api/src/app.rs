@@ -51,13 +51,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, parts: &Parts) {
     // Trigger definitions, secrets included: for ingress, with its own token.
     cfg.service(
         web::scope("/internal")
-            .wrap(from_fn(auth::require_internal))
+            .wrap(from_fn(auth::require::<InternalAuth>))
             .service(routes::triggers::get)
             .default_service(web::to(routes::unrouted::unrouted)),
     );
     cfg.service(
         utoipa_actix_web::scope("/api")
-            .wrap(from_fn(auth::require_admin))
+            .wrap(from_fn(auth::require::<AdminAuth>))
             .configure(routes::configure)
             .default_service(web::to(routes::unrouted::unrouted)),
     );

@@ -122,21 +122,28 @@ fn digest(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-/// Middleware: answers 401 unless the request carries the admin token.
-pub async fn require_admin(
-    auth: web::Data<AdminAuth>,
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    if !auth.allows(req.headers().get(AUTHORIZATION)) {
-        return Err(ApiError::Unauthorized.into());
-    }
-    next.call(req).await
+/// A bearer-token policy a scope is guarded by.
+pub trait Policy: 'static {
+    /// Whether a request carrying this `Authorization` header may pass.
+    fn allows(&self, header: Option<&HeaderValue>) -> bool;
 }
 
-/// Middleware: answers 401 unless the request carries the internal token.
-pub async fn require_internal(
-    auth: web::Data<InternalAuth>,
+impl Policy for AdminAuth {
+    fn allows(&self, header: Option<&HeaderValue>) -> bool {
+        AdminAuth::allows(self, header)
+    }
+}
+
+impl Policy for InternalAuth {
+    fn allows(&self, header: Option<&HeaderValue>) -> bool {
+        InternalAuth::allows(self, header)
+    }
+}
+
+/// Middleware: answers 401 unless the request passes the scope's policy `P` (the admin token
+/// for `/api`, the internal token for `/internal`).
+pub async fn require<P: Policy>(
+    auth: web::Data<P>,
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
