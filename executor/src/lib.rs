@@ -112,6 +112,7 @@ pub async fn serve(
             Arc::clone(&worker),
             source,
             Arc::clone(&deliveries),
+            consume::InFlightBytes::new(config.executor_max_inflight_bytes.get()),
             shutdown.clone(),
         ))
     });

@@ -8,7 +8,7 @@ mod tests;
 
 use std::{
     net::SocketAddr,
-    num::{NonZeroU16, NonZeroU64, NonZeroUsize},
+    num::{NonZeroU16, NonZeroU32, NonZeroU64, NonZeroUsize},
     str::FromStr,
 };
 
@@ -142,6 +142,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Executions an executor runs at once per queue (AMQP prefetch).
     pub executor_prefetch: NonZeroU16,
+    /// Bytes of execution messages an executor holds at once per queue, each counted at
+    /// what it builds to; past it the consumer takes no more deliveries until some finish.
+    pub executor_max_inflight_bytes: NonZeroU32,
     /// Webhook publishes an ingress keeps in flight before answering 503.
     pub max_inflight_publishes: NonZeroUsize,
     /// How long ingress waits for a publisher confirm before answering 503.
@@ -223,6 +226,7 @@ impl Config {
         let shutdown_grace_secs = settings.parse("HOOKFLOW_SHUTDOWN_GRACE_SECS");
         let log_format = settings.parse("HOOKFLOW_LOG_FORMAT");
         let executor_prefetch = settings.parse("HOOKFLOW_EXECUTOR_PREFETCH");
+        let executor_max_inflight_bytes = settings.parse("HOOKFLOW_EXECUTOR_MAX_INFLIGHT_BYTES");
         let max_inflight_publishes = settings.parse("HOOKFLOW_MAX_INFLIGHT_PUBLISHES");
         let publish_timeout_ms = settings.parse("HOOKFLOW_PUBLISH_TIMEOUT_MS");
         let trust_forwarded_for = settings.parse_with("HOOKFLOW_TRUST_FORWARDED_FOR", flag);
@@ -267,6 +271,7 @@ impl Config {
             shutdown_grace_secs: shutdown_grace_secs?,
             log_format: log_format?,
             executor_prefetch: executor_prefetch?,
+            executor_max_inflight_bytes: executor_max_inflight_bytes?,
             max_inflight_publishes: max_inflight_publishes?,
             publish_timeout_ms: publish_timeout_ms?,
             trust_forwarded_for: trust_forwarded_for?,

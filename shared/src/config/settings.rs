@@ -92,6 +92,12 @@ pub const SETTINGS: &[Setting] = &[
         used_by: &[Executor],
     },
     Setting {
+        env: "HOOKFLOW_EXECUTOR_MAX_INFLIGHT_BYTES",
+        help: "Bytes of execution messages in flight per queue, counted at their built size (1 to 4294967295)",
+        default: |_| Some("134217728"),
+        used_by: &[Executor],
+    },
+    Setting {
         env: "HOOKFLOW_MAX_INFLIGHT_PUBLISHES",
         help: "Publishes awaiting a confirm before webhook calls get 503 (at least 1)",
         default: |_| Some("1024"),
