@@ -35,9 +35,6 @@ pub struct ParsedBody {
     pub raw: Option<String>,
 }
 
-/// The most a body buffer is given before its bytes arrive.
-const INITIAL_BUFFER: usize = 16 * 1024;
-
 /// Decides how to parse a body from its Content-Type header.
 pub fn classify(headers: &HeaderMap) -> Result<BodyKind, WebhookError> {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
@@ -88,9 +85,11 @@ where
     if declared.is_some_and(|length| length > limit) {
         return Err(WebhookError::PayloadTooLarge { limit });
     }
-    // Grown as bytes arrive: a declared length is only a promise, and a caller that declares
-    // 2 MiB and sends nothing must not make ingress hold 2 MiB.
-    let mut buffer = web::BytesMut::with_capacity(declared.unwrap_or(0).min(INITIAL_BUFFER));
+    // The chunks are kept as they arrive and joined once at the end, into a buffer of
+    // exactly their size: nothing is allocated from a declared length (only a promise), and
+    // no buffer grows by doubling to twice what it holds. A body of one chunk is not copied.
+    let mut chunks: Vec<web::Bytes> = Vec::new();
+    let mut length = 0;
     let mut held = budget.none();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|err| {
@@ -100,13 +99,25 @@ where
                 message: "The request body could not be read completely.".into(),
             }
         })?;
-        if buffer.len() + chunk.len() > limit {
+        if length + chunk.len() > limit {
             return Err(WebhookError::PayloadTooLarge { limit });
         }
         budget.grow(&mut held, chunk.len())?;
-        buffer.extend_from_slice(&chunk);
+        length += chunk.len();
+        chunks.push(chunk);
     }
-    Ok((buffer.freeze(), held))
+    let body = match chunks.len() {
+        0 => web::Bytes::new(),
+        1 => chunks.swap_remove(0),
+        _ => {
+            let mut joined = web::BytesMut::with_capacity(length);
+            for chunk in chunks {
+                joined.extend_from_slice(&chunk);
+            }
+            joined.freeze()
+        }
+    };
+    Ok((body, held))
 }
 
 /// Parses `bytes` as `kind` into `$context.body` (and `$context.raw` for text), refusing
