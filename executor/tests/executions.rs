@@ -5,6 +5,7 @@ mod support;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use shared::engine::RunResult;
 use shared::fixtures::payment_callback;
@@ -245,6 +246,63 @@ async fn a_dead_letter_keeps_its_context_without_the_executor_reading_it() {
     assert_eq!(recorded.workflow_id, workflow);
     assert_eq!(recorded.context, json!({"body": {"n": [1, 2, 3]}}));
     assert_eq!(recorded.error.as_deref(), Some("parked"));
+}
+
+/// Started and finished times of `ids`, in the order they started.
+async fn run_times(harness: &Harness, ids: &[Uuid]) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let client = harness.pool.get().await.expect("db");
+    let rows = client
+        .query(
+            "SELECT started_at, finished_at FROM executions WHERE id = ANY($1) ORDER BY started_at",
+            &[&ids],
+        )
+        .await
+        .expect("select");
+    rows.iter().map(|row| (row.get(0), row.get(1))).collect()
+}
+
+/// Three async executions that each wait 300 ms, published together: how many ran at once.
+async fn most_at_once(harness: &Harness) -> usize {
+    let workflow = harness
+        .create_workflow(&json!({"title": "t", "trigger": {"type": "webhook"},
+            "nodes": [{"key": "wait", "type": "delay", "config": {"duration": 300}}]}))
+        .await;
+    let messages: Vec<_> = (0..3)
+        .map(|_| support::message(workflow, false, json!({"body": {}})))
+        .collect();
+    for message in &messages {
+        harness.publish(message).await;
+    }
+    let ids: Vec<Uuid> = messages.iter().map(|m| m.execution_id).collect();
+    for id in &ids {
+        let recorded = harness.finished(*id).await;
+        assert_eq!(recorded.status, "resolved", "{:?}", recorded.error);
+    }
+    let times = run_times(harness, &ids).await;
+    times
+        .iter()
+        .map(|(started, _)| {
+            times
+                .iter()
+                .filter(|(other_started, other_finished)| {
+                    other_started <= started && started < other_finished
+                })
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn executions_run_at_once_within_the_in_flight_bytes_and_one_by_one_past_them() {
+    let roomy = Harness::start().await;
+    assert_eq!(most_at_once(&roomy).await, 3);
+    // A budget smaller than any message: each one takes all of it, so they run one by one.
+    let tight = Harness::start_with(|config| {
+        config.executor_max_inflight_bytes = std::num::NonZeroU32::new(1).expect("1");
+    })
+    .await;
+    assert_eq!(most_at_once(&tight).await, 1);
 }
 
 #[tokio::test]

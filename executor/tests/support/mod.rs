@@ -68,8 +68,14 @@ async fn migrated_env() -> TestEnv {
 
 impl Harness {
     pub async fn start() -> Harness {
+        Harness::start_with(|_| {}).await
+    }
+
+    /// Like [`Harness::start`], the executor's settings adjusted by `adjust` first.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Harness {
         let env = migrated_env().await;
-        let config = env.config(Service::Executor);
+        let mut config = env.config(Service::Executor);
+        adjust(&mut config);
         let executor = start_service(hookflow_executor::run, config.clone()).await;
         Harness::around(executor, env, &config).await
     }
