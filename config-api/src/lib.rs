@@ -55,6 +55,15 @@ pub async fn run(
         migrated = migrate_when_reachable(&pool) => migrated?,
         () = shutdown.cancelled() => return Ok(()),
     }
+    // Secrets stored in plain text (before encryption) or under a key now old are sealed
+    // with the current key, in every version.
+    match repo::workflows::reseal_versions(&pool, &secrets).await {
+        Ok(0) => {}
+        Ok(rewritten) => tracing::info!(rewritten, "stored secrets sealed with the current key"),
+        Err(err) => {
+            tracing::warn!(error = %err, "could not re-seal stored secrets; they stay readable")
+        }
+    }
 
     let broker: Arc<dyn Broker> = AmqpBroker::start(&config);
     let health = Arc::new(Health::new(vec![

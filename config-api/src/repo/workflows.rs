@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::keys;
+use crate::secrets::Secrets;
 
 /// A workflow with its current version.
 #[derive(Debug, Clone)]
@@ -220,6 +221,48 @@ pub async fn by_key(pool: &Pool, key: &str) -> Result<Option<Workflow>, ApiError
     let sql = format!("{SELECT_CURRENT} WHERE w.key = $1 AND w.deleted_at IS NULL");
     let row = client.query_opt(&sql, &[&key]).await?;
     row.as_ref().map(workflow).transpose()
+}
+
+/// Seals every stored secret that is not sealed with the current key: values stored before
+/// encryption existed, and values sealed with a key now listed as old. The documents say the
+/// same after it; only their ciphertexts change. Versions whose secrets cannot be opened (a key
+/// no longer configured) or that no longer read as documents are left as they are and
+/// logged. Returns how many versions were rewritten.
+pub async fn reseal_versions(pool: &Pool, secrets: &Secrets) -> Result<usize, ApiError> {
+    let client = pool.get().await?;
+    let rows = client
+        .query(
+            "SELECT workflow_id, version, document FROM workflow_versions",
+            &[],
+        )
+        .await?;
+    let mut rewritten = 0;
+    for row in &rows {
+        let workflow_id: Uuid = row.try_get("workflow_id")?;
+        let version: i32 = row.try_get("version")?;
+        let Ok(stored) = document(row) else {
+            tracing::warn!(%workflow_id, version, "stored document does not read; its secrets are left as they are");
+            continue;
+        };
+        let sealed = match secrets.seal_document(&stored) {
+            Ok(sealed) => sealed,
+            Err(err) => {
+                tracing::warn!(%workflow_id, version, error = %err, "cannot re-seal the secrets of a stored version");
+                continue;
+            }
+        };
+        if serde_json::to_value(&sealed).ok() == serde_json::to_value(&stored).ok() {
+            continue;
+        }
+        client
+            .execute(
+                "UPDATE workflow_versions SET document = $3 WHERE workflow_id = $1 AND version = $2",
+                &[&workflow_id, &version, &Json(&sealed)],
+            )
+            .await?;
+        rewritten += 1;
+    }
+    Ok(rewritten)
 }
 
 async fn current(

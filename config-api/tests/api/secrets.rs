@@ -1,6 +1,6 @@
 //! Secrets at rest: what PostgreSQL holds of a password or signing secret is ciphertext in
-//! every version; only ingress's route reads them back; rotating the key keeps them readable
-//! and re-encrypts them when the workflow is next written.
+//! every version; only ingress's route reads them back; rotating the key keeps them readable,
+//! and config-api seals every version with the current key when it starts.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -85,8 +85,15 @@ async fn secrets_are_stored_encrypted_and_served_only_to_ingress() {
     api.stop().await;
 }
 
+/// The id a sealed value names its key by: the first four bytes of the key's SHA-256.
+fn key_id(key: &str) -> String {
+    use sha2::Digest;
+    let bytes = const_hex::decode(key).expect("hex");
+    const_hex::encode(&sha2::Sha256::digest(bytes)[..4])
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn a_rotated_key_keeps_old_secrets_readable_and_re_encrypts_them_when_written() {
+async fn a_rotated_key_keeps_old_secrets_readable_and_every_version_is_sealed_anew() {
     let api = start(TestEnv::new().await, OLD_KEY, None).await;
     let created = api.create(guarded()).await;
     let (id, key) = (
@@ -96,8 +103,10 @@ async fn a_rotated_key_keeps_old_secrets_readable_and_re_encrypts_them_when_writ
     let TestApi { running, env, .. } = api;
     running.stop().await.expect("stopped");
     let under_old = stored_documents(&env).await;
+    assert!(under_old[0].contains(&format!("sealed:v1:{}:", key_id(OLD_KEY))));
 
-    // Restarted with a new key, the old one listed as old.
+    // Restarted with a new key, the old one listed as old: what the old key sealed still
+    // reads, and every stored version is sealed with the new key at start.
     let api = start(env, NEW_KEY, Some(OLD_KEY)).await;
     let trigger = api.get(&format!("/internal/triggers/{key}")).await;
     assert_eq!(
@@ -112,19 +121,58 @@ async fn a_rotated_key_keeps_old_secrets_readable_and_re_encrypts_them_when_writ
     let TestApi { running, env, .. } = api;
     running.stop().await.expect("stopped");
     let stored = stored_documents(&env).await;
-    assert_eq!(
-        stored[0], under_old[0],
-        "old versions are left as they were"
-    );
-    assert_ne!(stored[1], stored[0]);
+    assert_eq!(stored.len(), 2);
+    assert_ne!(stored[0], under_old[0]);
+    for document in &stored {
+        assert!(
+            document.contains(&format!("sealed:v1:{}:", key_id(NEW_KEY))),
+            "{document}"
+        );
+        assert!(!document.contains(&key_id(OLD_KEY)), "{document}");
+    }
 
-    // The new version reads without the old key; the first one needs it.
+    // The old key is no longer needed.
     let api = start(env, NEW_KEY, None).await;
     let trigger = api.get(&format!("/internal/triggers/{key}")).await;
     assert_eq!(trigger.status, StatusCode::OK);
     assert_eq!(
         trigger.body["trigger"]["signature"]["secrets"],
         json!(["whsec-at-rest"])
+    );
+    api.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_stored_before_encryption_are_sealed_when_config_api_starts() {
+    let api = TestApi::start().await;
+    let created = api.create(guarded()).await;
+    let key = created["key"].as_str().expect("key").to_owned();
+    let TestApi {
+        running,
+        env,
+        config,
+        ..
+    } = api;
+    running.stop().await.expect("stopped");
+    // As a version written before secrets were encrypted holds them.
+    let client = env.pool().get().await.expect("connection");
+    client
+        .batch_execute(
+            "UPDATE workflow_versions SET document = jsonb_set(document, \
+             '{trigger,basicAuthentication,password}', '\"plain-old-password\"')",
+        )
+        .await
+        .expect("plain text");
+    drop(client);
+    assert!(stored_documents(&env).await[0].contains("plain-old-password"));
+
+    let api = TestApi::start_with(env, config).await;
+    let stored = stored_documents(&api.env).await;
+    assert!(!stored[0].contains("plain-old-password"), "{}", stored[0]);
+    let trigger = api.get(&format!("/internal/triggers/{key}")).await;
+    assert_eq!(
+        trigger.body["trigger"]["basicAuthentication"]["password"],
+        "plain-old-password"
     );
     api.stop().await;
 }
