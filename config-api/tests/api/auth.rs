@@ -1,15 +1,12 @@
 //! Bearer authentication of `/api/*` (the admin token) and `/internal/*` (ingress's token),
 //! and refusing to run unprotected.
 
-use std::time::Duration;
-
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use shared::config::Service;
 use shared::testkit::{ADMIN_TOKEN, INTERNAL_TOKEN, TestEnv, http_status};
-use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{TestApi, answer, id_of, simple};
+use crate::helpers::{TestApi, answer, id_of, refusal_to_start, simple};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn api_calls_need_the_admin_token() {
@@ -116,18 +113,8 @@ async fn refuses_to_start_without_a_token() {
     let env = TestEnv::new().await;
     let mut config = env.config(Service::ConfigApi);
     config.admin_token = None;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let outcome = tokio::time::timeout(
-        Duration::from_secs(10),
-        hookflow_config_api::run(config, listener, CancellationToken::new()),
-    )
-    .await
-    .expect("run returns at once");
-    let error = outcome.expect_err("no token, no service");
-    assert!(
-        format!("{error:#}").contains("HOOKFLOW_ADMIN_TOKEN"),
-        "{error:#}"
-    );
+    let error = refusal_to_start(config).await;
+    assert!(error.contains("HOOKFLOW_ADMIN_TOKEN"), "{error}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -136,18 +123,8 @@ async fn refuses_to_start_without_an_internal_token_of_its_own() {
     for internal in [None, Some(ADMIN_TOKEN)] {
         let mut config = env.config(Service::ConfigApi);
         config.internal_token = internal.map(Into::into);
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let outcome = tokio::time::timeout(
-            Duration::from_secs(10),
-            hookflow_config_api::run(config, listener, CancellationToken::new()),
-        )
-        .await
-        .expect("run returns at once");
-        let error = outcome.expect_err("no internal token, no service");
-        assert!(
-            format!("{error:#}").contains("HOOKFLOW_INTERNAL_TOKEN"),
-            "{error:#}"
-        );
+        let error = refusal_to_start(config).await;
+        assert!(error.contains("HOOKFLOW_INTERNAL_TOKEN"), "{error}");
     }
 }
 

@@ -112,3 +112,15 @@ pub fn simple(title: &str) -> Value {
 pub fn id_of(workflow: &Value) -> &str {
     workflow["id"].as_str().expect("id")
 }
+
+/// What config-api says when it refuses to start with `config` (it must return at once).
+pub async fn refusal_to_start(config: Config) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let outcome = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        hookflow_config_api::run(config, listener, tokio_util::sync::CancellationToken::new()),
+    )
+    .await
+    .expect("run returns at once");
+    format!("{:#}", outcome.expect_err("refused to start"))
+}

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use shared::config::Service;
 use shared::testkit::TestEnv;
 
-use crate::helpers::{TestApi, id_of};
+use crate::helpers::{TestApi, id_of, refusal_to_start};
 
 const OLD_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const NEW_KEY: &str = "aa0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1eff";
@@ -183,17 +183,7 @@ async fn config_api_refuses_to_start_without_a_secret_key() {
     for key in [None, Some("not hex")] {
         let mut config = env.config(Service::ConfigApi);
         config.secret_key = key.map(Into::into);
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let outcome = tokio::time::timeout(
-            std::time::Duration::from_secs(10),
-            hookflow_config_api::run(config, listener, tokio_util::sync::CancellationToken::new()),
-        )
-        .await
-        .expect("run returns at once");
-        let error = outcome.expect_err("no key, no service");
-        assert!(
-            format!("{error:#}").contains("HOOKFLOW_SECRET_KEY"),
-            "{error:#}"
-        );
+        let error = refusal_to_start(config).await;
+        assert!(error.contains("HOOKFLOW_SECRET_KEY"), "{error}");
     }
 }
