@@ -183,8 +183,14 @@ async fn an_unreadable_message_ends_as_an_error_execution() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
+    assert_recorded_unreadable(recorded, "this is not an execution");
+}
+
+/// An execution recorded as an `error` because its message could not be read, with the
+/// message's `text` as its context.
+fn assert_recorded_unreadable(recorded: support::Recorded, text: &str) {
     assert_eq!(recorded.status, "error");
-    assert_eq!(recorded.context, json!("this is not an execution"));
+    assert_eq!(recorded.context, json!(text));
     assert!(
         recorded
             .error
@@ -206,15 +212,8 @@ async fn an_unreadable_body_with_its_identity_is_recorded_under_its_workflow() {
         .publish_as(&message, b"{\"executionId\": truncated".to_vec())
         .await;
     let recorded = harness.finished(message.execution_id).await;
-    assert_eq!(recorded.status, "error");
     assert_eq!(recorded.workflow_id, workflow);
-    assert_eq!(recorded.context, json!("{\"executionId\": truncated"));
-    assert!(
-        recorded
-            .error
-            .expect("reason")
-            .contains("could not be read")
-    );
+    assert_recorded_unreadable(recorded, "{\"executionId\": truncated");
 }
 
 /// The dead-letter path hands the body to PostgreSQL, which keeps its context; the executor
