@@ -94,6 +94,7 @@ pub async fn serve(
     let app_health = Arc::clone(&health);
     let drain = Drain::new(shutdown.clone());
     let app_drain = Arc::clone(&drain);
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(ingress.clone())
@@ -106,11 +107,13 @@ pub async fn serve(
             .default_service(web::to(not_found))
     })
     // Slow or idle clients cannot hold connections open: the request head must arrive within
-    // `client_request_timeout`, the body within `body_read_timeout_ms` (the handler), and each
-    // worker serves at most `max_connections` at once.
+    // `client_request_timeout`, the body within `body_read_timeout_ms` (the handler), and the
+    // process serves at most `max_connections` at once, split across its worker threads so
+    // that the bound (and the memory each connection holds) does not grow with the node's cores.
     .client_request_timeout(Duration::from_millis(config.client_request_timeout_ms))
     .client_disconnect_timeout(Duration::from_secs(1))
-    .max_connections(config.max_connections)
+    .workers(workers)
+    .max_connections(config.max_connections.div_ceil(workers))
     .listen(listener)?
     .disable_signals()
     .shutdown_timeout(config.shutdown_grace_secs)

@@ -159,7 +159,7 @@ pub const SETTINGS: &[Setting] = &[
     },
     Setting {
         env: "HOOKFLOW_MAX_CONNECTIONS",
-        help: "Connections each HTTP worker thread serves at once",
+        help: "Connections ingress serves at once, split across its HTTP worker threads",
         default: |_| Some("4096"),
         used_by: &[Ingress],
     },
