@@ -137,10 +137,8 @@ pub(crate) fn parse(config: &Value, stage: Stage) -> Result<RequestConfig, Vec<P
                 None
             }
         });
-    let ignore_fail =
-        fields.optional::<bool>("ignoreFail", |_| "ignoreFail must be true or false".into());
-    let only_data =
-        fields.optional::<bool>("onlyData", |_| "onlyData must be true or false".into());
+    let ignore_fail = flag(&mut fields, "ignoreFail");
+    let only_data = flag(&mut fields, "onlyData");
     let retry = retry(&mut fields);
     let content = content_type.unwrap_or(ContentType::Json);
     let body = body(&mut fields, content);
@@ -183,6 +181,19 @@ fn content_type_message(value: &Value) -> String {
         "contentType must be one of {}, not {value}",
         names.join(", ")
     )
+}
+
+/// A boolean setting; `"true"` and `"false"` are what a placeholder over form data renders.
+fn flag(fields: &mut Fields<'_>, name: &str) -> Option<bool> {
+    match fields.optional::<Value>(name, |_| String::new())? {
+        Value::Bool(flag) => Some(flag),
+        Value::String(text) if text == "true" => Some(true),
+        Value::String(text) if text == "false" => Some(false),
+        _ => {
+            fields.problem(name, format!("{name} must be true or false"));
+            None
+        }
+    }
 }
 
 /// `url`: required, `http` or `https` with a host.
