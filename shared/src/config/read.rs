@@ -77,6 +77,21 @@ impl Reader<'_> {
         }
     }
 
+    /// A list setting, empty while it is unset.
+    pub(super) fn list_with<T>(
+        &mut self,
+        env: &'static str,
+        parse: impl Fn(&str) -> Result<Vec<T>, String>,
+    ) -> Result<Vec<T>, Invalid> {
+        match self.optional(env)? {
+            None => Ok(Vec::new()),
+            Some(text) => match parse(&text) {
+                Ok(values) => Ok(values),
+                Err(reason) => self.invalid(env, &text, &reason),
+            },
+        }
+    }
+
     fn invalid<T>(&mut self, env: &str, text: &str, reason: &str) -> Result<T, Invalid> {
         let reason = match reason {
             // `NonZero*` says only "invalid digit" or "number would be zero…".
@@ -119,4 +134,18 @@ pub(super) fn flag(text: &str) -> Result<bool, String> {
         "0" | "false" | "no" | "off" | "" => Ok(false),
         other => Err(format!("expected true/false or 1/0, found {other:?}")),
     }
+}
+
+/// A comma-separated list of CIDR ranges or bare addresses (each standing for itself);
+/// empty for none.
+pub(super) fn networks(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            crate::trigger_settings::parse_ip_range(entry).ok_or_else(|| {
+                format!("\"{entry}\" is neither an IP address nor a CIDR range such as 10.0.0.0/8")
+            })
+        })
+        .collect()
 }
