@@ -1,0 +1,370 @@
+//! Size-checked and time-checked versions of the CEL functions that can build large
+//! values or run long, called by the rewritten program (see `rewrite`). Each checks the
+//! size of what it would build before building it; the string searches run in linear
+//! time (the strings extension compares every window, quadratic in the worst case).
+//! Apart from the checks they behave as the functions they stand in for.
+
+use cel::common::types::{CelInt, CelList, CelString, DYN_TYPE, Kind};
+use cel::common::value::{CowVal, Val};
+use cel::{DeclarationError, Env, ExecutionError, Value};
+
+use super::limits::{self, ITEM_BYTES, weight};
+
+pub(crate) const TICK: &str = "@bounded_tick";
+pub(crate) const ENTER: &str = "@bounded_enter";
+pub(crate) const ITEM: &str = "@bounded_item";
+pub(crate) const SIZED: &str = "@bounded_sized";
+pub(crate) const ADD: &str = "@bounded_add";
+pub(crate) const REPLACE: &str = "@bounded_replace";
+pub(crate) const SPLIT: &str = "@bounded_split";
+pub(crate) const JOIN: &str = "@bounded_join";
+pub(crate) const INDEX_OF: &str = "@bounded_index_of";
+pub(crate) const LAST_INDEX_OF: &str = "@bounded_last_index_of";
+pub(crate) const DISTINCT: &str = "@bounded_distinct";
+pub(crate) const RANGE: &str = "@bounded_range";
+
+/// The most items `lists.range` makes, as the lists extension.
+const MAX_RANGE: i64 = 1_000_000;
+
+type Args<'b, 'v> = Vec<CowVal<'b, 'v>>;
+type Out<'b, 'v> = Result<CowVal<'b, 'v>, ExecutionError>;
+
+/// Registers the functions on `env`.
+pub(crate) fn register(env: &mut Env) -> Result<(), DeclarationError> {
+    let functions: [(&str, usize, cel::common::functions::Function); 17] = [
+        (TICK, 1, tick),
+        (ENTER, 2, enter),
+        (ITEM, 2, item),
+        (SIZED, 1, sized),
+        (ADD, 2, add),
+        (REPLACE, 3, replace),
+        (REPLACE, 4, replace),
+        (SPLIT, 2, split),
+        (SPLIT, 3, split),
+        (JOIN, 1, join),
+        (JOIN, 2, join),
+        (INDEX_OF, 2, index_of),
+        (INDEX_OF, 3, index_of),
+        (LAST_INDEX_OF, 2, last_index_of),
+        (LAST_INDEX_OF, 3, last_index_of),
+        (DISTINCT, 1, distinct),
+        (RANGE, 1, range),
+    ];
+    for (name, arity, function) in functions {
+        env.add_overload(
+            name,
+            &format!("{name}/{arity}"),
+            (0..arity).map(|_| DYN_TYPE).collect(),
+            function,
+        )?;
+    }
+    Ok(())
+}
+
+fn last<'b, 'v>(mut args: Args<'b, 'v>) -> Out<'b, 'v> {
+    args.pop()
+        .ok_or_else(|| ExecutionError::invalid_argument_count(1, 0))
+}
+
+/// `@bounded_tick(x)`: one step of a loop; `x`.
+fn tick<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    limits::tick()?;
+    last(args)
+}
+
+fn node_id(arg: &dyn Val) -> u64 {
+    arg.downcast_ref::<CelInt>()
+        .and_then(|id| u64::try_from(*id.inner()).ok())
+        .unwrap_or(0)
+}
+
+/// `@bounded_enter(id, range)`: the `map`/`filter` `id` starts; `range`.
+fn enter<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    limits::enter(node_id(args[0].as_ref()))?;
+    last(args)
+}
+
+/// `@bounded_item(id, x)`: the `map`/`filter` `id` appends `x`; `x`.
+fn item<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    limits::add_item(node_id(args[0].as_ref()), args[1].as_ref())?;
+    last(args)
+}
+
+/// `@bounded_sized(x)`: `x`, if it is within the size limit.
+fn sized<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let max = limits::max_value_bytes();
+    limits::check_size(weight(args[0].as_ref(), max.saturating_add(1)))?;
+    last(args)
+}
+
+/// `a + b`, when the string, bytes or list it makes is within the size limit.
+fn add<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [lhs, rhs] = two(args)?;
+    let (left, right) = (lhs.get_type().kind(), rhs.get_type().kind());
+    if left == right && matches!(left, Kind::String | Kind::Bytes | Kind::List) {
+        let max = limits::max_value_bytes().saturating_add(1);
+        let size = weight(lhs.as_ref(), max).saturating_add(weight(rhs.as_ref(), max));
+        limits::check_size(size)?;
+    }
+    let Some(adder) = lhs.as_adder() else {
+        return Err(ExecutionError::UnsupportedBinaryOperator(
+            "add",
+            value_of(lhs.as_ref()),
+            value_of(rhs.as_ref()),
+        ));
+    };
+    let sum = adder.add(rhs.as_ref())?.into_owned();
+    Ok(CowVal::Owned(sum))
+}
+
+fn value_of(val: &dyn Val) -> Value {
+    Value::try_from(val).unwrap_or(Value::Null)
+}
+
+fn two<'b, 'v>(args: Args<'b, 'v>) -> Result<[CowVal<'b, 'v>; 2], ExecutionError> {
+    let count = args.len();
+    args.try_into()
+        .map_err(|_| ExecutionError::invalid_argument_count(2, count))
+}
+
+/// The strings of `args`, or the overload error of member function `function`.
+fn strings<'a>(function: &str, args: &'a [CowVal<'_, '_>]) -> Result<Vec<&'a str>, ExecutionError> {
+    args.iter()
+        .map(|arg| arg.downcast_ref::<CelString>().map(|s| s.inner()))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| no_overload(function, args))
+}
+
+fn no_overload(function: &str, args: &[CowVal<'_, '_>]) -> ExecutionError {
+    let types = args
+        .iter()
+        .map(|arg| arg.get_type().name().to_owned())
+        .collect();
+    ExecutionError::no_such_member_overload(function, types)
+}
+
+/// The optional trailing `int` argument (`n` or an offset) after `strings` strings.
+fn count_arg(
+    function: &str,
+    args: &[CowVal<'_, '_>],
+    strings: usize,
+) -> Result<Option<i64>, ExecutionError> {
+    match args.get(strings) {
+        None => Ok(None),
+        Some(n) => n
+            .downcast_ref::<CelInt>()
+            .map(|n| Some(*n.inner()))
+            .ok_or_else(|| no_overload(function, args)),
+    }
+}
+
+fn string<'b, 'v>(text: String) -> Out<'b, 'v> {
+    Ok(CowVal::owned(CelString::from(text)))
+}
+
+/// `s.replace(from, to)` and `s.replace(from, to, n)`.
+fn replace<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [this, from, to] = strings("replace", &args[..3.min(args.len())])?[..] else {
+        return Err(no_overload("replace", &args));
+    };
+    let n = count_arg("replace", &args, 3)?.and_then(|n| usize::try_from(n).ok());
+    let found = if from.is_empty() {
+        this.chars().count() + 1
+    } else {
+        this.matches(from).count()
+    };
+    let count = n.map_or(found, |n| n.min(found));
+    let size = (this.len() - count * from.len()).saturating_add(count.saturating_mul(to.len()));
+    limits::check_size(size)?;
+    string(match n {
+        Some(n) => this.replacen(from, to, n),
+        None => this.replace(from, to),
+    })
+}
+
+/// `s.split(sep)` and `s.split(sep, n)`: at most `n` parts, the last holding the rest;
+/// none when `n` is zero, all when it is negative; an empty `sep` splits code points.
+fn split<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [this, sep] = strings("split", &args[..2.min(args.len())])?[..] else {
+        return Err(no_overload("split", &args));
+    };
+    let n = count_arg("split", &args, 2)?.unwrap_or(-1);
+    let found = if sep.is_empty() {
+        this.chars().count()
+    } else {
+        this.matches(sep).count() + 1
+    };
+    let parts = usize::try_from(n).map_or(found, |n| n.min(found));
+    limits::check_size(this.len().saturating_add(parts.saturating_mul(ITEM_BYTES)))?;
+    let parts: Vec<&str> = match (usize::try_from(n), sep.is_empty()) {
+        (Ok(0), _) => Vec::new(),
+        (Ok(n), true) => {
+            let mut parts: Vec<&str> = Vec::new();
+            let mut rest = this;
+            while let Some(c) = rest.chars().next() {
+                if parts.len() + 1 == n {
+                    break;
+                }
+                let (head, tail) = rest.split_at(c.len_utf8());
+                parts.push(head);
+                rest = tail;
+            }
+            if !rest.is_empty() {
+                parts.push(rest);
+            }
+            parts
+        }
+        (Ok(n), false) => this.splitn(n, sep).collect(),
+        (Err(_), true) => this
+            .char_indices()
+            .map(|(i, c)| &this[i..i + c.len_utf8()])
+            .collect(),
+        (Err(_), false) => this.split(sep).collect(),
+    };
+    let items: Vec<Box<dyn Val>> = parts
+        .into_iter()
+        .map(|part| Box::new(CelString::from(part.to_owned())) as Box<dyn Val>)
+        .collect();
+    Ok(CowVal::owned(CelList::from(items)))
+}
+
+/// `l.join()` and `l.join(sep)` over a list of strings.
+fn join<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let Some(list) = args.first().and_then(|list| list.as_iterable()) else {
+        return Err(no_overload("join", &args));
+    };
+    let sep = match args.get(1) {
+        None => "",
+        Some(sep) => sep
+            .downcast_ref::<CelString>()
+            .map(|s| s.inner())
+            .ok_or_else(|| no_overload("join", &args))?,
+    };
+    let mut parts = Vec::new();
+    let mut size = 0usize;
+    let mut items = list.iter();
+    while let Some(item) = items.next() {
+        let part = item
+            .downcast_ref::<CelString>()
+            .ok_or_else(|| ExecutionError::UnexpectedType {
+                got: item.get_type().name().to_owned(),
+                want: "string".to_owned(),
+            })?
+            .inner();
+        size = size
+            .saturating_add(part.len())
+            .saturating_add(if parts.is_empty() { 0 } else { sep.len() });
+        limits::check_size(size)?;
+        parts.push(part);
+    }
+    string(parts.join(sep))
+}
+
+fn out_of_range(function: &str, index: i64) -> ExecutionError {
+    ExecutionError::function_error(function, format!("index out of range: {index}"))
+}
+
+/// The byte offset of code point `index` of `text` (its length past the end).
+fn byte_offset(text: &str, index: usize) -> usize {
+    text.char_indices()
+        .nth(index)
+        .map_or(text.len(), |(i, _)| i)
+}
+
+/// `s.indexOf(needle)` and `s.indexOf(needle, offset)`, in code points; -1 when absent.
+fn index_of<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [this, needle] = strings("indexOf", &args[..2.min(args.len())])?[..] else {
+        return Err(no_overload("indexOf", &args));
+    };
+    let offset = count_arg("indexOf", &args, 2)?;
+    let len = this.chars().count();
+    let start = match offset {
+        None => 0,
+        Some(offset) if offset < 0 => return Err(out_of_range("indexOf", offset)),
+        Some(offset) if needle.is_empty() => return int(offset.min(len as i64)),
+        Some(offset) if offset >= len as i64 => return Err(out_of_range("indexOf", offset)),
+        Some(offset) => offset as usize,
+    };
+    let from = byte_offset(this, start);
+    int(this[from..].find(needle).map_or(-1, |at| {
+        (start + this[from..from + at].chars().count()) as i64
+    }))
+}
+
+/// `s.lastIndexOf(needle)` and `s.lastIndexOf(needle, offset)`: the last occurrence that
+/// starts at or before `offset`, in code points; -1 when absent.
+fn last_index_of<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [this, needle] = strings("lastIndexOf", &args[..2.min(args.len())])?[..] else {
+        return Err(no_overload("lastIndexOf", &args));
+    };
+    let offset = count_arg("lastIndexOf", &args, 2)?;
+    let len = this.chars().count();
+    let last = match offset {
+        None => len,
+        Some(offset) if offset < 0 => return Err(out_of_range("lastIndexOf", offset)),
+        Some(offset) if needle.is_empty() => return int(offset.min(len as i64)),
+        Some(offset) if offset >= len as i64 => return Err(out_of_range("lastIndexOf", offset)),
+        Some(offset) => offset as usize,
+    };
+    let end = byte_offset(this, last)
+        .saturating_add(needle.len())
+        .min(this.len());
+    let end = (0..=end)
+        .rev()
+        .find(|&i| this.is_char_boundary(i))
+        .unwrap_or(0);
+    int(this[..end]
+        .rfind(needle)
+        .map_or(-1, |at| this[..at].chars().count() as i64))
+}
+
+fn int<'b, 'v>(value: i64) -> Out<'b, 'v> {
+    Ok(CowVal::owned(CelInt::from(value)))
+}
+
+/// `l.distinct()`: the first of each set of equal items, in order; stops at the deadline.
+fn distinct<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let Some(list) = args.first().and_then(|list| list.as_iterable()) else {
+        return Err(no_overload("distinct", &args));
+    };
+    let mut unique: Vec<&dyn Val> = Vec::new();
+    let mut items = list.iter();
+    while let Some(item) = items.next() {
+        limits::tick()?;
+        if !unique.iter().any(|seen| item.equals(*seen)) {
+            unique.push(item);
+        }
+    }
+    let items: Vec<Box<dyn Val + 'v>> = unique
+        .into_iter()
+        .map(|item| item.clone_as_boxed())
+        .collect();
+    Ok(CowVal::owned(CelList::from(items)))
+}
+
+/// `lists.range(n)`: `[0, 1, ..., n - 1]`.
+fn range<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let Some(n) = args
+        .first()
+        .and_then(|n| n.downcast_ref::<CelInt>())
+        .map(|n| *n.inner())
+    else {
+        return Err(ExecutionError::no_such_overload(
+            "lists.range",
+            args.iter()
+                .map(|a| a.get_type().name().to_owned())
+                .collect(),
+        ));
+    };
+    if !(0..=MAX_RANGE).contains(&n) {
+        return Err(ExecutionError::function_error(
+            "lists.range",
+            format!("size must be between 0 and {MAX_RANGE}, got {n}"),
+        ));
+    }
+    limits::check_size((n as usize).saturating_mul(2 * ITEM_BYTES))?;
+    let items: Vec<Box<dyn Val>> = (0..n)
+        .map(|i| Box::new(CelInt::from(i)) as Box<dyn Val>)
+        .collect();
+    Ok(CowVal::owned(CelList::from(items)))
+}
