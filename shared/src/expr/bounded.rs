@@ -368,3 +368,7 @@ fn range<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
         .collect();
     Ok(CowVal::owned(CelList::from(items)))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests;
