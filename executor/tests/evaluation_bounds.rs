@@ -3,9 +3,39 @@
 
 mod support;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
 use serde_json::{Value, json};
 use shared::messages::ExecutionStatus;
 use support::Harness;
+
+/// This process's resident memory (the executor runs in it), from `/proc`.
+fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmRSS")
+        * 1024
+}
+
+/// Samples the resident memory every 10 ms until aborted, keeping the peak.
+fn sample_peak_rss() -> (Arc<AtomicU64>, tokio::task::JoinHandle<()>) {
+    let peak = Arc::new(AtomicU64::new(rss_bytes()));
+    let sampler = tokio::spawn({
+        let peak = Arc::clone(&peak);
+        async move {
+            loop {
+                peak.fetch_max(rss_bytes(), Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    });
+    (peak, sampler)
+}
 
 fn workflow(sync: bool, nodes: Value) -> Value {
     json!({"title": "t", "sync": sync, "trigger": {}, "nodes": nodes})
@@ -52,6 +82,8 @@ async fn runaway_expressions_end_as_errors_while_other_executions_go_on() {
         json!({"body": {"a": "a".repeat(100_000), "b": "b".repeat(100_000)}}),
     );
     let caller = support::message(paid, true, json!({"body": {"id": 7, "status": "paid"}}));
+    let before = rss_bytes();
+    let (peak, sampler) = sample_peak_rss();
     harness.publish(&spinning).await;
     harness.publish(&huge).await;
     harness.publish(&caller).await;
@@ -80,6 +112,15 @@ async fn runaway_expressions_end_as_errors_while_other_executions_go_on() {
     assert!(
         answered.finished_at < spun.finished_at,
         "the caller's execution waited for the runaway"
+    );
+    sampler.abort();
+    // The replace would have built 10 GB; what the test process grew by is what the
+    // messages, their records and the bounded work took.
+    let grown = peak.load(Ordering::Relaxed).saturating_sub(before);
+    assert!(
+        grown < 64 << 20,
+        "resident memory grew by {} MiB",
+        grown >> 20
     );
     let jobs = harness.jobs(spinning.execution_id).await;
     assert_eq!(jobs.len(), 1);

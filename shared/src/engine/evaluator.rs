@@ -178,3 +178,23 @@ impl Budget {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_execution_spends_its_evaluation_time_across_nodes() {
+        let budget = Budget::new(Duration::from_millis(100));
+        let node = Duration::from_millis(80);
+        assert!(matches!(budget.next_limit(node), Ok((n, TimeLimit::Node)) if n == node));
+        budget.spend(Duration::from_millis(60));
+        let (left, which) = budget.next_limit(node).expect("time is left");
+        assert_eq!(left, Duration::from_millis(40));
+        assert!(matches!(which, TimeLimit::Execution(_)));
+        assert!(budget.check().is_ok());
+        budget.spend(Duration::from_millis(50));
+        let err = budget.check().expect_err("used up");
+        assert_eq!(err.to_string(), "exceeded the 100 ms execution time limit");
+    }
+}
