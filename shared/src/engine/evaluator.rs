@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{cel_cache::CelCache, error::NodeError};
 use crate::expr::{self, Bounds, ExprError, Expression};
@@ -66,9 +66,32 @@ impl Evaluator {
         &self.limits
     }
 
-    /// The compiled program for `source`.
-    pub(crate) fn compile(&self, source: &str) -> Result<Arc<Expression>, NodeError> {
-        self.cel.get(source).map_err(expression_failed)
+    /// The compiled program for `source`; compiled (once) on a blocking thread too, as a
+    /// source rendered from a template may hold caller data.
+    pub(crate) async fn compile(&self, source: &str) -> Result<Arc<Expression>, NodeError> {
+        if let Some(program) = self.cel.cached(source) {
+            return Ok(program);
+        }
+        let permit = self.permit().await?;
+        let text = source.to_owned();
+        let compiled = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            expr::compile(&text)
+        })
+        .await
+        .map_err(|panicked| {
+            NodeError::Expression(format!("compiling the expression failed: {panicked}"))
+        })?;
+        let program = Arc::new(compiled.map_err(expression_failed)?);
+        self.cel.insert(source, Arc::clone(&program));
+        Ok(program)
+    }
+
+    async fn permit(&self) -> Result<OwnedSemaphorePermit, NodeError> {
+        Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| NodeError::Expression("the evaluation threads are closed".to_owned()))
     }
 
     /// Evaluates `program` over `data` (its variables by name) on a blocking thread,
@@ -80,10 +103,7 @@ impl Evaluator {
         budget: &Budget,
     ) -> Result<Value, NodeError> {
         let (limit, which) = budget.next_limit(self.limits.node_time)?;
-        let permit = Arc::clone(&self.permits)
-            .acquire_owned()
-            .await
-            .map_err(|_| NodeError::Expression("the evaluation threads are closed".to_owned()))?;
+        let permit = self.permit().await?;
         let started = Instant::now();
         let bounds = Bounds {
             deadline: started + limit,

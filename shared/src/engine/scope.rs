@@ -63,7 +63,7 @@ impl<'a> RunScope<'a> {
     /// Evaluates a CEL expression over `context`, `jobs` and `system`, off the async
     /// runtime and within the node and execution time limits and the value limit.
     pub async fn cel(&self, source: &str) -> Result<Value, NodeError> {
-        let program = self.eval.compile(source)?;
+        let program = self.eval.compile(source).await?;
         // Copied, as the evaluation runs on another thread: only the roots it mentions.
         let data = program
             .variables()
