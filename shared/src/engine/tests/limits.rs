@@ -127,10 +127,10 @@ async fn what_is_left_of_the_execution_time_bounds_a_node() {
 #[tokio::test]
 async fn waiting_does_not_count_toward_the_execution_time() {
     let nodes = json!([
-        {"key": "wait", "type": "delay", "config": {"duration": 400}},
+        {"key": "wait", "type": "delay", "config": {"duration": 600}},
         calc("after", "1 + 1"),
     ]);
-    let result = run_with(limits(200, 300), nodes, json!({})).await;
+    let result = run_with(limits(500, 500), nodes, json!({})).await;
     assert_eq!(
         result.status,
         ExecutionStatus::Resolved,
