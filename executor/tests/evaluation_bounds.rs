@@ -129,4 +129,15 @@ async fn runaway_expressions_end_as_errors_while_other_executions_go_on() {
         jobs[0].3,
         json!({"error": "exceeded the 3000 ms node time limit"})
     );
+
+    let metrics = reqwest::get(format!("{}/metrics", harness.executor.url))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    for limit in ["time", "size"] {
+        let line = format!("hookflow_evaluation_limits_total{{limit=\"{limit}\"}}");
+        assert!(metrics.contains(&line), "{line} missing from {metrics}");
+    }
 }

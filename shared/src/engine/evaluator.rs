@@ -129,10 +129,20 @@ impl Evaluator {
     }
 }
 
-/// A CEL error as the node error it raises; a size limit says which.
+/// Counts the evaluations that hit a limit, by `limit` (`time`, `size`).
+pub const LIMITS_HIT: &str = "hookflow_evaluation_limits_total";
+
+/// The node error of a limit hit, counted.
+pub(crate) fn limit_hit(limit: &'static str, message: String) -> NodeError {
+    metrics::counter!(LIMITS_HIT, "limit" => limit).increment(1);
+    NodeError::Limit(message)
+}
+
+/// A CEL error as the node error it raises; a limit says which.
 pub(crate) fn expression_failed(err: ExprError) -> NodeError {
     match err {
-        ExprError::SizeLimit(_) | ExprError::TimeLimit => NodeError::Limit(err.to_string()),
+        ExprError::SizeLimit(_) => limit_hit("size", err.to_string()),
+        ExprError::TimeLimit => limit_hit("time", err.to_string()),
         other => NodeError::Expression(other.to_string()),
     }
 }
@@ -152,7 +162,7 @@ impl TimeLimit {
             TimeLimit::Node => (node.as_millis(), "node"),
             TimeLimit::Execution(total) => (total.as_millis(), "execution"),
         };
-        NodeError::Limit(format!("exceeded the {ms} ms {what} time limit"))
+        limit_hit("time", format!("exceeded the {ms} ms {what} time limit"))
     }
 }
 

@@ -17,7 +17,7 @@ mod validate;
 
 pub use crate::problem::Problem;
 pub use error::NodeError;
-pub use evaluator::EvalLimits;
+pub use evaluator::{EvalLimits, LIMITS_HIT};
 pub use node::{EndStatus, NodeType, Outcome, ValidationCtx};
 pub use registry::Registry;
 pub use runner::{Engine, JobRecord, RunResult};

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::error::NodeError;
-use super::evaluator::{Budget, Evaluator, expression_failed};
+use super::evaluator::{Budget, Evaluator, expression_failed, limit_hit};
 use crate::{expr, template};
 
 /// Who is running: the ids the templates can read as `$execution` and `$workflow`.
@@ -52,7 +52,7 @@ impl<'a> RunScope<'a> {
     /// string that would grow past the value limit is an error.
     pub fn render(&self, value: &Value) -> Result<Value, NodeError> {
         template::render_value_within(value, &self.vars, self.eval.limits().max_value_bytes)
-            .map_err(|too_large| NodeError::Limit(too_large.to_string()))
+            .map_err(|too_large| limit_hit("size", too_large.to_string()))
     }
 
     /// Renders one templated string, like [`RunScope::render`].
