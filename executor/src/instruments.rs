@@ -53,6 +53,10 @@ pub(crate) fn describe() {
         VERSION_CACHE,
         "Workflow version lookups answered from memory (hit) or by PostgreSQL (miss)."
     );
+    metrics::describe_counter!(
+        shared::engine::LIMITS_HIT,
+        "Expressions and templates stopped at a limit, by limit (time, size); each ends its execution as error."
+    );
 }
 
 /// An execution message arrived: how long it waited since ingress accepted the call, and

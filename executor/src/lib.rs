@@ -88,7 +88,7 @@ pub async fn serve(
         broker,
         versions: Versions::new(Arc::clone(&store)),
         store,
-        engine: Engine::with_outbound(Arc::new(outbound)),
+        engine: Engine::with_outbound(Arc::new(outbound)).with_limits(config.eval_limits()),
         topology: Topology::new(config.amqp_prefix.clone()),
         stopping: shutdown.clone(),
     });

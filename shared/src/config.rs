@@ -179,6 +179,14 @@ pub struct Config {
     pub client_request_timeout_ms: u64,
     /// Connections each HTTP worker thread serves at once (ingress).
     pub max_connections: usize,
+    /// Milliseconds one CEL expression of a node may compute (executor).
+    pub node_timeout_ms: u64,
+    /// Milliseconds the CEL expressions of one execution may compute together (executor).
+    pub execution_timeout_ms: u64,
+    /// Largest string or list an expression or template may build, in bytes (executor).
+    pub max_value_bytes: usize,
+    /// CEL expressions an executor evaluates at once (executor).
+    pub eval_threads: usize,
     /// The credential with which ingress fetches trigger definitions (secrets included)
     /// from config-api; never the admin token (ingress, config-api).
     pub internal_token: Option<SecretString>,
@@ -256,6 +264,12 @@ impl Config {
             settings.parse_with("HOOKFLOW_CLIENT_REQUEST_TIMEOUT_MS", within(1, u64::MAX));
         let max_connections =
             settings.parse_with("HOOKFLOW_MAX_CONNECTIONS", within(1, usize::MAX));
+        let node_timeout_ms = settings.parse_with("HOOKFLOW_NODE_TIMEOUT_MS", within(1, 3_600_000));
+        let execution_timeout_ms =
+            settings.parse_with("HOOKFLOW_EXECUTION_TIMEOUT_MS", within(1, 3_600_000));
+        let max_value_bytes =
+            settings.parse_with("HOOKFLOW_MAX_VALUE_BYTES", within(1024, 1 << 30));
+        let eval_threads = settings.parse_with("HOOKFLOW_EVAL_THREADS", within(1, 256));
         let internal_token = settings.optional("HOOKFLOW_INTERNAL_TOKEN");
         let secret_key = settings.optional("HOOKFLOW_SECRET_KEY");
         let secret_keys_old = settings.optional("HOOKFLOW_SECRET_KEYS_OLD");
@@ -295,6 +309,10 @@ impl Config {
             body_read_timeout_ms: body_read_timeout_ms?,
             client_request_timeout_ms: client_request_timeout_ms?,
             max_connections: max_connections?,
+            node_timeout_ms: node_timeout_ms?,
+            execution_timeout_ms: execution_timeout_ms?,
+            max_value_bytes: max_value_bytes?,
+            eval_threads: eval_threads?,
             internal_token: internal_token?.map(SecretString::from),
             secret_key: secret_key?.map(SecretString::from),
             secret_keys_old: secret_keys_old?.map(SecretString::from),
@@ -303,6 +321,16 @@ impl Config {
             console: console?,
             console_dir: console_dir?,
         })
+    }
+
+    /// The bounds of CEL and template evaluation (executor).
+    pub fn eval_limits(&self) -> crate::engine::EvalLimits {
+        crate::engine::EvalLimits {
+            node_time: std::time::Duration::from_millis(self.node_timeout_ms),
+            execution_time: std::time::Duration::from_millis(self.execution_timeout_ms),
+            max_value_bytes: self.max_value_bytes,
+            threads: self.eval_threads,
+        }
     }
 
     /// The shape limits of webhook bodies and queries.

@@ -3,12 +3,39 @@
 //! Every top-level key of the data (`context`, `jobs`, `system`) is a CEL variable, so
 //! `context.body.amount > 100`, `jobs.calc1 * 2` and `context.headers["x-request-id"]` work. The
 //! standard library is extended with cel's `strings`, `math` and `lists` extensions.
+//!
+//! An evaluation is bounded ([`Bounds`]): the compiled program is rewritten so that its
+//! loops stop at a deadline and the strings and lists it builds stay under a size limit
+//! (see `limits`, `rewrite` and `bounded`).
+
+mod bounded;
+mod limits;
+mod rewrite;
 
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use cel::objects::{Key, Map as CelMap};
 use cel::{Context, Env, Program};
 use serde_json::Value;
+
+pub use limits::{Bounds, Hit};
+
+/// The size limit when none is configured: 1 MiB.
+pub const DEFAULT_MAX_VALUE_BYTES: usize = 1024 * 1024;
+
+/// The time an evaluation has when none is configured.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_millis(2000);
+
+impl Bounds {
+    /// The default bounds, for an evaluation starting now.
+    pub fn default_from_now() -> Self {
+        Bounds {
+            deadline: Instant::now() + DEFAULT_TIME_LIMIT,
+            max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
+        }
+    }
+}
 
 /// Why an expression cannot be compiled or evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,12 +55,31 @@ pub enum ExprError {
     /// The data handed to the expression is not a JSON object.
     #[error("the data for a CEL expression must be a JSON object")]
     DataNotObject,
+    /// The evaluation was still running at its deadline.
+    #[error("exceeded its time limit")]
+    TimeLimit,
+    /// The evaluation was about to build a value larger than the limit (in bytes).
+    #[error("exceeded the {} value limit", size_text(*.0))]
+    SizeLimit(usize),
+}
+
+/// `bytes` as people write it: `1 MiB`, `64 KiB`, `1000 bytes`.
+pub fn size_text(bytes: usize) -> String {
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * 1024;
+    match bytes {
+        0 => "0 bytes".to_owned(),
+        b if b % MIB == 0 => format!("{} MiB", b / MIB),
+        b if b % KIB == 0 => format!("{} KiB", b / KIB),
+        b => format!("{b} bytes"),
+    }
 }
 
 /// A compiled expression; cheap to share between threads and to evaluate many times.
 #[derive(Debug)]
 pub struct Expression {
-    program: Program,
+    /// The program as compiled, rewritten to be bounded.
+    bounded: cel::parser::Expression,
     source: String,
     /// The identifiers the expression mentions, so that only those variables are converted.
     variables: Vec<String>,
@@ -43,6 +89,11 @@ impl Expression {
     /// The text the expression was compiled from.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// The top-level variables it mentions (`context`, `jobs`...).
+    pub fn variables(&self) -> &[String] {
+        &self.variables
     }
 }
 
@@ -60,13 +111,16 @@ fn env() -> &'static Arc<Env> {
             // the tests call a function of each to prove it.
             let _ = env.add_extension(extension);
         }
+        // Its names start with `@`, which no expression can write, so they clash with
+        // nothing; the tests run every one of them.
+        let _ = bounded::register(&mut env);
         Arc::new(env)
     })
 }
 
 /// Compiles a CEL expression.
 pub fn compile(expression: &str) -> Result<Expression, ExprError> {
-    let program = env()
+    let program: Program = env()
         .compile(expression)
         .map_err(|errors| ExprError::Parse(errors.to_string()))?;
     let variables = program
@@ -75,8 +129,10 @@ pub fn compile(expression: &str) -> Result<Expression, ExprError> {
         .into_iter()
         .map(str::to_owned)
         .collect();
+    let mut bounded = program.expression().clone();
+    rewrite::rewrite(&mut bounded);
     Ok(Expression {
-        program,
+        bounded,
         source: expression.to_owned(),
         variables,
     })
@@ -94,9 +150,22 @@ pub fn evaluate(expr: &Expression, data: &Value) -> Result<Value, ExprError> {
 
 /// Evaluates `expr` like [`evaluate`], with the variables `variable` gives by name: they stay
 /// where they are, and only the ones the expression mentions are looked up and converted.
+/// The default [`Bounds`] apply.
 pub fn evaluate_with<'v>(
     expr: &Expression,
     variable: impl Fn(&str) -> Option<&'v Value>,
+) -> Result<Value, ExprError> {
+    evaluate_within(expr, variable, Bounds::default_from_now())
+}
+
+/// Evaluates `expr` like [`evaluate_with`] within `bounds`: past the deadline it fails
+/// with [`ExprError::TimeLimit`], and where it would build a string, bytes or list larger
+/// than the size limit with [`ExprError::SizeLimit`], whatever the expression does with
+/// the error.
+pub fn evaluate_within<'v>(
+    expr: &Expression,
+    variable: impl Fn(&str) -> Option<&'v Value>,
+    bounds: Bounds,
 ) -> Result<Value, ExprError> {
     let mut context = Context::with_env(Arc::clone(env()));
     for name in &expr.variables {
@@ -104,10 +173,13 @@ pub fn evaluate_with<'v>(
             context.add_variable_from_value(name.as_str(), to_cel(value));
         }
     }
-    let result = expr
-        .program
-        .execute(&context)
-        .map_err(|error| ExprError::Execution(error.to_string()))?;
+    let (result, hit) = limits::within(bounds, || cel::Value::resolve(&expr.bounded, &context));
+    match hit {
+        Some(Hit::Time) => return Err(ExprError::TimeLimit),
+        Some(Hit::Size(max)) => return Err(ExprError::SizeLimit(max)),
+        None => {}
+    }
+    let result = result.map_err(|error| ExprError::Execution(error.to_string()))?;
     let json = result
         .json()
         .map_err(|error| ExprError::Conversion(error.to_string()))?;

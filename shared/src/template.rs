@@ -42,6 +42,27 @@ pub enum TemplateError {
     },
 }
 
+/// A rendered string would have been larger than the limit (in bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("exceeded the {} value limit", crate::expr::size_text(*.0))]
+pub struct TooLarge(pub usize);
+
+/// The text of a string being rendered, refusing to grow past `max` bytes.
+struct Limited {
+    out: String,
+    max: usize,
+}
+
+impl std::fmt::Write for Limited {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        if self.out.len().saturating_add(text.len()) > self.max {
+            return Err(std::fmt::Error);
+        }
+        self.out.push_str(text);
+        Ok(())
+    }
+}
+
 /// One `{{...}}` found in a template.
 struct Placeholder<'a> {
     /// `{{` to `}}` inclusive.
@@ -154,19 +175,18 @@ impl Resolved<'_> {
         }
     }
 
-    fn write_into(&self, out: &mut String) {
+    /// Writes the value in; fails only when `out` would pass its limit (compound values
+    /// are written as compact JSON, and stop being written there).
+    fn write_into(&self, out: &mut Limited) -> std::fmt::Result {
         let value = match self {
             Resolved::Found(value) => *value,
             Resolved::Default(value) => value,
-            Resolved::Missing => return,
+            Resolved::Missing => return Ok(()),
         };
         match value {
-            Value::String(text) => out.push_str(text),
-            Value::Null => {}
-            // Writing into a String cannot fail; compound values come out as compact JSON.
-            other => {
-                let _ = write!(out, "{other}");
-            }
+            Value::String(text) => out.write_str(text),
+            Value::Null => Ok(()),
+            other => write!(out, "{other}"),
         }
     }
 }
@@ -177,37 +197,59 @@ impl Resolved<'_> {
 /// never fails: a path that does not parse counts as missing and an unclosed `{{` stays text
 /// ([`check`] reports both when the workflow is saved).
 pub fn render_str(template: &str, scope: &Value) -> Value {
+    render_str_within(template, scope, usize::MAX).unwrap_or(Value::Null)
+}
+
+/// Renders `template` like [`render_str`], failing when the string it writes would be
+/// larger than `max` bytes (a single placeholder's typed value is not written, so it
+/// counts for nothing).
+pub fn render_str_within(template: &str, scope: &Value, max: usize) -> Result<Value, TooLarge> {
     if !template.contains("{{") {
-        return Value::String(template.to_owned());
+        return Ok(Value::String(template.to_owned()));
     }
     if let Some(Part::Placeholder(placeholder)) = parts(template).next()
         && placeholder.raw.len() == template.len()
     {
-        return placeholder.resolve(scope).into_value();
+        return Ok(placeholder.resolve(scope).into_value());
     }
-    let mut out = String::with_capacity(template.len());
+    let mut out = Limited {
+        out: String::with_capacity(template.len().min(max)),
+        max,
+    };
     for part in parts(template) {
         match part {
-            Part::Text(text) | Part::Unclosed(text) => out.push_str(text),
+            Part::Text(text) | Part::Unclosed(text) => out.write_str(text),
             Part::Placeholder(placeholder) => placeholder.resolve(scope).write_into(&mut out),
         }
+        .map_err(|_| TooLarge(max))?;
     }
-    Value::String(out)
+    Ok(Value::String(out.out))
 }
 
 /// Renders every string inside `value` (object values and array items, at any depth); object
 /// keys are left as they are.
 pub fn render_value(value: &Value, scope: &Value) -> Value {
-    match value {
-        Value::String(text) => render_str(text, scope),
-        Value::Array(items) => Value::Array(items.iter().map(|v| render_value(v, scope)).collect()),
+    render_value_within(value, scope, usize::MAX).unwrap_or(Value::Null)
+}
+
+/// Renders `value` like [`render_value`], failing when a string it writes would be larger
+/// than `max` bytes.
+pub fn render_value_within(value: &Value, scope: &Value, max: usize) -> Result<Value, TooLarge> {
+    Ok(match value {
+        Value::String(text) => render_str_within(text, scope, max)?,
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| render_value_within(v, scope, max))
+                .collect::<Result<_, _>>()?,
+        ),
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(key, v)| (key.clone(), render_value(v, scope)))
-                .collect(),
+                .map(|(key, v)| Ok((key.clone(), render_value_within(v, scope, max)?)))
+                .collect::<Result<_, _>>()?,
         ),
         other => other.clone(),
-    }
+    })
 }
 
 /// Checks that every placeholder in `template` is closed, names a variable and has a path that

@@ -164,6 +164,30 @@ pub const SETTINGS: &[Setting] = &[
         used_by: &[Ingress],
     },
     Setting {
+        env: "HOOKFLOW_NODE_TIMEOUT_MS",
+        help: "Milliseconds one CEL expression of a node may compute; then the execution ends as error (1 to 3600000)",
+        default: |_| Some("2000"),
+        used_by: &[Executor],
+    },
+    Setting {
+        env: "HOOKFLOW_EXECUTION_TIMEOUT_MS",
+        help: "Milliseconds the CEL expressions of one execution may compute together; waiting (delay nodes, HTTP calls) does not count (1 to 3600000)",
+        default: |_| Some("10000"),
+        used_by: &[Executor],
+    },
+    Setting {
+        env: "HOOKFLOW_MAX_VALUE_BYTES",
+        help: "Largest string or list an expression or template may build, in bytes (1024 to 1073741824)",
+        default: |_| Some("1048576"),
+        used_by: &[Executor],
+    },
+    Setting {
+        env: "HOOKFLOW_EVAL_THREADS",
+        help: "CEL expressions an executor evaluates at once, each on a blocking thread (1 to 256)",
+        default: |_| Some("4"),
+        used_by: &[Executor],
+    },
+    Setting {
         env: "HOOKFLOW_INTERNAL_TOKEN",
         help: "Token with which ingress fetches trigger definitions from config-api (required; not the admin token)",
         default: |_| None,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use quick_cache::sync::Cache;
 
-use crate::expr::{self, ExprError, Expression};
+use crate::expr::Expression;
 
 /// Sources kept at most, bounding memory when many versions come and go; past it the
 /// least useful ones (S3-FIFO: seen once and not since) make room.
@@ -30,14 +30,24 @@ impl CelCache {
     }
 
     /// The compiled program for `source`, compiling it on first use.
-    pub(crate) fn get(&self, source: &str) -> Result<Arc<Expression>, ExprError> {
-        if let Some(expression) = self.compiled.get(source) {
+    #[cfg(test)]
+    pub(crate) fn get(&self, source: &str) -> Result<Arc<Expression>, crate::expr::ExprError> {
+        if let Some(expression) = self.cached(source) {
             return Ok(expression);
         }
-        let expression = Arc::new(expr::compile(source)?);
-        self.compiled
-            .insert(source.to_owned(), Arc::clone(&expression));
+        let expression = Arc::new(crate::expr::compile(source)?);
+        self.insert(source, Arc::clone(&expression));
         Ok(expression)
+    }
+
+    /// The program compiled from `source`, if it is kept.
+    pub(crate) fn cached(&self, source: &str) -> Option<Arc<Expression>> {
+        self.compiled.get(source)
+    }
+
+    /// Keeps `expression`, compiled from `source`.
+    pub(crate) fn insert(&self, source: &str, expression: Arc<Expression>) {
+        self.compiled.insert(source.to_owned(), expression);
     }
 }
 

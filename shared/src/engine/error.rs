@@ -15,4 +15,8 @@ pub enum NodeError {
     /// A basic calculation could not be evaluated.
     #[error("condition failed: {0}")]
     Condition(String),
+    /// An expression or template hit a time or size limit; the text says which
+    /// (`exceeded the 1 MiB value limit`).
+    #[error("{0}")]
+    Limit(String),
 }

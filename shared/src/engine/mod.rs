@@ -7,6 +7,7 @@
 
 mod cel_cache;
 mod error;
+mod evaluator;
 mod node;
 mod nodes;
 mod registry;
@@ -16,6 +17,7 @@ mod validate;
 
 pub use crate::problem::Problem;
 pub use error::NodeError;
+pub use evaluator::{EvalLimits, LIMITS_HIT};
 pub use node::{EndStatus, NodeType, Outcome, ValidationCtx};
 pub use registry::Registry;
 pub use runner::{Engine, JobRecord, RunResult};

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 use tracing::Instrument;
 
 use super::{
-    cel_cache::CelCache,
     error::NodeError,
+    evaluator::{EvalLimits, Evaluator},
     node::Outcome,
     registry::Registry,
     scope::{ExecutionMeta, RunScope},
@@ -51,7 +51,7 @@ pub struct RunResult {
 /// Runs workflow versions with a set of node types. Cheap to share: one per process.
 pub struct Engine {
     registry: Registry,
-    cel: CelCache,
+    eval: Evaluator,
 }
 
 impl Default for Engine {
@@ -75,7 +75,15 @@ impl Engine {
     pub fn with_registry(registry: Registry) -> Self {
         Engine {
             registry,
-            cel: CelCache::default(),
+            eval: Evaluator::new(EvalLimits::default()),
+        }
+    }
+
+    /// This engine with other evaluation limits (docs/limits.md).
+    pub fn with_limits(self, limits: EvalLimits) -> Self {
+        Engine {
+            registry: self.registry,
+            eval: Evaluator::new(limits),
         }
     }
 
@@ -91,7 +99,7 @@ impl Engine {
         meta: &ExecutionMeta,
         context: Value,
     ) -> RunResult {
-        let mut scope = RunScope::new(meta, context, &self.cel);
+        let mut scope = RunScope::new(meta, context, &self.eval);
         let mut jobs = Vec::new();
         // One iterator per open chain: the innermost branch on top. When a branch runs
         // out, popping it resumes the chain of its branching node after that node.
@@ -155,6 +163,7 @@ impl Engine {
         let Some(node_type) = self.registry.get(&node.kind) else {
             return Err(NodeError::UnknownType(node.kind.clone()));
         };
+        scope.check_budget()?;
         let span = tracing::info_span!(
             "node",
             otel.name = format!("node {}", node.key),

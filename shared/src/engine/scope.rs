@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 
 use uuid::Uuid;
 
-use super::{cel_cache::CelCache, error::NodeError};
+use super::error::NodeError;
+use super::evaluator::{Budget, Evaluator, expression_failed, limit_hit};
 use crate::{expr, template};
 
 /// Who is running: the ids the templates can read as `$execution` and `$workflow`.
@@ -23,11 +24,13 @@ pub struct ExecutionMeta {
 /// before it (`$jobsMapByNodeKey`), `$system.now`, `$execution.id` and `$workflow.key`.
 pub struct RunScope<'a> {
     vars: Value,
-    cel: &'a CelCache,
+    eval: &'a Evaluator,
+    /// The execution's evaluation time (docs/limits.md).
+    budget: Budget,
 }
 
 impl<'a> RunScope<'a> {
-    pub(crate) fn new(meta: &ExecutionMeta, context: Value, cel: &'a CelCache) -> Self {
+    pub(crate) fn new(meta: &ExecutionMeta, context: Value, eval: &'a Evaluator) -> Self {
         let mut vars = json!({
             "$jobsMapByNodeKey": {},
             "$system": {"now": now()},
@@ -36,7 +39,8 @@ impl<'a> RunScope<'a> {
         });
         // Moved in, not written inside `json!`, which would serialise a copy of it.
         vars["$context"] = context;
-        RunScope { vars, cel }
+        let budget = Budget::new(eval.limits().execution_time);
+        RunScope { vars, eval, budget }
     }
 
     /// `$execution.id`.
@@ -49,25 +53,39 @@ impl<'a> RunScope<'a> {
         &self.vars
     }
 
-    /// Renders the templates inside `value` (a single placeholder keeps its type).
-    pub fn render(&self, value: &Value) -> Value {
-        template::render_value(value, &self.vars)
+    /// Renders the templates inside `value` (a single placeholder keeps its type); a
+    /// string that would grow past the value limit is an error.
+    pub fn render(&self, value: &Value) -> Result<Value, NodeError> {
+        template::render_value_within(value, &self.vars, self.eval.limits().max_value_bytes)
+            .map_err(|too_large| limit_hit("size", too_large.to_string()))
     }
 
-    /// Renders one templated string.
-    pub fn render_str(&self, text: &str) -> Value {
-        template::render_str(text, &self.vars)
+    /// Renders one templated string, like [`RunScope::render`].
+    pub fn render_str(&self, text: &str) -> Result<Value, NodeError> {
+        self.render(&Value::String(text.to_owned()))
     }
 
-    /// Evaluates a CEL expression over `context`, `jobs` and `system`.
-    pub fn cel(&self, source: &str) -> Result<Value, NodeError> {
-        let program = self.cel.get(source).map_err(expression_failed)?;
-        expr::evaluate_with(&program, |name| self.cel_variable(name)).map_err(expression_failed)
+    /// Evaluates a CEL expression over `context`, `jobs` and `system`, off the async
+    /// runtime and within the node and execution time limits and the value limit.
+    pub async fn cel(&self, source: &str) -> Result<Value, NodeError> {
+        let program = self.eval.compile(source).await?;
+        // Copied, as the evaluation runs on another thread: only the roots it mentions.
+        let data = program
+            .variables()
+            .iter()
+            .filter_map(|name| Some((name.clone(), self.cel_variable(name)?.clone())))
+            .collect();
+        self.eval.evaluate(program, data, &self.budget).await
     }
 
     /// Evaluates a CEL expression that must yield a boolean.
-    pub fn cel_bool(&self, source: &str) -> Result<bool, NodeError> {
-        expr::as_bool(self.cel(source)?).map_err(expression_failed)
+    pub async fn cel_bool(&self, source: &str) -> Result<bool, NodeError> {
+        expr::as_bool(self.cel(source).await?).map_err(expression_failed)
+    }
+
+    /// Fails once the execution has used up its evaluation time; checked before each node.
+    pub(crate) fn check_budget(&self) -> Result<(), NodeError> {
+        self.budget.check()
     }
 
     /// The template root CEL sees under `name`, borrowed: a node evaluating an expression
@@ -93,10 +111,6 @@ impl<'a> RunScope<'a> {
     pub(crate) fn tick(&mut self) {
         self.vars["$system"]["now"] = Value::String(now());
     }
-}
-
-fn expression_failed(err: expr::ExprError) -> NodeError {
-    NodeError::Expression(err.to_string())
 }
 
 fn now() -> String {

@@ -55,7 +55,7 @@ impl NodeType for Calculation {
     }
 
     async fn run(&self, node: &Node, scope: &RunScope<'_>) -> Result<Outcome, NodeError> {
-        let config = parse(&scope.render(&node.config), Stage::Rendered).map_err(config_error)?;
-        scope.cel(&config.expression).map(Outcome::Continue)
+        let config = parse(&scope.render(&node.config)?, Stage::Rendered).map_err(config_error)?;
+        scope.cel(&config.expression).await.map(Outcome::Continue)
     }
 }

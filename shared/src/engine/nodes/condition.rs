@@ -81,9 +81,9 @@ impl NodeType for Condition {
     }
 
     async fn run(&self, node: &Node, scope: &RunScope<'_>) -> Result<Outcome, NodeError> {
-        let config = parse(&scope.render(&node.config), Stage::Rendered).map_err(config_error)?;
+        let config = parse(&scope.render(&node.config)?, Stage::Rendered).map_err(config_error)?;
         let result = match &config.test {
-            Test::Cel(expression) => scope.cel_bool(expression)?,
+            Test::Cel(expression) => scope.cel_bool(expression).await?,
             Test::Basic(calculation) => {
                 condition::evaluate(calculation).map_err(|e| NodeError::Condition(e.to_string()))?
             }

@@ -70,7 +70,7 @@ impl NodeType for Delay {
     }
 
     async fn run(&self, node: &Node, scope: &RunScope<'_>) -> Result<Outcome, NodeError> {
-        let config = parse(&scope.render(&node.config), Stage::Rendered).map_err(config_error)?;
+        let config = parse(&scope.render(&node.config)?, Stage::Rendered).map_err(config_error)?;
         tokio::time::sleep(config.duration).await;
         Ok(match config.end {
             EndStatus::Resolved => Outcome::Continue(Value::Null),

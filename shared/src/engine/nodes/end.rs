@@ -45,7 +45,7 @@ impl NodeType for End {
     }
 
     async fn run(&self, node: &Node, scope: &RunScope<'_>) -> Result<Outcome, NodeError> {
-        let config = parse(&scope.render(&node.config), Stage::Rendered).map_err(config_error)?;
+        let config = parse(&scope.render(&node.config)?, Stage::Rendered).map_err(config_error)?;
         Ok(Outcome::End {
             status: config.status,
             output: Value::Null,

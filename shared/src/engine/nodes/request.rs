@@ -73,7 +73,7 @@ impl NodeType for Request {
                 "this engine has no HTTP client for request nodes".into(),
             ));
         };
-        let config = parse(&scope.render(&node.config), Stage::Rendered).map_err(config_error)?;
+        let config = parse(&scope.render(&node.config)?, Stage::Rendered).map_err(config_error)?;
         // Loops add their iteration path here (`scope`'s, outermost first).
         let key = idempotency_key(scope.execution_id(), &node.key, &[]);
         let headers = request_headers(&config, &key)?;

@@ -102,7 +102,7 @@ impl NodeType for Response {
     }
 
     async fn run(&self, node: &Node, scope: &RunScope<'_>) -> Result<Outcome, NodeError> {
-        let reply = parse(&scope.render(&node.config), Stage::Rendered).map_err(config_error)?;
+        let reply = parse(&scope.render(&node.config)?, Stage::Rendered).map_err(config_error)?;
         Ok(Outcome::Respond(reply))
     }
 
