@@ -85,7 +85,7 @@ pub async fn serve(
         broker,
         versions: Versions::new(Arc::clone(&store)),
         store,
-        engine: Engine::new(),
+        engine: Engine::new().with_max_loop_iterations(config.max_loop_iterations),
         topology: Topology::new(config.amqp_prefix.clone()),
         stopping: shutdown.clone(),
     });
