@@ -19,4 +19,14 @@ pub enum NodeError {
     /// (`exceeded the 1 MiB value limit`).
     #[error("{0}")]
     Limit(String),
+    /// A loop's target asks for more iterations than `HOOKFLOW_MAX_LOOP_ITERATIONS`.
+    #[error(
+        "the loop target asks for {asked} iterations; a loop runs at most {limit} (HOOKFLOW_MAX_LOOP_ITERATIONS)"
+    )]
+    TooManyIterations {
+        /// Iterations the target asks for.
+        asked: u64,
+        /// The limit.
+        limit: u32,
+    },
 }

@@ -21,31 +21,46 @@ pub struct ExecutionMeta {
 }
 
 /// What a node can read while it runs: `$context`, the outputs of the nodes that ran
-/// before it (`$jobsMapByNodeKey`), `$system.now`, `$execution.id` and `$workflow.key`.
+/// before it (`$jobsMapByNodeKey`), `$system.now`, `$execution.id`, `$workflow.key` and,
+/// inside loops, `$scopes.<loopKey>`.
 pub struct RunScope<'a> {
     vars: Value,
     eval: &'a Evaluator,
     /// The execution's evaluation time (docs/limits.md).
-    budget: Budget,
+    budget: std::sync::Arc<Budget>,
+    /// The index of each loop the running node is inside, outer loop first.
+    iteration: Vec<usize>,
 }
 
 impl<'a> RunScope<'a> {
     pub(crate) fn new(meta: &ExecutionMeta, context: Value, eval: &'a Evaluator) -> Self {
         let mut vars = json!({
             "$jobsMapByNodeKey": {},
+            "$scopes": {},
             "$system": {"now": now()},
             "$execution": {"id": meta.execution_id.to_string()},
             "$workflow": {"key": meta.workflow_key, "id": meta.workflow_id.to_string()},
         });
         // Moved in, not written inside `json!`, which would serialise a copy of it.
         vars["$context"] = context;
-        let budget = Budget::new(eval.limits().execution_time);
-        RunScope { vars, eval, budget }
+        let budget = std::sync::Arc::new(Budget::new(eval.limits().execution_time));
+        RunScope {
+            vars,
+            eval,
+            budget,
+            iteration: Vec::new(),
+        }
     }
 
     /// `$execution.id`.
     pub fn execution_id(&self) -> &str {
         self.vars["$execution"]["id"].as_str().unwrap_or_default()
+    }
+
+    /// The index of each loop the running node is inside, outer loop first (empty outside
+    /// loops): what tells one iteration's call from another's, e.g. in an idempotency key.
+    pub fn iteration(&self) -> &[usize] {
+        &self.iteration
     }
 
     /// The template scope, one object keyed by the `$` roots.
@@ -65,7 +80,7 @@ impl<'a> RunScope<'a> {
         self.render(&Value::String(text.to_owned()))
     }
 
-    /// Evaluates a CEL expression over `context`, `jobs` and `system`, off the async
+    /// Evaluates a CEL expression over `context`, `jobs`, `system` and `scopes`, off the async
     /// runtime and within the node and execution time limits and the value limit.
     pub async fn cel(&self, source: &str) -> Result<Value, NodeError> {
         let program = self.eval.compile(source).await?;
@@ -95,6 +110,7 @@ impl<'a> RunScope<'a> {
             "context" => "$context",
             "jobs" => "$jobsMapByNodeKey",
             "system" => "$system",
+            "scopes" => "$scopes",
             _ => return None,
         };
         self.vars.get(root)
@@ -104,6 +120,65 @@ impl<'a> RunScope<'a> {
     pub(crate) fn record_output(&mut self, key: &str, output: Value) {
         if let Some(Value::Object(jobs)) = self.vars.get_mut("$jobsMapByNodeKey") {
             jobs.insert(key.to_owned(), output);
+        }
+    }
+
+    /// A copy for a parallel branch, which sees the outputs recorded so far and records its
+    /// own apart from the other branches'.
+    pub(crate) fn fork(&self) -> RunScope<'a> {
+        RunScope {
+            vars: self.vars.clone(),
+            eval: self.eval,
+            // Shared: the execution's evaluation time counts every branch's.
+            budget: std::sync::Arc::clone(&self.budget),
+            iteration: self.iteration.clone(),
+        }
+    }
+
+    /// Takes over the outputs that the nodes named `keys` recorded in a finished or stopped
+    /// branch. Only those: the branch's copy of every other output may be older than what
+    /// another branch recorded meanwhile.
+    pub(crate) fn merge_outputs<'k>(
+        &mut self,
+        branch: &mut RunScope<'_>,
+        keys: impl IntoIterator<Item = &'k str>,
+    ) {
+        let (Some(Value::Object(mine)), Value::Object(mut theirs)) = (
+            self.vars.get_mut("$jobsMapByNodeKey"),
+            branch.vars["$jobsMapByNodeKey"].take(),
+        ) else {
+            return;
+        };
+        for key in keys {
+            if let Some(output) = theirs.remove(key) {
+                mine.insert(key.to_owned(), output);
+            }
+        }
+    }
+
+    /// Opens a loop: the iteration path gets a level for it.
+    pub(crate) fn enter_loop(&mut self) {
+        self.iteration.push(0);
+    }
+
+    /// Sets `$scopes.<key>` to iteration `index` of `length`, whose item is `item`.
+    pub(crate) fn iterate(&mut self, key: &str, index: usize, item: Value, length: usize) {
+        if let Some(level) = self.iteration.last_mut() {
+            *level = index;
+        }
+        if let Some(Value::Object(scopes)) = self.vars.get_mut("$scopes") {
+            scopes.insert(
+                key.to_owned(),
+                json!({"item": item, "index": index, "length": length}),
+            );
+        }
+    }
+
+    /// Closes loop `key`: its `$scopes` entry and iteration level go away.
+    pub(crate) fn leave_loop(&mut self, key: &str) {
+        self.iteration.pop();
+        if let Some(Value::Object(scopes)) = self.vars.get_mut("$scopes") {
+            scopes.remove(key);
         }
     }
 

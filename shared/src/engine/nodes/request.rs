@@ -74,8 +74,7 @@ impl NodeType for Request {
             ));
         };
         let config = parse(&scope.render(&node.config)?, Stage::Rendered).map_err(config_error)?;
-        // Loops add their iteration path here (`scope`'s, outermost first).
-        let key = idempotency_key(scope.execution_id(), &node.key, &[]);
+        let key = idempotency_key(scope.execution_id(), &node.key, scope.iteration());
         let headers = request_headers(&config, &key)?;
         let (outcome, attempts) = call::call(outbound, &config, &headers).await;
         let request = json!({
