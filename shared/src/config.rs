@@ -16,6 +16,7 @@ use figment::Figment;
 use secrecy::SecretString;
 use url::Url;
 
+use crate::tls::ExtraRoots;
 use read::{Reader, flag, http_url, layers, within};
 pub use settings::{SETTINGS, Setting, help};
 
@@ -190,6 +191,9 @@ pub struct Config {
     pub console: bool,
     /// Directory of the console's built files (config-api).
     pub console_dir: String,
+    /// CA certificates trusted besides the system's roots for outgoing TLS
+    /// (`HOOKFLOW_TLS_CA_FILE`), read when the configuration is loaded.
+    pub tls_ca: ExtraRoots,
 }
 
 /// The settings that do not parse, one line each, naming its environment variable.
@@ -255,6 +259,9 @@ impl Config {
         let secret_keys_old = settings.optional("HOOKFLOW_SECRET_KEYS_OLD");
         let console = settings.parse_with("HOOKFLOW_CONSOLE", flag);
         let console_dir = settings.parse("HOOKFLOW_CONSOLE_DIR");
+        let tls_ca = settings.parse_optional("HOOKFLOW_TLS_CA_FILE", |path| {
+            ExtraRoots::from_pem_file(path.trim())
+        });
         if !settings.errors.is_empty() {
             return Err(ConfigError(settings.errors));
         }
@@ -291,6 +298,7 @@ impl Config {
             secret_keys_old: secret_keys_old?.map(SecretString::from),
             console: console?,
             console_dir: console_dir?,
+            tls_ca: tls_ca?.unwrap_or_default(),
         })
     }
 

@@ -30,4 +30,5 @@ pub mod telemetry;
 pub mod template;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod tls;
 pub mod trigger_settings;

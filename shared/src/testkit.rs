@@ -16,6 +16,7 @@ use tokio::{
 use tokio_util::sync::CancellationToken;
 
 mod command_line;
+pub mod tls;
 
 pub use command_line::assert_command_line;
 
@@ -103,7 +104,7 @@ impl TestEnv {
 
     /// A pool on this test's database.
     pub fn pool(&self) -> deadpool_postgres::Pool {
-        crate::db::pool(&database_url(&self.db_name), 4).expect("test pool")
+        crate::db::pool(&database_url(&self.db_name), 4, &Default::default()).expect("test pool")
     }
 }
 
