@@ -119,7 +119,11 @@ pub async fn migrate_when_reachable(pool: &deadpool_postgres::Pool) -> anyhow::R
             matches!(err, schema::MigrateError::Pool(_)) && tokio::time::Instant::now() < deadline
         })
         .notify(|err, pause| {
-            tracing::warn!(error = %err, retry_in = ?pause, "database not reachable yet, retrying");
+            tracing::warn!(
+                error = %shared::causes::text(err),
+                retry_in = ?pause,
+                "database not reachable yet, retrying"
+            );
         })
         .await
         .context("database migration")

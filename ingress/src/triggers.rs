@@ -33,7 +33,7 @@ const MAX_ENTRIES: usize = 10_000;
 pub enum FetchError {
     /// config-api did not answer; the message carries the causes (refused connection,
     /// failed TLS handshake, …), which reqwest's own message leaves out.
-    #[error("config-api unreachable: {}", causes(.0))]
+    #[error("config-api unreachable: {}", shared::causes::text(.0))]
     Unreachable(#[from] reqwest::Error),
     /// config-api answered something other than 200 or 404.
     #[error("config-api answered {0}")]
@@ -42,22 +42,6 @@ pub enum FetchError {
 
 /// What the cache knows about a key: its webhook, or `None` when no workflow has it.
 pub type Lookup = Option<Arc<Webhook>>;
-
-/// `error` and each of its sources, `: `-separated.
-fn causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        // hyper and reqwest repeat their inner error at times.
-        if !text.ends_with(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
 
 /// A workflow's trigger as the webhook handler uses it.
 #[derive(Debug)]

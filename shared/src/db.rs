@@ -15,7 +15,7 @@ use crate::tls::{self, ExtraRoots, Verify};
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// The URL does not parse.
-    #[error("invalid database url: {0}")]
+    #[error("invalid database url: {}", crate::causes::text(.0))]
     Url(#[from] tokio_postgres::Error),
     /// The URL asks for certificate checks that cannot be made.
     #[error("database url: {0}")]
@@ -66,12 +66,19 @@ fn ssl_checks(url: &str) -> (String, Verify) {
     (url.to_owned(), Verify::Nothing)
 }
 
-/// Whether a connection can be had and answers.
+/// Whether a connection can be had and answers; when not, says why in the log.
 pub async fn is_usable(pool: &Pool) -> bool {
-    match pool.get().await {
-        Ok(client) => client.simple_query("SELECT 1").await.is_ok(),
-        Err(_) => false,
+    let answer = match pool.get().await {
+        Ok(client) => client.simple_query("SELECT 1").await.map(drop),
+        Err(err) => {
+            tracing::warn!(error = %crate::causes::text(&err), "no database connection");
+            return false;
+        }
+    };
+    if let Err(err) = &answer {
+        tracing::warn!(error = %crate::causes::text(err), "the database does not answer");
     }
+    answer.is_ok()
 }
 
 #[cfg(test)]

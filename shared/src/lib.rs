@@ -3,6 +3,7 @@
 //! feature also the database pool and the execution store.
 
 pub mod broker;
+pub mod causes;
 pub mod cli;
 pub mod condition;
 pub mod config;
