@@ -22,8 +22,8 @@ fn addr(text: &str) -> SocketAddr {
     text.parse().expect("address")
 }
 
-async fn postgres_proxy(ca: &TestCa, names: &[&str], preamble: Preamble) -> TlsProxy {
-    TlsProxy::start(ca.server_config(names), addr(POSTGRES), preamble).await
+fn postgres_proxy(ca: &TestCa, names: &[&str], preamble: Preamble) -> TlsProxy {
+    TlsProxy::start(ca.server_config(names), addr(POSTGRES), preamble)
 }
 
 fn database_url(proxy: &TlsProxy, sslmode: &str) -> String {
@@ -47,7 +47,7 @@ async fn select_one(url: &str, roots: &ExtraRoots) -> Result<i32, String> {
 #[tokio::test]
 async fn verify_full_connects_through_tls_with_the_private_ca() {
     let ca = TestCa::new();
-    let proxy = postgres_proxy(&ca, &["localhost", "127.0.0.1"], Preamble::Postgres).await;
+    let proxy = postgres_proxy(&ca, &["localhost", "127.0.0.1"], Preamble::Postgres);
     // The CA as an operator gives it: a PEM file.
     let dir = std::env::temp_dir().join(format!("hookflow-tls-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -66,7 +66,7 @@ async fn verify_full_connects_through_tls_with_the_private_ca() {
 #[tokio::test]
 async fn verify_full_refuses_a_certificate_no_trusted_root_signed() {
     let ca = TestCa::new();
-    let proxy = postgres_proxy(&ca, &["127.0.0.1"], Preamble::Postgres).await;
+    let proxy = postgres_proxy(&ca, &["127.0.0.1"], Preamble::Postgres);
     let error = select_one(&database_url(&proxy, "verify-full"), &ExtraRoots::default())
         .await
         .expect_err("untrusted certificate");
@@ -84,7 +84,7 @@ async fn verify_full_refuses_a_certificate_no_trusted_root_signed() {
 #[tokio::test]
 async fn verify_ca_accepts_a_trusted_certificate_for_another_name_and_verify_full_does_not() {
     let ca = TestCa::new();
-    let proxy = postgres_proxy(&ca, &["db.internal.example"], Preamble::Postgres).await;
+    let proxy = postgres_proxy(&ca, &["db.internal.example"], Preamble::Postgres);
     let error = select_one(&database_url(&proxy, "verify-full"), &ca.roots())
         .await
         .expect_err("certificate for another name");
@@ -101,7 +101,7 @@ async fn verify_ca_accepts_a_trusted_certificate_for_another_name_and_verify_ful
 #[tokio::test]
 async fn require_and_prefer_encrypt_without_checking_the_certificate_as_libpq_does() {
     let ca = TestCa::new();
-    let proxy = postgres_proxy(&ca, &["db.internal.example"], Preamble::Postgres).await;
+    let proxy = postgres_proxy(&ca, &["db.internal.example"], Preamble::Postgres);
     for sslmode in ["require", "prefer"] {
         assert_eq!(
             select_one(&database_url(&proxy, sslmode), &ExtraRoots::default()).await,
@@ -115,7 +115,7 @@ async fn require_and_prefer_encrypt_without_checking_the_certificate_as_libpq_do
 #[tokio::test]
 async fn require_against_a_server_without_tls_fails_and_prefer_and_disable_connect_in_the_clear() {
     let ca = TestCa::new();
-    let proxy = postgres_proxy(&ca, &["127.0.0.1"], Preamble::PostgresWithoutTls).await;
+    let proxy = postgres_proxy(&ca, &["127.0.0.1"], Preamble::PostgresWithoutTls);
     for sslmode in ["require", "verify-ca", "verify-full"] {
         let error = select_one(&database_url(&proxy, sslmode), &ca.roots())
             .await
@@ -151,8 +151,7 @@ async fn amqps_with_the_private_ca_connects_and_the_broker_becomes_ready() {
         ca.server_config(&["localhost"]),
         addr(RABBITMQ),
         Preamble::None,
-    )
-    .await;
+    );
     let url = format!("amqps://guest:guest@localhost:{}/%2f", proxy.addr.port());
     let config = amqp_config(&env, url, ca.roots());
 
@@ -175,8 +174,7 @@ async fn amqps_refuses_an_untrusted_certificate_and_a_server_without_tls_saying_
         ca.server_config(&["localhost"]),
         addr(RABBITMQ),
         Preamble::None,
-    )
-    .await;
+    );
     let untrusted = amqp_config(
         &env,
         format!("amqps://guest:guest@localhost:{}/%2f", proxy.addr.port()),

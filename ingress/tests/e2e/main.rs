@@ -10,3 +10,4 @@ mod changes;
 mod flows;
 mod hostile;
 mod status;
+mod tls;

@@ -110,13 +110,12 @@ pub struct TlsProxy {
 }
 
 impl TlsProxy {
-    /// Serves `server` (e.g. [`TestCa::server_config`]) in front of `upstream`.
-    pub async fn start(
-        server: Arc<ServerConfig>,
-        upstream: SocketAddr,
-        preamble: Preamble,
-    ) -> TlsProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+    /// Serves `server` (e.g. [`TestCa::server_config`]) in front of `upstream`. Needs a
+    /// Tokio runtime.
+    pub fn start(server: Arc<ServerConfig>, upstream: SocketAddr, preamble: Preamble) -> TlsProxy {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let listener = TcpListener::from_std(listener).expect("proxy listener");
         let addr = listener.local_addr().expect("proxy address");
         let handshakes = Arc::new(AtomicUsize::new(0));
         let counted = Arc::clone(&handshakes);
