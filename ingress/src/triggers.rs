@@ -246,7 +246,9 @@ mod tests {
         let hot_fetches = Arc::new(AtomicUsize::new(0));
         let (base_url, server) = stub_config_api(Arc::clone(&hot_fetches));
         let client = ConfigApiClient {
-            http: reqwest::Client::new(),
+            http: shared::tls::http_client_builder(&Default::default())
+                .build()
+                .expect("client"),
             base_url,
             internal_token: "t".into(),
         };

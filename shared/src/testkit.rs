@@ -68,6 +68,9 @@ impl TestEnv {
     /// schema apply config-api's migrations to it (`hookflow_config_api::schema::migrate`);
     /// a config-api started on it migrates it itself.
     pub async fn new() -> TestEnv {
+        // Test HTTP clients built with plain `reqwest::Client::new()` need the process's
+        // crypto provider installed (reqwest is built without one of its own).
+        crate::tls::provider();
         let id = uuid::Uuid::now_v7().simple().to_string();
         let env = TestEnv {
             db_name: format!("hookflow_test_{id}"),
@@ -243,6 +246,14 @@ where
         shutdown,
         task: Some(task),
     }
+}
+
+/// An HTTP client for tests, from [`crate::tls::http_client_builder`] (a bare
+/// `reqwest::Client::new()` panics while no crypto provider is installed).
+pub fn http_client() -> reqwest::Client {
+    crate::tls::http_client_builder(&Default::default())
+        .build()
+        .expect("test HTTP client")
 }
 
 /// Status code of a plain `GET path`, or `None` if nothing answered.

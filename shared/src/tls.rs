@@ -179,6 +179,10 @@ fn versions() -> ConfigBuilder<ClientConfig, WantsVerifier> {
 /// (the system's roots plus `HOOKFLOW_TLS_CA_FILE`): the way every HTTP client of a service
 /// is made, so that `https://` URLs work with a private CA. reqwest's own TLS settings
 /// (`add_root_certificate`, …) do not apply to it; put trust in `HOOKFLOW_TLS_CA_FILE`.
+///
+/// reqwest is built without a crypto provider of its own (`rustls-no-provider`, so the tree
+/// holds ring only): a bare `reqwest::Client::new()` panics unless [`provider`] ran first
+/// (the service binaries and `TestEnv::new` run it). Build clients here instead.
 pub fn http_client_builder(extra: &ExtraRoots) -> reqwest::ClientBuilder {
     reqwest::Client::builder().tls_backend_preconfigured(verifying_client_config(extra))
 }
