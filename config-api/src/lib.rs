@@ -49,8 +49,12 @@ pub async fn run(
     let auth = AdminAuth::from_config(&config)?;
     let internal_auth = InternalAuth::from_config(&config)?;
     let secrets = secrets::Secrets::from_config(&config)?;
-    let pool = shared::db::pool(&config.database_url, config.database_pool_size.get())
-        .context("database pool")?;
+    let pool = shared::db::pool(
+        &config.database_url,
+        config.database_pool_size.get(),
+        &config.tls_ca,
+    )
+    .context("database pool")?;
     tokio::select! {
         migrated = migrate_when_reachable(&pool) => migrated?,
         () = shutdown.cancelled() => return Ok(()),
@@ -115,7 +119,11 @@ pub async fn migrate_when_reachable(pool: &deadpool_postgres::Pool) -> anyhow::R
             matches!(err, schema::MigrateError::Pool(_)) && tokio::time::Instant::now() < deadline
         })
         .notify(|err, pause| {
-            tracing::warn!(error = %err, retry_in = ?pause, "database not reachable yet, retrying");
+            tracing::warn!(
+                error = %shared::causes::text(err),
+                retry_in = ?pause,
+                "database not reachable yet, retrying"
+            );
         })
         .await
         .context("database migration")

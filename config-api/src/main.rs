@@ -25,7 +25,7 @@ fn run(command: Other, config: Config) -> BoxFuture<'static, anyhow::Result<()>>
 
 /// Applies pending migrations (waiting for the database to be reachable) and exits.
 async fn migrate(config: Config) -> anyhow::Result<()> {
-    let pool = shared::db::pool(&config.database_url, 1)?;
+    let pool = shared::db::pool(&config.database_url, 1, &config.tls_ca)?;
     hookflow_config_api::migrate_when_reachable(&pool).await?;
     tracing::info!("migrations applied");
     Ok(())

@@ -30,7 +30,7 @@ pub async fn migrate(pool: &Pool) -> Result<(), MigrateError> {
     let mut client = pool
         .get()
         .await
-        .map_err(|e| MigrateError::Pool(e.to_string()))?;
+        .map_err(|e| MigrateError::Pool(shared::causes::text(&e)))?;
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_ID])
         .await?;

@@ -31,7 +31,11 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let pool = shared::db::pool(&config.database_url, config.database_pool_size.get())?;
+    let pool = shared::db::pool(
+        &config.database_url,
+        config.database_pool_size.get(),
+        &config.tls_ca,
+    )?;
     let broker: Arc<dyn Broker> = AmqpBroker::start(&config);
     let store: Arc<dyn Store> = Arc::new(PgStore::new(pool.clone()));
     let database: Arc<dyn ReadinessCheck> = Arc::new(DatabaseCheck(pool));

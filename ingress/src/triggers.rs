@@ -31,8 +31,9 @@ const MAX_ENTRIES: usize = 10_000;
 /// Why a definition could not be fetched.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    /// config-api did not answer.
-    #[error("config-api unreachable: {0}")]
+    /// config-api did not answer; the message carries the causes (refused connection,
+    /// failed TLS handshake, …), which reqwest's own message leaves out.
+    #[error("config-api unreachable: {}", shared::causes::text(.0))]
     Unreachable(#[from] reqwest::Error),
     /// config-api answered something other than 200 or 404.
     #[error("config-api answered {0}")]
@@ -78,7 +79,9 @@ impl ConfigApiClient {
                  config-api): ingress fetches trigger definitions with it"
             )
         })?;
-        let http = reqwest::Client::builder()
+        // `https://` config-api URLs are checked against the system's roots and
+        // HOOKFLOW_TLS_CA_FILE.
+        let http = shared::tls::http_client_builder(&config.tls_ca)
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(5))
             .build()?;
@@ -243,7 +246,9 @@ mod tests {
         let hot_fetches = Arc::new(AtomicUsize::new(0));
         let (base_url, server) = stub_config_api(Arc::clone(&hot_fetches));
         let client = ConfigApiClient {
-            http: reqwest::Client::new(),
+            http: shared::tls::http_client_builder(&Default::default())
+                .build()
+                .expect("client"),
             base_url,
             internal_token: "t".into(),
         };

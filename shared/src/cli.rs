@@ -92,6 +92,8 @@ where
     if let Command::Healthcheck = command {
         return healthcheck(&config);
     }
+    // Every TLS client of the process, ours and the libraries', uses the one provider.
+    crate::tls::provider();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
     runtime.block_on(async move {
         let telemetry = crate::telemetry::init(&config).context("cannot set up telemetry")?;

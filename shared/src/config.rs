@@ -17,6 +17,7 @@ use ipnet::IpNet;
 use secrecy::SecretString;
 use url::Url;
 
+use crate::tls::ExtraRoots;
 use read::{Reader, flag, http_url, layers, networks, within};
 pub use settings::{SETTINGS, Setting, help};
 
@@ -207,6 +208,9 @@ pub struct Config {
     pub console: bool,
     /// Directory of the console's built files (config-api).
     pub console_dir: String,
+    /// CA certificates trusted besides the system's roots for outgoing TLS
+    /// (`HOOKFLOW_TLS_CA_FILE`), read when the configuration is loaded.
+    pub tls_ca: ExtraRoots,
 }
 
 /// The settings that do not parse, one line each, naming its environment variable.
@@ -284,6 +288,9 @@ impl Config {
         let request_max_response_bytes = settings.parse("HOOKFLOW_REQUEST_MAX_RESPONSE_BYTES");
         let console = settings.parse_with("HOOKFLOW_CONSOLE", flag);
         let console_dir = settings.parse("HOOKFLOW_CONSOLE_DIR");
+        let tls_ca = settings.parse_optional("HOOKFLOW_TLS_CA_FILE", |path| {
+            ExtraRoots::from_pem_file(path.trim())
+        });
         if !settings.errors.is_empty() {
             return Err(ConfigError(settings.errors));
         }
@@ -327,6 +334,7 @@ impl Config {
             request_max_response_bytes: request_max_response_bytes?,
             console: console?,
             console_dir: console_dir?,
+            tls_ca: tls_ca?.unwrap_or_default(),
         })
     }
 

@@ -3,6 +3,7 @@
 //! feature also the database pool and the execution store.
 
 pub mod broker;
+pub mod causes;
 pub mod cli;
 pub mod condition;
 pub mod config;
@@ -31,4 +32,5 @@ pub mod telemetry;
 pub mod template;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod tls;
 pub mod trigger_settings;

@@ -46,11 +46,16 @@ pub enum RedirectRefused {
 
 impl Outbound {
     /// A client that refuses what the default policy refuses except the `allowed`
-    /// networks, and reads answers up to `max_response_bytes`.
-    pub fn new(allowed: Vec<IpNet>, max_response_bytes: u64) -> Result<Self, reqwest::Error> {
+    /// networks, reads answers up to `max_response_bytes`, and checks `https` servers against
+    /// the system's roots and `extra` (`HOOKFLOW_TLS_CA_FILE`).
+    pub fn new(
+        allowed: Vec<IpNet>,
+        max_response_bytes: u64,
+        extra: &crate::tls::ExtraRoots,
+    ) -> Result<Self, reqwest::Error> {
         let policy = Arc::new(AddressPolicy::new(allowed));
         let redirects = Arc::clone(&policy);
-        let client = Client::builder()
+        let client = crate::tls::http_client_builder(extra)
             .user_agent(concat!("hookflow/", env!("CARGO_PKG_VERSION")))
             // Through a proxy the resolver would check the proxy's address, not the target's.
             .no_proxy()
@@ -83,6 +88,7 @@ impl Outbound {
         Outbound::new(
             config.request_allowed_networks.clone(),
             config.request_max_response_bytes.get(),
+            &config.tls_ca,
         )
     }
 

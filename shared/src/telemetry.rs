@@ -96,6 +96,8 @@ fn resource(config: &Config) -> Resource {
 /// filtered by `RUST_LOG`, and spans exported over OTLP when an endpoint is configured.
 /// Call once, at start-up.
 pub fn init(config: &Config) -> Result<TelemetryGuard, TelemetryError> {
+    // The OTLP exporter's HTTP client takes the process's crypto provider.
+    crate::tls::provider();
     global::set_text_map_propagator(TraceContextPropagator::new());
     // Without an endpoint spans are still made, just never exported: traceparent headers
     // keep flowing through the services and the logs still carry trace ids.

@@ -16,6 +16,7 @@ use tokio::{
 use tokio_util::sync::CancellationToken;
 
 mod command_line;
+pub mod tls;
 
 pub use command_line::assert_command_line;
 
@@ -67,6 +68,9 @@ impl TestEnv {
     /// schema apply config-api's migrations to it (`hookflow_config_api::schema::migrate`);
     /// a config-api started on it migrates it itself.
     pub async fn new() -> TestEnv {
+        // Test HTTP clients built with plain `reqwest::Client::new()` need the process's
+        // crypto provider installed (reqwest is built without one of its own).
+        crate::tls::provider();
         let id = uuid::Uuid::now_v7().simple().to_string();
         let env = TestEnv {
             db_name: format!("hookflow_test_{id}"),
@@ -103,7 +107,7 @@ impl TestEnv {
 
     /// A pool on this test's database.
     pub fn pool(&self) -> deadpool_postgres::Pool {
-        crate::db::pool(&database_url(&self.db_name), 4).expect("test pool")
+        crate::db::pool(&database_url(&self.db_name), 4, &Default::default()).expect("test pool")
     }
 }
 
@@ -242,6 +246,14 @@ where
         shutdown,
         task: Some(task),
     }
+}
+
+/// An HTTP client for tests, from [`crate::tls::http_client_builder`] (a bare
+/// `reqwest::Client::new()` panics while no crypto provider is installed).
+pub fn http_client() -> reqwest::Client {
+    crate::tls::http_client_builder(&Default::default())
+        .build()
+        .expect("test HTTP client")
 }
 
 /// Status code of a plain `GET path`, or `None` if nothing answered.

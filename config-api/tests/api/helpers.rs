@@ -33,7 +33,7 @@ impl TestApi {
         TestApi {
             running,
             config,
-            client: reqwest::Client::new(),
+            client: shared::testkit::http_client(),
             env,
         }
     }

@@ -57,7 +57,7 @@ impl Stack {
             ingress,
             executor,
             config_api,
-            http: reqwest::Client::new(),
+            http: shared::testkit::http_client(),
             env,
         }
     }

@@ -159,7 +159,11 @@ impl Harness {
         config.delivery_limit = delivery_limit;
         // `hookflow_executor::run` with the store wrapped.
         let run = |config: Config, listener, shutdown| async move {
-            let pool = shared::db::pool(&config.database_url, config.database_pool_size.get())?;
+            let pool = shared::db::pool(
+                &config.database_url,
+                config.database_pool_size.get(),
+                &config.tls_ca,
+            )?;
             let broker: Arc<dyn Broker> = AmqpBroker::start(&config);
             let store = wrap(PgStore::new(pool.clone()));
             let database = Arc::new(DatabaseCheck(pool));

@@ -11,3 +11,4 @@ mod flow_nodes;
 mod flows;
 mod hostile;
 mod status;
+mod tls;

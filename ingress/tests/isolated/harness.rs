@@ -184,7 +184,7 @@ impl Harness {
             url,
             broker,
             config_api,
-            http: reqwest::Client::new(),
+            http: shared::testkit::http_client(),
             shutdown,
             task,
         };

@@ -18,8 +18,10 @@ use tokio::sync::{Notify, mpsc, watch};
 use super::{Broker, BrokerError, Incoming, Outgoing, Route, Source, Topology, declare};
 use crate::config::Config;
 use crate::retry::{self, BackoffBuilder};
+use crate::tls;
 
 mod deliveries;
+mod stream;
 
 /// A live connection and its confirm-mode publishing channel.
 #[derive(Clone)]
@@ -30,6 +32,7 @@ struct Session {
 
 struct Inner {
     url: String,
+    tls: Arc<rustls::ClientConfig>,
     topology: Topology,
     delivery_limit: u32,
     publish_timeout: Duration,
@@ -49,10 +52,12 @@ pub struct AmqpBroker {
 
 impl AmqpBroker {
     /// Starts connecting to `config.amqp_url` in the background and keeps reconnecting
-    /// with backoff for as long as the broker is alive.
+    /// with backoff for as long as the broker is alive; `amqps://` connects with TLS,
+    /// trusting the system's roots and `HOOKFLOW_TLS_CA_FILE`.
     pub fn start(config: &Config) -> Arc<AmqpBroker> {
         let inner = Arc::new(Inner {
             url: config.amqp_url.clone(),
+            tls: Arc::new(tls::verifying_client_config(&config.tls_ca)),
             topology: Topology::new(config.amqp_prefix.clone()),
             delivery_limit: config.delivery_limit,
             publish_timeout: Duration::from_millis(config.publish_timeout_ms.get()),
@@ -65,6 +70,16 @@ impl AmqpBroker {
         });
         tokio::spawn(supervise(Arc::downgrade(&inner)));
         Arc::new(AmqpBroker { inner })
+    }
+
+    /// Opens one connection to `config.amqp_url` the way the broker does (TLS for
+    /// `amqps://`), for tools and tests that talk to RabbitMQ themselves; the error says
+    /// what failed (connecting, the TLS handshake, the AMQP handshake).
+    pub async fn connect(config: &Config) -> Result<Connection, BrokerError> {
+        let tls = Arc::new(tls::verifying_client_config(&config.tls_ca));
+        stream::connect(&config.amqp_url, tls, ConnectionProperties::default())
+            .await
+            .map_err(|e| BrokerError::Unavailable(e.to_string()))
     }
 
     /// Waits until the broker is connected, at most `timeout`; whether it is.
@@ -90,7 +105,7 @@ impl Drop for AmqpBroker {
 async fn open_session(inner: &Inner) -> Result<Session, lapin::Error> {
     let properties = ConnectionProperties::default()
         .with_connection_name(format!("hookflow-{}", inner.instance).into());
-    let connection = Connection::connect(&inner.url, properties).await?;
+    let connection = stream::connect(&inner.url, Arc::clone(&inner.tls), properties).await?;
     let setup = connection.create_channel().await?;
     declare::topology(&setup, &inner.topology, inner.delivery_limit).await?;
     let _ = setup.close(200, "topology declared".into()).await;

@@ -55,6 +55,22 @@ impl Reader<'_> {
         }
     }
 
+    /// The value of `env` parsed by `parse`, `None` when it is unset, has no default or is
+    /// empty.
+    pub(super) fn parse_optional<T>(
+        &mut self,
+        env: &'static str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, Invalid> {
+        match self.optional(env)? {
+            Some(text) if !text.trim().is_empty() => match parse(&text) {
+                Ok(value) => Ok(Some(value)),
+                Err(reason) => self.invalid(env, &text, &reason),
+            },
+            _ => Ok(None),
+        }
+    }
+
     pub(super) fn parse<T>(&mut self, env: &'static str) -> Result<T, Invalid>
     where
         T: FromStr,

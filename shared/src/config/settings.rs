@@ -236,6 +236,12 @@ pub const SETTINGS: &[Setting] = &[
         used_by: &[ConfigApi],
     },
     Setting {
+        env: "HOOKFLOW_TLS_CA_FILE",
+        help: "PEM file of CA certificates trusted besides the system's, for TLS to PostgreSQL (sslmode=verify-ca/verify-full), RabbitMQ (amqps://) and config-api (https://)",
+        default: |_| None,
+        used_by: ALL,
+    },
+    Setting {
         env: "OTEL_EXPORTER_OTLP_ENDPOINT",
         help: "OTLP collector endpoint; unset: no trace export",
         default: |_| None,

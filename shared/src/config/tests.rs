@@ -256,3 +256,53 @@ fn request_node_settings_read_networks_and_a_response_limit() {
         ]
     );
 }
+
+#[test]
+fn a_tls_ca_file_that_cannot_be_used_names_its_variable_and_why() {
+    let dir = std::env::temp_dir().join(format!("hookflow-ca-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let missing = dir.join("missing.pem");
+    let missing = missing.to_str().expect("utf-8 path");
+    let [error] = &errors(&[("HOOKFLOW_TLS_CA_FILE", missing)])[..] else {
+        panic!("one error")
+    };
+    assert!(
+        error.starts_with(&format!(
+            "HOOKFLOW_TLS_CA_FILE=\"{missing}\": cannot read {missing}"
+        )),
+        "{error}"
+    );
+    let not_pem = dir.join("key.txt");
+    std::fs::write(&not_pem, "just some text\n").expect("write");
+    let not_pem = not_pem.to_str().expect("utf-8 path");
+    assert_eq!(
+        errors(&[("HOOKFLOW_TLS_CA_FILE", not_pem)]),
+        [format!(
+            "HOOKFLOW_TLS_CA_FILE=\"{not_pem}\": holds no PEM CERTIFICATE block"
+        )]
+    );
+    let garbled = dir.join("garbled.pem");
+    std::fs::write(
+        &garbled,
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .expect("write");
+    let garbled = garbled.to_str().expect("utf-8 path");
+    let [error] = &errors(&[("HOOKFLOW_TLS_CA_FILE", garbled)])[..] else {
+        panic!("one error")
+    };
+    assert!(
+        error.contains("a certificate cannot be a trust anchor"),
+        "{error}"
+    );
+    // Unset or empty: the system's roots only.
+    for set in [&[][..], &[("HOOKFLOW_TLS_CA_FILE", "")][..]] {
+        assert!(
+            with(Service::Executor, set)
+                .expect("valid")
+                .tls_ca
+                .is_empty()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
