@@ -89,7 +89,7 @@ pub async fn run(
     let server = HttpServer::new(move || {
         let parts = parts.clone();
         App::new()
-            .wrap(shared::nosniff::nosniff())
+            .wrap(actix_web::middleware::from_fn(shared::nosniff::nosniff))
             .configure(move |cfg| app::configure(cfg, &parts))
     })
     .listen(listener)?

@@ -180,6 +180,8 @@ impl ResponseError for WebhookError {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
+        // Errors of the drain middleware become answers past the nosniff middleware.
+        response.insert_header(shared::nosniff::HEADER);
         match self {
             WebhookError::MethodNotAllowed => {
                 response.insert_header((header::ALLOW, "POST"));

@@ -103,7 +103,7 @@ pub async fn serve(
             .app_data(web::Data::from(Arc::clone(&app_drain)))
             .wrap(middleware::from_fn(drain::admit))
             // No answer, a configured one included, is to be sniffed into another type.
-            .wrap(shared::nosniff::nosniff())
+            .wrap(middleware::from_fn(shared::nosniff::nosniff))
             .configure(|cfg| {
                 shared::health::configure(cfg, Arc::clone(&app_health), metrics.clone())
             })
