@@ -303,14 +303,17 @@ mod tests {
 
     #[test]
     fn masked_signature_secrets_keep_the_stored_ones_by_position() {
-        let stored = with_secrets(&["old", "older"]);
+        let stored = with_secrets(&["old-secret-0123456789", "older-secret-0123456789"]);
         let mut sent = with_secrets(&[MASKED_PASSWORD, MASKED_PASSWORD]);
         restore_secrets(&mut sent, &stored).expect("restored");
         assert_eq!(sent, stored);
 
-        let mut rotated = with_secrets(&[MASKED_PASSWORD, "new"]);
+        let mut rotated = with_secrets(&[MASKED_PASSWORD, "new-secret-0123456789"]);
         restore_secrets(&mut rotated, &stored).expect("rotated");
-        assert_eq!(secrets_of(rotated), ["old", "new"]);
+        assert_eq!(
+            secrets_of(rotated),
+            ["old-secret-0123456789", "new-secret-0123456789"]
+        );
 
         let mut beyond = with_secrets(&[MASKED_PASSWORD, MASKED_PASSWORD, MASKED_PASSWORD]);
         let problems = problems_of(restore_secrets(&mut beyond, &stored).map(|()| stored.clone()));
@@ -321,7 +324,7 @@ mod tests {
     fn masked_signature_secrets_cannot_create() {
         let problems = problems_of(for_create(json!({
             "title": "t",
-            "trigger": {"signature": {"scheme": "github", "secrets": ["real", MASKED_PASSWORD]}}
+            "trigger": {"signature": {"scheme": "github", "secrets": ["real-secret-0123456789", MASKED_PASSWORD]}}
         })));
         assert_eq!(paths(&problems), ["trigger.signature.secrets[1]"]);
     }

@@ -115,6 +115,8 @@ impl ResponseError for ApiError {
             }
         };
         let mut response = HttpResponse::build(status);
+        // Errors of the auth middleware become answers past the nosniff middleware.
+        response.insert_header(shared::nosniff::HEADER);
         match self {
             ApiError::Unauthorized => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

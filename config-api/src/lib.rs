@@ -92,7 +92,9 @@ pub async fn run(
     let address = listener.local_addr()?;
     let server = HttpServer::new(move || {
         let parts = parts.clone();
-        App::new().configure(move |cfg| app::configure(cfg, &parts))
+        App::new()
+            .wrap(actix_web::middleware::from_fn(shared::nosniff::nosniff))
+            .configure(move |cfg| app::configure(cfg, &parts))
     })
     .listen(listener)?
     // Signals are the binary's business; the library stops only through `shutdown`.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use shared::broker::Incoming;
-use shared::messages::ExecutionMessage;
+use shared::messages::{ExecutionMessage, ExecutionStatus, SyncReply};
 use shared::model::DEFAULT_SYNC_TIMEOUT_MS;
 use shared::retry::{self, BackoffBuilder};
 use shared::store::{Finished, Store, StoreError};
@@ -41,6 +41,34 @@ impl Worker {
             None => {
                 tracing::info!(%original, "original execution still running when the caller gave up");
             }
+        }
+        Ok(())
+    }
+
+    /// Settles a message that repeats `original`'s idempotency key with another request:
+    /// nothing runs and nothing is recorded; a sync caller is told of the conflict (ingress
+    /// answers 409), never `original`'s answer. Ingress already gave an async caller its
+    /// configured answer.
+    pub(crate) async fn answer_conflict(
+        &self,
+        message: &ExecutionMessage,
+        incoming: &Incoming,
+        original: Uuid,
+    ) -> Result<(), RetryLater> {
+        metrics::counter!("hookflow_idempotency_conflicts_total").increment(1);
+        tracing::warn!(
+            %original,
+            "idempotency key already used by another request; not running it"
+        );
+        if message.sync {
+            let reply = SyncReply {
+                execution_id: original,
+                // Not read when `idempotency_conflict` is set.
+                status: ExecutionStatus::Failed,
+                response: None,
+                idempotency_conflict: true,
+            };
+            self.send_reply(incoming, reply).await?;
         }
         Ok(())
     }

@@ -92,6 +92,9 @@ impl Worker {
             Begin::Duplicate { original } => {
                 return self.answer_repeat(&message, incoming, original).await;
             }
+            Begin::Conflict { original } => {
+                return self.answer_conflict(&message, incoming, original).await;
+            }
             Begin::Run => {
                 // Recorded by `begin`, the context is the engine's now: no copy of it.
                 let context = std::mem::take(&mut message.context);
@@ -152,14 +155,25 @@ impl Worker {
         incoming: &Incoming,
         finished: Finished,
     ) -> Result<(), BrokerError> {
-        let Some(reply_to) = incoming.reply_to.clone() else {
-            tracing::warn!("sync execution without a reply address; nobody to answer");
-            return Ok(());
-        };
         let reply = SyncReply {
             execution_id,
             status: finished.status,
             response: finished.response,
+            idempotency_conflict: false,
+        };
+        self.send_reply(incoming, reply).await
+    }
+
+    /// Sends `reply` to the ingress holding the caller of `incoming`.
+    pub(crate) async fn send_reply(
+        &self,
+        incoming: &Incoming,
+        reply: SyncReply,
+    ) -> Result<(), BrokerError> {
+        let execution_id = reply.execution_id;
+        let Some(reply_to) = incoming.reply_to.clone() else {
+            tracing::warn!("sync execution without a reply address; nobody to answer");
+            return Ok(());
         };
         let payload =
             serde_json::to_vec(&reply).map_err(|e| BrokerError::Protocol(e.to_string()))?;

@@ -1,46 +1,62 @@
 //! `allowedIps`: only callers from the listed CIDR ranges reach the workflow (docs/workflows.md).
 //!
-//! The caller is the TCP peer, or, with `HOOKFLOW_TRUST_FORWARDED_FOR=true` (ingress behind
-//! a load balancer), the left-most `X-Forwarded-For` address. Only trust that header when
-//! the load balancer sets it and the ingress cannot be reached around it: otherwise any
-//! caller can claim any address.
+//! The caller is the TCP peer, unless the peer is one of `HOOKFLOW_TRUSTED_PROXIES` (ingress
+//! behind load balancers): then it is the right-most `X-Forwarded-For` address that is not
+//! a trusted proxy. Each proxy appends the address it was called from, so the entries right
+//! of the first untrusted one were written by trusted proxies, and anything left of it may
+//! be made up by the caller.
 
 use std::net::{IpAddr, SocketAddr};
 
 use actix_web::{HttpRequest, http::header::HeaderMap};
+use ipnet::IpNet;
 use shared::trigger_settings::parse_ip_range;
 
 use crate::error::WebhookError;
 
 const FORWARDED_FOR: &str = "x-forwarded-for";
 
-/// The caller's address: the TCP peer, or the left-most `X-Forwarded-For` entry when
-/// `trust_forwarded_for` (falling back to the peer when the header is absent). `None`
-/// when it cannot be told.
-pub fn caller(request: &HttpRequest, trust_forwarded_for: bool) -> Option<IpAddr> {
+/// The caller's address (see the module documentation); `None` when it cannot be told:
+/// no peer address, or a trusted proxy forwarded an entry that is not an address.
+pub fn caller(request: &HttpRequest, trusted_proxies: &[IpNet]) -> Option<IpAddr> {
     let peer = request.peer_addr().map(|addr| addr.ip());
-    caller_of(request.headers(), peer, trust_forwarded_for)
+    caller_of(request.headers(), peer, trusted_proxies)
 }
 
-fn caller_of(
-    headers: &HeaderMap,
-    peer: Option<IpAddr>,
-    trust_forwarded_for: bool,
-) -> Option<IpAddr> {
-    let address = match headers.get(FORWARDED_FOR) {
-        Some(value) if trust_forwarded_for => left_most(value.to_str().ok()?)?,
-        _ => peer?,
-    };
+fn caller_of(headers: &HeaderMap, peer: Option<IpAddr>, trusted: &[IpNet]) -> Option<IpAddr> {
     // An IPv4 client of a dual-stack listener shows as ::ffff:a.b.c.d.
-    Some(address.to_canonical())
+    let mut caller = peer?.to_canonical();
+    if !is_trusted(trusted, caller) {
+        return Some(caller);
+    }
+    // Several X-Forwarded-For headers read as one list, in the order they came.
+    let mut entries = Vec::new();
+    for value in headers.get_all(FORWARDED_FOR) {
+        entries.extend(value.to_str().ok()?.split(','));
+    }
+    for entry in entries.iter().rev().map(|entry| entry.trim()) {
+        if entry.is_empty() {
+            continue;
+        }
+        caller = address(entry)?.to_canonical();
+        if !is_trusted(trusted, caller) {
+            return Some(caller);
+        }
+    }
+    // Every hop was a trusted proxy: the first of them made the call.
+    Some(caller)
 }
 
-/// The first address of an `X-Forwarded-For` list; some proxies add the port.
-fn left_most(list: &str) -> Option<IpAddr> {
-    let first = list.split(',').next()?.trim().trim_matches('"');
-    first
+fn is_trusted(trusted: &[IpNet], address: IpAddr) -> bool {
+    trusted.iter().any(|range| range.contains(&address))
+}
+
+/// One `X-Forwarded-For` entry; some proxies add the port, or quote it.
+fn address(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim_matches('"');
+    entry
         .parse::<IpAddr>()
-        .or_else(|_| first.parse::<SocketAddr>().map(|addr| addr.ip()))
+        .or_else(|_| entry.parse::<SocketAddr>().map(|addr| addr.ip()))
         .ok()
 }
 
@@ -125,21 +141,68 @@ mod tests {
         assert!(check(&list(&["0.0.0.0/0"]), Some(ip("2001:db8::1"))).is_err());
     }
 
+    fn proxies(list: &str) -> Vec<IpNet> {
+        shared::trigger_settings::parse_ip_ranges(list).expect("proxies")
+    }
+
     #[test]
-    fn the_peer_is_the_caller_unless_forwarded_for_is_trusted() {
+    fn without_trusted_proxies_the_peer_is_the_caller() {
         let peer = Some(ip("10.0.0.5"));
         let headers = forwarded("203.0.113.9, 10.0.0.1");
-        assert_eq!(caller_of(&headers, peer, false), peer);
-        assert_eq!(caller_of(&headers, peer, true), Some(ip("203.0.113.9")));
-        assert_eq!(caller_of(&HeaderMap::new(), peer, true), peer);
-        assert_eq!(caller_of(&forwarded("garbage"), peer, true), None);
+        assert_eq!(caller_of(&headers, peer, &[]), peer);
+        assert_eq!(caller_of(&HeaderMap::new(), None, &[]), None);
+    }
+
+    #[test]
+    fn a_peer_that_is_not_a_trusted_proxy_is_the_caller_whatever_it_forwards() {
+        let trusted = proxies("10.0.0.0/8");
+        let peer = Some(ip("198.51.100.20"));
+        assert_eq!(caller_of(&forwarded("10.0.0.1"), peer, &trusted), peer);
+    }
+
+    #[test]
+    fn behind_trusted_proxies_the_caller_is_the_right_most_untrusted_entry() {
+        let trusted = proxies("10.0.0.0/8, 192.168.0.1");
+        let peer = Some(ip("10.0.0.5"));
+        // The left-most entry is whatever the caller sent; the proxies appended the rest.
+        let spoofed = forwarded("1.2.3.4, 203.0.113.9, 192.168.0.1");
+        assert_eq!(caller_of(&spoofed, peer, &trusted), Some(ip("203.0.113.9")));
+        assert_eq!(caller_of(&HeaderMap::new(), peer, &trusted), peer);
         assert_eq!(
-            caller_of(&forwarded("[2001:db8::7]:443"), peer, true),
+            caller_of(&forwarded("10.1.1.1, 10.2.2.2"), peer, &trusted),
+            Some(ip("10.1.1.1")),
+            "every hop trusted: the first one called"
+        );
+        assert_eq!(
+            caller_of(&forwarded("1.2.3.4, garbage"), peer, &trusted),
+            None
+        );
+        assert_eq!(
+            caller_of(&forwarded("garbage, 203.0.113.9"), peer, &trusted),
+            Some(ip("203.0.113.9")),
+            "what the caller wrote left of the client is never read"
+        );
+        assert_eq!(
+            caller_of(&forwarded("[2001:db8::7]:443"), peer, &trusted),
             Some(ip("2001:db8::7"))
         );
         assert_eq!(
-            caller_of(&forwarded("198.51.100.4:5000"), peer, true),
+            caller_of(&forwarded("198.51.100.4:5000"), peer, &trusted),
             Some(ip("198.51.100.4"))
+        );
+    }
+
+    #[test]
+    fn repeated_forwarded_for_headers_read_as_one_list() {
+        let mut headers = forwarded("1.2.3.4");
+        headers.append(
+            HeaderName::from_static(FORWARDED_FOR),
+            HeaderValue::from_static("203.0.113.9, 10.0.0.2"),
+        );
+        let trusted = proxies("10.0.0.0/8");
+        assert_eq!(
+            caller_of(&headers, Some(ip("10.0.0.5")), &trusted),
+            Some(ip("203.0.113.9"))
         );
     }
 
@@ -147,8 +210,13 @@ mod tests {
     fn ipv4_mapped_peers_count_as_ipv4() {
         let mapped = Some(ip("::ffff:10.0.0.5"));
         assert_eq!(
-            caller_of(&HeaderMap::new(), mapped, false),
+            caller_of(&HeaderMap::new(), mapped, &[]),
             Some(ip("10.0.0.5"))
+        );
+        let trusted = proxies("10.0.0.0/8");
+        assert_eq!(
+            caller_of(&forwarded("::ffff:203.0.113.9"), mapped, &trusted),
+            Some(ip("203.0.113.9"))
         );
     }
 }

@@ -151,10 +151,7 @@ pub fn parse(
             limits
                 .check_parameters(text)
                 .map_err(|err| refused("body", err))?;
-            let body = shared::qs::parse_query(text).map_err(|err| WebhookError::BadRequest {
-                code: "invalid_body",
-                message: format!("The form body cannot be parsed: {err}."),
-            })?;
+            let body = shared::qs::parse_query(text);
             Ok(ParsedBody { body, raw: None })
         }
         BodyKind::Text => {

@@ -41,10 +41,7 @@ fn query(query_string: &str, limits: &ShapeLimits) -> Result<Value, WebhookError
     limits
         .check_parameters(query_string)
         .map_err(|err| body::refused("query string", err))?;
-    shared::qs::parse_query(query_string).map_err(|err| WebhookError::BadRequest {
-        code: "invalid_query",
-        message: format!("The query string cannot be parsed: {err}."),
-    })
+    Ok(shared::qs::parse_query(query_string))
 }
 
 /// The headers the trigger lists, by lower-case name; repeated headers are joined with

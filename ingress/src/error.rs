@@ -83,6 +83,13 @@ pub enum WebhookError {
         /// The timeout.
         timeout_ms: u64,
     },
+    /// A sync call repeated an idempotency key with another query string or body than the
+    /// call that first used it; nothing ran.
+    #[error(
+        "this idempotency key was already used by a call with another query string or body; \
+         nothing ran, and retrying with the same key will not change that"
+    )]
+    IdempotencyConflict,
     /// A sync workflow did not answer within its timeout.
     #[error("the workflow did not answer within {timeout_ms} ms")]
     Timeout {
@@ -114,6 +121,7 @@ impl WebhookError {
             WebhookError::Overloaded => "overloaded",
             WebhookError::Timeout { .. } => "timeout",
             WebhookError::BodyTimeout { .. } => "body_timeout",
+            WebhookError::IdempotencyConflict => "idempotency_conflict",
         }
     }
 
@@ -159,6 +167,7 @@ impl ResponseError for WebhookError {
             }
             WebhookError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebhookError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            WebhookError::IdempotencyConflict => StatusCode::CONFLICT,
             WebhookError::DefinitionsUnavailable
             | WebhookError::QueueUnavailable
             | WebhookError::Overloaded
@@ -171,6 +180,8 @@ impl ResponseError for WebhookError {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
+        // Errors of the drain middleware become answers past the nosniff middleware.
+        response.insert_header(shared::nosniff::HEADER);
         match self {
             WebhookError::MethodNotAllowed => {
                 response.insert_header((header::ALLOW, "POST"));

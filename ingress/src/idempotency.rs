@@ -16,8 +16,13 @@ const CONTEXT: &str = "$context";
 /// or an empty string), so that such calls are never deduplicated against each other.
 ///
 /// `context` (the whole parsed body) is lent to the template scope and given back
-/// unchanged rather than copied.
-pub fn key_of(trigger: &Trigger, context: &mut Value) -> Option<Idempotency> {
+/// unchanged rather than copied. `request_digest` ([`shared::messages::request_digest`])
+/// goes with the key, so that a repeat with another request is told apart.
+pub fn key_of(
+    trigger: &Trigger,
+    context: &mut Value,
+    request_digest: Option<String>,
+) -> Option<Idempotency> {
     let template = trigger.idempotency_key.as_deref()?;
     let mut scope = Value::Object(Map::new());
     scope[CONTEXT] = std::mem::take(context);
@@ -34,6 +39,7 @@ pub fn key_of(trigger: &Trigger, context: &mut Value) -> Option<Idempotency> {
         window_ms: trigger
             .idempotency_window
             .unwrap_or(DEFAULT_IDEMPOTENCY_WINDOW_MS),
+        request_digest,
     })
 }
 
@@ -57,17 +63,27 @@ mod tests {
         let from_header = key_of(
             &trigger("{{$context.headers.x-request-id}}", None),
             &mut context,
+            Some("d1".into()),
         )
         .expect("header key");
         assert_eq!(context, original, "the context is given back");
         assert_eq!(from_header.key, "r-1");
         assert_eq!(from_header.window_ms, DEFAULT_IDEMPOTENCY_WINDOW_MS);
-        let from_body =
-            key_of(&trigger("{{$context.body.id}}", Some(1000)), &mut context).expect("body key");
+        assert_eq!(from_header.request_digest.as_deref(), Some("d1"));
+        let from_body = key_of(
+            &trigger("{{$context.body.id}}", Some(1000)),
+            &mut context,
+            None,
+        )
+        .expect("body key");
         assert_eq!(from_body.key, "42");
         assert_eq!(from_body.window_ms, 1000);
-        let composed = key_of(&trigger("order-{{$context.body.id}}", None), &mut context)
-            .expect("composed key");
+        let composed = key_of(
+            &trigger("order-{{$context.body.id}}", None),
+            &mut context,
+            None,
+        )
+        .expect("composed key");
         assert_eq!(composed.key, "order-42");
     }
 
@@ -81,11 +97,11 @@ mod tests {
             "{{$context.body.absent}}",
         ] {
             assert_eq!(
-                key_of(&trigger(template, None), &mut context),
+                key_of(&trigger(template, None), &mut context, None),
                 None,
                 "{template}"
             );
         }
-        assert_eq!(key_of(&Trigger::default(), &mut context), None);
+        assert_eq!(key_of(&Trigger::default(), &mut context, None), None);
     }
 }

@@ -10,6 +10,7 @@ const PUBLISH_CONFIRM: &str = "hookflow_publish_confirm_seconds";
 const SYNC_WAITS: &str = "hookflow_sync_waits_in_flight";
 const SYNC_TIMEOUTS: &str = "hookflow_sync_timeouts_total";
 const TRIGGER_CACHE: &str = "hookflow_trigger_cache_total";
+const TRIGGER_REVALIDATIONS: &str = "hookflow_trigger_revalidations_total";
 
 /// Counts webhook calls by mode (`sync`, `async`, `none` before a workflow is known) and
 /// status class (`2xx` ... `5xx`).
@@ -39,6 +40,13 @@ pub fn sync_timeout() {
 pub fn trigger_cache(hit: bool) {
     let result = if hit { "hit" } else { "miss" };
     metrics::counter!(TRIGGER_CACHE, "result" => result).increment(1);
+}
+
+/// A cached trigger past its max age was fetched again (`fetched`), or config-api could
+/// not answer and the cached one went on serving (`failed`).
+pub fn trigger_revalidation(fetched: bool) {
+    let outcome = if fetched { "fetched" } else { "failed" };
+    metrics::counter!(TRIGGER_REVALIDATIONS, "outcome" => outcome).increment(1);
 }
 
 /// How long the broker took to confirm, refuse or time out an execution message, by queue
@@ -81,5 +89,9 @@ pub fn describe() {
     metrics::describe_counter!(
         TRIGGER_CACHE,
         "Trigger lookups answered from the cache (hit) or by config-api (miss)."
+    );
+    metrics::describe_counter!(
+        TRIGGER_REVALIDATIONS,
+        "Cached triggers past HOOKFLOW_TRIGGER_CACHE_MAX_AGE_MS asked for again, by outcome (fetched, failed)."
     );
 }

@@ -59,7 +59,10 @@ pub async fn serve(
     broker: Arc<dyn Broker>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let triggers = TriggerCache::new(ConfigApiClient::new(&config)?);
+    let triggers = TriggerCache::new(
+        ConfigApiClient::new(&config)?,
+        Duration::from_millis(config.trigger_cache_max_age_ms),
+    );
     let replies = Replies::new();
     // Followed until the server has stopped: calls still draining wait for sync replies.
     let stopped = CancellationToken::new();
@@ -87,7 +90,7 @@ pub async fn serve(
         body_read_timeout: Duration::from_millis(config.body_read_timeout_ms),
         executions_exchange: Topology::new(config.amqp_prefix.clone()).executions_exchange(),
         rate_limits: rate_limit::RateLimits::new(),
-        trust_forwarded_for: config.trust_forwarded_for,
+        trusted_proxies: config.trusted_proxies.clone(),
     });
     let metrics = shared::telemetry::metrics_handle();
     instruments::describe();
@@ -100,6 +103,8 @@ pub async fn serve(
             .app_data(ingress.clone())
             .app_data(web::Data::from(Arc::clone(&app_drain)))
             .wrap(middleware::from_fn(drain::admit))
+            // No answer, a configured one included, is to be sniffed into another type.
+            .wrap(middleware::from_fn(shared::nosniff::nosniff))
             .configure(|cfg| {
                 shared::health::configure(cfg, Arc::clone(&app_health), metrics.clone())
             })

@@ -135,6 +135,7 @@ mod tests {
             execution_id,
             status: ExecutionStatus::Resolved,
             response: None,
+            idempotency_conflict: false,
         }
     }
 

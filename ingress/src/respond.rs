@@ -231,6 +231,7 @@ mod tests {
                 execution_id: id,
                 status,
                 response: None,
+                idempotency_conflict: false,
             };
             let (got, _, body) = parts(sync_reply(&reply)).await;
             assert_eq!(got, code);

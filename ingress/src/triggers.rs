@@ -1,11 +1,13 @@
-//! Trigger definitions from config-api, cached in memory and evicted by change events.
+//! Trigger definitions from config-api, cached in memory, evicted by change events and
+//! re-validated once older than `HOOKFLOW_TRIGGER_CACHE_MAX_AGE_MS`, so that a lost change
+//! event cannot keep a disabled workflow, an old password or an old allowlist alive.
 
 use std::{
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use futures_util::StreamExt;
@@ -113,25 +115,50 @@ impl ConfigApiClient {
     }
 }
 
+/// What the cache holds for a key: the lookup and when config-api answered it.
+#[derive(Clone)]
+struct Cached {
+    lookup: Lookup,
+    fetched_at: Instant,
+    /// Set while one request re-validates the entry, so that the others do not.
+    refreshing: Arc<AtomicBool>,
+}
+
+impl Cached {
+    fn new(lookup: Lookup) -> Cached {
+        Cached {
+            lookup,
+            fetched_at: Instant::now(),
+            refreshing: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    fn is(&self, other: &Cached) -> bool {
+        Arc::ptr_eq(&self.refreshing, &other.refreshing)
+    }
+}
+
 /// Definitions by webhook key, positive and negative, each fetched once however many
-/// requests miss it at the same time.
+/// requests miss it at the same time, and fetched again once older than the max age.
 pub struct TriggerCache {
     client: ConfigApiClient,
-    entries: Cache<String, Lookup>,
+    entries: Cache<String, Cached>,
     following: AtomicBool,
+    max_age: Duration,
 }
 
 impl TriggerCache {
-    /// An empty cache over `client`.
-    pub fn new(client: ConfigApiClient) -> Arc<Self> {
-        TriggerCache::with_capacity(client, MAX_ENTRIES)
+    /// An empty cache over `client` whose entries are re-validated after `max_age`.
+    pub fn new(client: ConfigApiClient, max_age: Duration) -> Arc<Self> {
+        TriggerCache::with_capacity(client, MAX_ENTRIES, max_age)
     }
 
-    fn with_capacity(client: ConfigApiClient, capacity: usize) -> Arc<Self> {
+    fn with_capacity(client: ConfigApiClient, capacity: usize, max_age: Duration) -> Arc<Self> {
         Arc::new(TriggerCache {
             client,
             entries: Cache::new(capacity),
             following: AtomicBool::new(false),
+            max_age,
         })
     }
 
@@ -139,18 +166,56 @@ impl TriggerCache {
     pub async fn get(&self, key: &str) -> Result<Lookup, FetchError> {
         if let Some(known) = self.entries.get(key) {
             instruments::trigger_cache(true);
-            return Ok(known);
+            if known.fetched_at.elapsed() < self.max_age {
+                return Ok(known.lookup);
+            }
+            return Ok(self.revalidate(key, known).await);
         }
         instruments::trigger_cache(false);
         // Concurrent misses wait for the first one's fetch. A key evicted while its fetch
         // runs still answers the requests already waiting on it, but the fetched value is
         // not kept: later requests fetch again. A failed fetch is not kept either.
-        self.entries
+        let cached = self
+            .entries
             .get_or_insert_async(key, async {
                 let fetched = self.client.fetch(key).await?;
-                Ok(fetched.map(|definition| Arc::new(Webhook::new(definition))))
+                Ok::<_, FetchError>(Cached::new(
+                    fetched.map(|definition| Arc::new(Webhook::new(definition))),
+                ))
             })
-            .await
+            .await?;
+        Ok(cached.lookup)
+    }
+
+    /// The lookup of `key` once its entry `stale` is past the max age. One request asks
+    /// config-api again, the others meanwhile get the entry they found (so a change takes
+    /// effect within the max age plus one fetch). When config-api cannot answer, the stale
+    /// entry goes on serving, and the next request tries again: an outage of config-api
+    /// does not take the webhooks down.
+    async fn revalidate(&self, key: &str, stale: Cached) -> Lookup {
+        if stale.refreshing.swap(true, Ordering::SeqCst) {
+            return stale.lookup;
+        }
+        match self.client.fetch(key).await {
+            Ok(fetched) => {
+                instruments::trigger_revalidation(true);
+                let fresh =
+                    Cached::new(fetched.map(|definition| Arc::new(Webhook::new(definition))));
+                let lookup = fresh.lookup.clone();
+                // Unless a change event evicted the entry meanwhile (the next request
+                // fetches it anew then).
+                if self.entries.get(key).is_some_and(|now| now.is(&stale)) {
+                    self.entries.insert(key.to_owned(), fresh);
+                }
+                lookup
+            }
+            Err(err) => {
+                tracing::warn!(key, error = %err, "re-validating a cached trigger failed; serving it as cached");
+                instruments::trigger_revalidation(false);
+                stale.refreshing.store(false, Ordering::SeqCst);
+                stale.lookup
+            }
+        }
     }
 
     /// Forgets `key` (its workflow changed).
@@ -252,7 +317,7 @@ mod tests {
             base_url,
             internal_token: "t".into(),
         };
-        let cache = TriggerCache::with_capacity(client, 100);
+        let cache = TriggerCache::with_capacity(client, 100, Duration::from_secs(60));
         for n in 0..1_000 {
             assert!(
                 cache
@@ -267,6 +332,52 @@ mod tests {
         assert!(cache.entries.len() <= 100);
         assert!(cache.entries.len() > 50, "emptied instead of evicting");
         server.stop(false).await;
+    }
+
+    #[tokio::test]
+    async fn entries_past_the_max_age_are_fetched_again_once_however_many_ask() {
+        let hot_fetches = Arc::new(AtomicUsize::new(0));
+        let (base_url, server) = stub_config_api(Arc::clone(&hot_fetches));
+        let client = ConfigApiClient {
+            http: reqwest::Client::new(),
+            base_url,
+            internal_token: "t".into(),
+        };
+        let cache = TriggerCache::with_capacity(client, 100, Duration::from_millis(200));
+        assert!(cache.get("hot").await.expect("fetch").is_none());
+        assert!(cache.get("hot").await.expect("cached").is_none());
+        assert_eq!(hot_fetches.load(Ordering::SeqCst), 1, "fetched while fresh");
+
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let lookups = futures_util::future::join_all((0..50).map(|_| cache.get("hot"))).await;
+        assert!(lookups.iter().all(|lookup| matches!(lookup, Ok(None))));
+        assert_eq!(hot_fetches.load(Ordering::SeqCst), 2, "one re-validation");
+        assert!(cache.get("hot").await.expect("fresh again").is_none());
+        assert_eq!(hot_fetches.load(Ordering::SeqCst), 2);
+        server.stop(false).await;
+    }
+
+    #[tokio::test]
+    async fn a_stale_entry_goes_on_serving_while_config_api_cannot_answer() {
+        let hot_fetches = Arc::new(AtomicUsize::new(0));
+        let (base_url, server) = stub_config_api(Arc::clone(&hot_fetches));
+        let client = ConfigApiClient {
+            http: reqwest::Client::new(),
+            base_url,
+            internal_token: "t".into(),
+        };
+        let cache = TriggerCache::with_capacity(client, 100, Duration::from_millis(100));
+        assert!(cache.get("hot").await.expect("fetch").is_none());
+        server.stop(false).await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert!(
+            cache.get("hot").await.expect("served as cached").is_none(),
+            "an outage of config-api is not an outage of the webhook"
+        );
+        assert!(
+            cache.get("unknown").await.is_err(),
+            "nothing cached to serve"
+        );
     }
 
     #[test]

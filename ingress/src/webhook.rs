@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use chrono::Utc;
 use shared::{
     broker::{Broker, Outgoing, Route, Topology},
-    messages::{Envelope, ExecutionMessage},
+    messages::{self, Envelope, ExecutionMessage},
     shape::ShapeLimits,
 };
 use tokio::sync::Semaphore;
@@ -52,8 +52,8 @@ pub struct Ingress {
     pub executions_exchange: String,
     /// `rateLimit` buckets by webhook key.
     pub rate_limits: RateLimits,
-    /// Whether the caller's address for `allowedIps` comes from `X-Forwarded-For`.
-    pub trust_forwarded_for: bool,
+    /// The proxies whose `X-Forwarded-For` entries tell the caller's address.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Registers the webhook route: POST runs the workflow, any other method gets 405.
@@ -123,7 +123,7 @@ async fn handle(
 
     let headers = request.headers();
     if let Some(allowed) = &definition.trigger.allowed_ips {
-        let caller = allowed_ips::caller(request, ingress.trust_forwarded_for);
+        let caller = allowed_ips::caller(request, &ingress.trusted_proxies);
         allowed_ips::check(allowed, caller)?;
     }
     if let Some(expected) = &definition.trigger.basic_authentication {
@@ -143,6 +143,12 @@ async fn handle(
     ingress.rate_limits.admit(definition)?;
     let parsed = body::parse(kind, &bytes, &ingress.shape_limits)?;
     let encoded_size = bytes.len();
+    // What tells two calls with one idempotency key apart, taken before the body is dropped.
+    let request_digest = definition
+        .trigger
+        .idempotency_key
+        .is_some()
+        .then(|| messages::request_digest(request.query_string(), &bytes));
     // A sync call may wait for seconds: hold neither the body nor the message meanwhile.
     drop(bytes);
     let mut context = context::build(
@@ -166,7 +172,7 @@ async fn handle(
         workflow_key: definition.key.clone(),
         version: definition.version,
         sync: definition.sync,
-        idempotency: idempotency::key_of(&definition.trigger, &mut context),
+        idempotency: idempotency::key_of(&definition.trigger, &mut context, request_digest),
         context,
         received_at: Utc::now(),
         sync_timeout_ms: definition.sync.then(|| definition.options.timeout_ms()),
@@ -184,6 +190,7 @@ async fn handle(
         drop(message);
         drop(held);
         match waiter.wait(Duration::from_millis(timeout_ms)).await {
+            Some(reply) if reply.idempotency_conflict => Err(WebhookError::IdempotencyConflict),
             Some(reply) => Ok(respond::with_execution_id(
                 respond::sync_reply(&reply),
                 execution_id,

@@ -190,6 +190,96 @@ async fn concurrent_sync_calls_with_one_key_share_one_execution() {
     assert_eq!(stack.finished_executions(&workflow, 2).await.len(), 2);
 }
 
+#[tokio::test]
+async fn a_sync_repeat_with_another_request_is_a_conflict_that_reads_nothing() {
+    let stack = Stack::start().await;
+    let workflow = stack
+        .create_workflow(json!({
+            "title": "Refunds",
+            "sync": true,
+            "trigger": {"type": "webhook", "request": {"headers": [{"key": "X-Request-Id"}]},
+                        "idempotencyKey": "{{$context.headers.x-request-id}}"},
+            "nodes": [{"key": "answer", "type": "response", "config": {
+                "statusCode": 201, "body": {"refund": "{{$context.body.amount}}"}}}]
+        }))
+        .await;
+    let send = |query: &'static str, body: Value| {
+        stack
+            .http
+            .post(format!("{}{query}", stack.webhook(&workflow.key)))
+            .header("X-Request-Id", "refund-1")
+            .json(&body)
+            .send()
+    };
+    let first = send("", json!({"amount": 10})).await.expect("ingress");
+    assert_eq!(first.status(), 201);
+    assert_eq!(json_of(first).await, json!({"refund": 10}));
+
+    for (query, body) in [
+        ("", json!({"amount": 9999})),
+        ("?to=other", json!({"amount": 10})),
+    ] {
+        let squatter = send(query, body).await.expect("ingress");
+        assert_eq!(squatter.status(), 409, "{query}");
+        assert!(
+            squatter.headers().get(EXECUTION_ID).is_none(),
+            "nothing was accepted"
+        );
+        assert_eq!(
+            json_of(squatter).await,
+            json!({"error": "idempotency_conflict", "message": "This idempotency key was already used by a call with another query string or body; nothing ran, and retrying with the same key will not change that."})
+        );
+    }
+    // The first caller's own repeat still gets its answer.
+    let repeat = send("", json!({"amount": 10})).await.expect("ingress");
+    assert_eq!(repeat.status(), 201);
+    assert_eq!(json_of(repeat).await, json!({"refund": 10}));
+    assert_eq!(stack.finished_executions(&workflow, 1).await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_async_repeat_with_another_body_gets_the_configured_answer_and_runs_nothing() {
+    let stack = Stack::start().await;
+    let workflow = stack.create_workflow(keyed_async_workflow()).await;
+    let send = |body: Value| {
+        stack
+            .http
+            .post(stack.webhook(&workflow.key))
+            .header("X-Request-Id", "evt-9")
+            .json(&body)
+            .send()
+    };
+    let first = send(json!({"order": 1})).await.expect("ingress");
+    assert_eq!(first.status(), 202);
+    let first = execution_id_of(&first);
+    stack.finished_executions(&workflow, 1).await;
+
+    let squatter = send(json!({"order": 2})).await.expect("ingress");
+    assert_eq!(squatter.status(), 202);
+    let squatter = execution_id_of(&squatter);
+    assert_eq!(
+        json_of(send(json!({"order": 2})).await.expect("ingress")).await,
+        json!({"accepted": true})
+    );
+    // Both repeats are settled by the time a later call's execution is recorded.
+    let later = stack
+        .http
+        .post(stack.webhook(&workflow.key))
+        .header("X-Request-Id", "evt-10")
+        .json(&json!({"order": 3}))
+        .send()
+        .await
+        .expect("ingress");
+    assert_eq!(later.status(), 202);
+    stack.finished_executions(&workflow, 2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let recorded = stack.executions(&workflow).await;
+    assert_eq!(recorded.len(), 2, "{recorded:?}");
+    assert!(recorded.iter().any(|item| item["id"] == first.as_str()));
+    let (status, _) = execution(&stack.http, &stack.config_api.url, &squatter).await;
+    assert_eq!(status, 404, "the conflicting call ran nothing");
+}
+
 /// RabbitMQ with a gate in front of execution publishes, to hold one in flight.
 struct GatedBroker {
     inner: Arc<AmqpBroker>,

@@ -154,10 +154,14 @@ pub struct Config {
     pub max_inflight_publishes: NonZeroUsize,
     /// How long ingress waits for a publisher confirm before answering 503.
     pub publish_timeout_ms: NonZeroU64,
-    /// Whether ingress takes a webhook caller's address (for `allowedIps`) from the
-    /// left-most `X-Forwarded-For` entry instead of the TCP peer; only for deployments
-    /// behind a load balancer that sets that header.
-    pub trust_forwarded_for: bool,
+    /// The proxies (load balancers) in front of ingress: when the TCP peer is one of them,
+    /// a webhook caller's address (for `allowedIps`) is the right-most `X-Forwarded-For`
+    /// entry that is not one of them. Empty: the peer is the caller.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long ingress serves a trigger definition from its cache before asking
+    /// config-api again, so that a lost change event cannot keep a change from taking
+    /// effect (ingress).
+    pub trigger_cache_max_age_ms: u64,
     /// Deliveries of one execution before it is dead-lettered.
     pub delivery_limit: u32,
     /// Maximum size of the database pool.
@@ -253,7 +257,16 @@ impl Config {
             settings.parse_with("HOOKFLOW_MAX_LOOP_ITERATIONS", within(1, 1_000_000));
         let max_inflight_publishes = settings.parse("HOOKFLOW_MAX_INFLIGHT_PUBLISHES");
         let publish_timeout_ms = settings.parse("HOOKFLOW_PUBLISH_TIMEOUT_MS");
-        let trust_forwarded_for = settings.parse_with("HOOKFLOW_TRUST_FORWARDED_FOR", flag);
+        let trusted_proxies = settings
+            .optional("HOOKFLOW_TRUSTED_PROXIES")
+            .and_then(|list| {
+                let list = list.unwrap_or_default();
+                crate::trigger_settings::parse_ip_ranges(&list)
+                    .or_else(|reason| settings.invalid("HOOKFLOW_TRUSTED_PROXIES", &list, &reason))
+            });
+        // Together with a fetch's 5 s timeout, a change takes effect within 30 s.
+        let trigger_cache_max_age_ms =
+            settings.parse_with("HOOKFLOW_TRIGGER_CACHE_MAX_AGE_MS", within(1, 25_000));
         let delivery_limit = settings.parse("HOOKFLOW_DELIVERY_LIMIT");
         let database_pool_size = settings.parse("HOOKFLOW_DATABASE_POOL_SIZE");
         let otel_endpoint = settings.optional("OTEL_EXPORTER_OTLP_ENDPOINT");
@@ -311,7 +324,8 @@ impl Config {
             max_loop_iterations: max_loop_iterations?,
             max_inflight_publishes: max_inflight_publishes?,
             publish_timeout_ms: publish_timeout_ms?,
-            trust_forwarded_for: trust_forwarded_for?,
+            trusted_proxies: trusted_proxies?,
+            trigger_cache_max_age_ms: trigger_cache_max_age_ms?,
             delivery_limit: delivery_limit?,
             database_pool_size: database_pool_size?,
             otel_endpoint: otel_endpoint?.filter(|endpoint| !endpoint.is_empty()),

@@ -18,6 +18,7 @@ pub mod header_name;
 pub mod health;
 pub mod messages;
 pub mod model;
+pub mod nosniff;
 pub mod outbound;
 pub mod paths;
 pub mod problem;

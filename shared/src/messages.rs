@@ -199,6 +199,21 @@ pub struct Idempotency {
     pub key: String,
     /// How long after the first call a repeat is recognised, in milliseconds.
     pub window_ms: u64,
+    /// The SHA-256 of the call's query string and body ([`request_digest`]), hex: a repeat
+    /// whose request differs is a conflict. Absent from messages of older ingresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_digest: Option<String>,
+}
+
+/// The digest that tells two calls carrying one idempotency key apart: SHA-256 over the
+/// query string, a zero byte and the raw body, as hex.
+pub fn request_digest(query_string: &str, body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(query_string.as_bytes());
+    hasher.update([0]);
+    hasher.update(body);
+    const_hex::encode(hasher.finalize())
 }
 
 /// The answer an executor sends back to the ingress holding a sync request.
@@ -211,6 +226,10 @@ pub struct SyncReply {
     pub status: ExecutionStatus,
     /// The Response node's answer, if one ran.
     pub response: Option<HttpReply>,
+    /// The call repeated an idempotency key with another request: nothing ran, and the
+    /// caller gets 409 (`execution_id` is then the original execution's).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub idempotency_conflict: bool,
 }
 
 /// What happened to a workflow; config-api publishes it, ingress evicts its cache entry.

@@ -36,6 +36,15 @@ pub fn poll() -> ExponentialBuilder {
         .without_max_times()
 }
 
+/// Publishing a change event again: 200 ms, doubling, at most 5 s between attempts, six
+/// times (about 11 s in all); past them ingress's cache max age makes up for the lost event.
+pub fn change_event() -> ExponentialBuilder {
+    ExponentialBuilder::new()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(Duration::from_secs(5))
+        .with_max_times(6)
+}
+
 /// Longest pause before a failed delivery is given back.
 const MAX_REDELIVERY_PAUSE: Duration = Duration::from_secs(30);
 
@@ -85,6 +94,12 @@ mod tests {
             pauses(store_outage(), 7),
             [100, 200, 400, 800, 1600, 2000, 2000]
         );
+    }
+
+    #[test]
+    fn change_event_pauses_double_up_to_five_seconds_six_times() {
+        let pauses: Vec<u128> = change_event().build().map(millis).collect();
+        assert_eq!(pauses, [200, 400, 800, 1600, 3200, 5000]);
     }
 
     #[test]

@@ -86,6 +86,13 @@ pub enum Begin {
         /// The execution that holds the key.
         original: Uuid,
     },
+    /// Another execution holds this message's idempotency key within its window, for
+    /// another request: nothing was recorded, it must not run, and a sync caller hears of
+    /// the conflict (neither the original's answer nor a run of its own).
+    Conflict {
+        /// The execution that holds the key.
+        original: Uuid,
+    },
 }
 
 /// A message that reached the dead-letter queue.

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use base64::Engine;
 use ipnet::IpNet;
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -17,6 +18,9 @@ use crate::secret::Secret;
 
 /// Default `signature.tolerance`: how far, in seconds, a signed timestamp may be from now.
 pub const DEFAULT_SIGNATURE_TOLERANCE_SECS: u64 = 300;
+/// The shortest signing key accepted, in bytes (after `whsec_` decoding for Standard
+/// Webhooks): a shorter HMAC key can be guessed, and an empty one signs for anybody.
+pub const MIN_SIGNING_KEY_BYTES: usize = 16;
 /// Default `signature.header` of the generic `hmac` scheme.
 pub const DEFAULT_SIGNATURE_HEADER: &str = "X-Signature";
 
@@ -260,6 +264,37 @@ fn name_of(value: impl Serialize) -> String {
     }
 }
 
+/// The signing secrets of `settings` that are too short to be keys, each with its path
+/// under `trigger.signature` (config-api checks this on every document it stores; a masked
+/// secret stands for a stored one and is not checked).
+pub fn key_problems(settings: &SignatureSettings) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (i, secret) in settings.secrets.iter().enumerate() {
+        let secret = secret.expose_secret();
+        // An empty secret is named by `parse_signature` already.
+        if secret == MASKED_PASSWORD || secret.is_empty() {
+            continue;
+        }
+        let (length, decoded) = match settings.scheme {
+            SignatureScheme::StandardWebhooks => (
+                standard_webhooks_key(secret).map_or(0, |key| key.len()),
+                " once decoded",
+            ),
+            _ => (secret.len(), ""),
+        };
+        if length < MIN_SIGNING_KEY_BYTES {
+            problems.push(Problem::new(
+                format!("trigger.signature.secrets[{i}]"),
+                format!(
+                    "a signing secret must be at least {MIN_SIGNING_KEY_BYTES} bytes long{decoded}; \
+                     this one is {length}"
+                ),
+            ));
+        }
+    }
+    problems
+}
+
 /// The key a Standard Webhooks secret stands for: `whsec_<base64>` (or bare base64) decoded.
 pub fn standard_webhooks_key(secret: &str) -> Option<Vec<u8>> {
     let encoded = secret.strip_prefix("whsec_").unwrap_or(secret);
@@ -310,6 +345,20 @@ pub fn parse_ip_range(entry: &str) -> Option<IpNet> {
     } else {
         entry.parse::<IpAddr>().ok().map(IpNet::from)
     }
+}
+
+/// A comma-separated list of [`parse_ip_range`] entries (`HOOKFLOW_TRUSTED_PROXIES`); an
+/// empty list is empty, a bad entry is named.
+pub fn parse_ip_ranges(list: &str) -> Result<Vec<IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            parse_ip_range(entry).ok_or_else(|| {
+                format!("\"{entry}\" is neither an IP address nor a CIDR range such as 10.0.0.0/8")
+            })
+        })
+        .collect()
 }
 
 /// Every problem of `trigger`'s `rateLimit` and `allowedIps`, with its path in the

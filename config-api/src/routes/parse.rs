@@ -51,14 +51,12 @@ pub struct ParsedBody {
     request_body = QueryExample,
     responses(
         (status = 200, description = "Parsed", body = ParsedQuery),
-        (status = 400, description = "Not parseable", body = ErrorBody),
     )
 )]
 #[post("/parse/query")]
 #[tracing::instrument(skip_all)]
 pub async fn query(request: web::Json<QueryExample>) -> Result<HttpResponse, ApiError> {
-    let value = qs::parse_query(qs::query_part(&request.example))
-        .map_err(|err| ApiError::bad_request("invalid_example", err.to_string()))?;
+    let value = qs::parse_query(qs::query_part(&request.example));
     let paths = entries(&value);
     Ok(HttpResponse::Ok().json(ParsedQuery { value, paths }))
 }

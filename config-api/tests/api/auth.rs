@@ -139,3 +139,29 @@ async fn insecure_mode_serves_without_a_token() {
     assert_eq!(open.status, StatusCode::OK);
     api.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_answer_says_nosniff() {
+    let api = TestApi::start().await;
+    for (path, token) in [
+        ("/api/workflows", Some(ADMIN_TOKEN)),
+        ("/api/workflows", None),
+        ("/api/no-such-route", Some(ADMIN_TOKEN)),
+        ("/livez", None),
+    ] {
+        let mut request = api.client.get(api.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("config-api");
+        assert_eq!(
+            response
+                .headers()
+                .get("x-content-type-options")
+                .map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "{path} {}",
+            response.status()
+        );
+    }
+}

@@ -18,7 +18,7 @@ fn guarded() -> Value {
         "trigger": {
             "type": "webhook",
             "basicAuthentication": {"username": "shop", "password": "pa55word-at-rest"},
-            "signature": {"scheme": "github", "secrets": ["whsec-at-rest"]}
+            "signature": {"scheme": "github", "secrets": ["whsec-at-rest-0123456789"]}
         }
     })
 }
@@ -62,7 +62,7 @@ async fn secrets_are_stored_encrypted_and_served_only_to_ingress() {
     assert_eq!(stored.len(), 2);
     for document in &stored {
         assert!(!document.contains("pa55word-at-rest"), "{document}");
-        assert!(!document.contains("whsec-at-rest"), "{document}");
+        assert!(!document.contains("whsec-at-rest-0123456789"), "{document}");
         assert!(document.contains("sealed:v1:"), "{document}");
     }
 
@@ -80,7 +80,7 @@ async fn secrets_are_stored_encrypted_and_served_only_to_ingress() {
     );
     assert_eq!(
         trigger.body["trigger"]["signature"]["secrets"],
-        json!(["whsec-at-rest"])
+        json!(["whsec-at-rest-0123456789"])
     );
     api.stop().await;
 }
@@ -137,7 +137,7 @@ async fn a_rotated_key_keeps_old_secrets_readable_and_every_version_is_sealed_an
     assert_eq!(trigger.status, StatusCode::OK);
     assert_eq!(
         trigger.body["trigger"]["signature"]["secrets"],
-        json!(["whsec-at-rest"])
+        json!(["whsec-at-rest-0123456789"])
     );
     api.stop().await;
 }

@@ -25,7 +25,7 @@ fn secrets(body: &Value) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn signature_secrets_are_masked_and_survive_a_masked_round_trip() {
     let api = TestApi::start().await;
-    let created = api.create(guarded(&["whsec_old"])).await;
+    let created = api.create(guarded(&["whsec_old_0123456789"])).await;
     let id = id_of(&created);
     let key = created["key"].as_str().expect("key");
     assert_eq!(secrets(&created), json!(["********"]));
@@ -44,7 +44,7 @@ async fn signature_secrets_are_masked_and_survive_a_masked_round_trip() {
     );
     // Ingress gets the real secret.
     let trigger = api.get(&format!("/internal/triggers/{key}")).await;
-    assert_eq!(secrets(&trigger.body), json!(["whsec_old"]));
+    assert_eq!(secrets(&trigger.body), json!(["whsec_old_0123456789"]));
 
     // GET → edit → PUT, the way an editor does it, keeps the secret.
     let mut shown = api.get(&format!("/api/workflows/{id}")).await.body;
@@ -55,19 +55,22 @@ async fn signature_secrets_are_masked_and_survive_a_masked_round_trip() {
     assert_eq!(secrets(&updated.body), json!(["********"]));
     let trigger = api.get(&format!("/internal/triggers/{key}")).await;
     assert_eq!(trigger.body["version"], 2);
-    assert_eq!(secrets(&trigger.body), json!(["whsec_old"]));
+    assert_eq!(secrets(&trigger.body), json!(["whsec_old_0123456789"]));
 
     // Rotation: keep the first by its mask, add a second.
     let rotating = api
         .put(
             &format!("/api/workflows/{id}"),
-            guarded(&["********", "whsec_new"]),
+            guarded(&["********", "whsec_new_0123456789"]),
         )
         .await;
     assert_eq!(rotating.status, StatusCode::OK, "{:?}", rotating.body);
     assert_eq!(secrets(&rotating.body), json!(["********", "********"]));
     let trigger = api.get(&format!("/internal/triggers/{key}")).await;
-    assert_eq!(secrets(&trigger.body), json!(["whsec_old", "whsec_new"]));
+    assert_eq!(
+        secrets(&trigger.body),
+        json!(["whsec_old_0123456789", "whsec_new_0123456789"])
+    );
     let versions = api.get(&format!("/api/workflows/{id}/versions")).await;
     for version in versions.body["items"].as_array().expect("items") {
         for secret in secrets(version).as_array().expect("secrets") {

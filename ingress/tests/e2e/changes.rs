@@ -1,8 +1,12 @@
 //! Workflow changes reaching ingress within a second, and async calls being recorded.
 
-use serde_json::{Value, json};
+use std::time::{Duration, Instant};
 
-use crate::common::Stack;
+use serde_json::{Value, json};
+use shared::broker::Topology;
+use shared::testkit::{remove_topology, start_service};
+
+use crate::common::{Stack, webhook_on};
 
 fn answering(text: &str) -> Value {
     json!({"title": "versioned", "trigger": {"type": "webhook", "response": {"body": text}}})
@@ -81,4 +85,48 @@ async fn every_accepted_async_call_is_recorded() {
     }
     seen.sort_unstable();
     assert_eq!(seen, vec![1, 2, 3]);
+}
+
+#[tokio::test]
+async fn an_ingress_that_missed_the_change_event_stops_serving_a_disabled_workflow_within_its_max_age()
+ {
+    const MAX_AGE: Duration = Duration::from_millis(1500);
+    let stack = Stack::start().await;
+    let workflow = stack.create_workflow(answering("on")).await;
+    // An ingress on a prefix of its own: config-api's change events never reach it.
+    let deaf_topology = Topology::new(format!("{}-deaf", stack.env.prefix));
+    let mut config = stack.ingress_config();
+    config.amqp_prefix = deaf_topology.prefix.clone();
+    config.trigger_cache_max_age_ms = MAX_AGE.as_millis() as u64;
+    let deaf = start_service(hookflow_ingress::run, config).await;
+    let call_deaf = || {
+        stack
+            .http
+            .post(webhook_on(&deaf, &workflow.key))
+            .json(&json!({}))
+            .send()
+    };
+    assert_eq!(call_deaf().await.expect("ingress").status(), 200);
+
+    stack.disable_workflow(&workflow).await;
+    let disabled_at = Instant::now();
+    stack
+        .within_a_second(&workflow, |status, _| status == 404)
+        .await;
+    let still_cached = call_deaf().await.expect("ingress").status();
+    assert_eq!(still_cached, 200, "the deaf ingress heard of the change");
+    loop {
+        let status = call_deaf().await.expect("ingress").status();
+        if status == 404 {
+            break;
+        }
+        assert_eq!(status, 200);
+        assert!(
+            disabled_at.elapsed() < MAX_AGE + Duration::from_secs(1),
+            "a disabled workflow served past the max age"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    deaf.stop().await.expect("stop");
+    remove_topology(&deaf_topology).await;
 }

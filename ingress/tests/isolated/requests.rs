@@ -403,3 +403,43 @@ async fn shutdown_returns_cleanly() {
     let harness = Harness::start().await;
     harness.stop().await.expect("clean stop");
 }
+
+#[tokio::test]
+async fn every_answer_says_nosniff() {
+    let harness = Harness::start().await;
+    harness.put(definition(
+        "nosniff0001",
+        false,
+        json!({"response": {"statusCode": 200, "body": "<b>hi</b>",
+                            "headers": [{"name": "Content-Type", "value": "text/html"}]}}),
+    ));
+    let webhook = harness.webhook("nosniff0001");
+    let answers = [
+        harness.http.post(&webhook).send().await.expect("accepted"),
+        harness.http.get(&webhook).send().await.expect("405"),
+        harness
+            .http
+            .post(harness.webhook("unknown0001"))
+            .send()
+            .await
+            .expect("404"),
+        harness
+            .http
+            .get(webhook.replace("/api/webhook:trigger/nosniff0001", "/livez"))
+            .send()
+            .await
+            .expect("livez"),
+    ];
+    for answer in answers {
+        assert_eq!(
+            answer
+                .headers()
+                .get("x-content-type-options")
+                .map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "{} {}",
+            answer.status(),
+            answer.url()
+        );
+    }
+}

@@ -20,6 +20,7 @@ fn response_node_reply(message: &ExecutionMessage) -> SyncReply {
             }],
             body: json!({"id": message.context["body"]["id"]}),
         }),
+        idempotency_conflict: false,
     }
 }
 
@@ -60,6 +61,7 @@ async fn sync_call_without_a_response_node_reports_the_status() {
                 ExecutionStatus::Resolved
             },
             response: None,
+            idempotency_conflict: false,
         })
         .await;
     for (fail, status, name) in [(false, 200, "resolved"), (true, 500, "failed")] {

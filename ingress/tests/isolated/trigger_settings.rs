@@ -75,40 +75,67 @@ async fn allowed_ips_admit_listed_callers_and_refuse_others_with_403() {
     assert_eq!(harness.executions().len(), 1);
 }
 
+/// The status a call to `url` forwarded for `forwarded` (no header: `None`) gets.
+async fn status_forwarded(harness: &Harness, url: &str, forwarded: Option<&str>) -> u16 {
+    let mut call = harness.http.post(url);
+    if let Some(forwarded) = forwarded {
+        call = call.header("x-forwarded-for", forwarded);
+    }
+    let answer = call.send().await.expect("call");
+    let status = answer.status().as_u16();
+    if status != 200 {
+        let (_, _, body) = refusal(answer).await;
+        assert_eq!(body["error"], "forbidden", "{forwarded:?}");
+    }
+    status
+}
+
 #[tokio::test]
-async fn behind_a_load_balancer_the_left_most_forwarded_for_address_is_the_caller() {
-    let harness = Harness::start_with(|config| config.trust_forwarded_for = true).await;
+async fn behind_trusted_proxies_the_right_most_untrusted_forwarded_for_address_is_the_caller() {
+    // The test's calls come from 127.0.0.1: here, the load balancer.
+    let harness = Harness::start_with(|config| {
+        config.trusted_proxies = vec!["127.0.0.1/32".parse().expect("cidr")];
+    })
+    .await;
     harness.put(definition(
         "behindlb001",
         false,
         json!({"allowedIps": ["203.0.113.0/24"]}),
     ));
     let url = harness.webhook("behindlb001");
-    let admitted = harness
-        .http
-        .post(&url)
-        .header("x-forwarded-for", "203.0.113.9, 10.0.0.1")
-        .send()
-        .await
-        .expect("call");
-    assert_eq!(admitted.status(), 200);
-
-    for forwarded in ["10.0.0.1, 203.0.113.9", "not-an-address"] {
-        let refused = harness
-            .http
-            .post(&url)
-            .header("x-forwarded-for", forwarded)
-            .send()
-            .await
-            .expect("call");
-        let (status, _, body) = refusal(refused).await;
-        assert_eq!(status, 403, "{forwarded}");
-        assert_eq!(body["error"], "forbidden");
+    for (forwarded, expected) in [
+        (Some("203.0.113.9"), 200),
+        // What a caller writes left of its own address is not read.
+        (Some("198.51.100.1, 203.0.113.9"), 200),
+        // A caller at 198.51.100.1 claiming a listed address is refused.
+        (Some("203.0.113.9, 198.51.100.1"), 403),
+        (Some("not-an-address"), 403),
+        // No header: the proxy itself called, and 127.0.0.1 is not listed.
+        (None, 403),
+    ] {
+        assert_eq!(
+            status_forwarded(&harness, &url, forwarded).await,
+            expected,
+            "{forwarded:?}"
+        );
     }
-    // Without the header the TCP peer counts, and 127.0.0.1 is not listed.
-    let direct = harness.http.post(&url).send().await.expect("call");
-    assert_eq!(direct.status(), 403);
-    assert_eq!(harness.executions().len(), 1);
+    assert_eq!(harness.executions().len(), 2);
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_forwarded_for_is_ignored() {
+    let harness = Harness::start().await;
+    harness.put(definition(
+        "directonly1",
+        false,
+        json!({"allowedIps": ["203.0.113.0/24"]}),
+    ));
+    let url = harness.webhook("directonly1");
+    assert_eq!(
+        status_forwarded(&harness, &url, Some("203.0.113.9")).await,
+        403
+    );
+    assert!(harness.executions().is_empty());
 }
 
 #[tokio::test]

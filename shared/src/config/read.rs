@@ -108,7 +108,7 @@ impl Reader<'_> {
         }
     }
 
-    fn invalid<T>(&mut self, env: &str, text: &str, reason: &str) -> Result<T, Invalid> {
+    pub(super) fn invalid<T>(&mut self, env: &str, text: &str, reason: &str) -> Result<T, Invalid> {
         let reason = match reason {
             // `NonZero*` says only "invalid digit" or "number would be zero…".
             "number would be zero for non-zero type" => "must be at least 1",

@@ -128,9 +128,15 @@ pub const SETTINGS: &[Setting] = &[
         used_by: &[Executor, ConfigApi],
     },
     Setting {
-        env: "HOOKFLOW_TRUST_FORWARDED_FOR",
-        help: "Take a caller's address for allowedIps from X-Forwarded-For (only behind a load balancer that sets it)",
-        default: |_| Some("false"),
+        env: "HOOKFLOW_TRUSTED_PROXIES",
+        help: "Proxies in front of ingress (comma-separated CIDRs or addresses): behind them a caller's address for allowedIps is the right-most X-Forwarded-For entry not among them",
+        default: |_| None,
+        used_by: &[Ingress],
+    },
+    Setting {
+        env: "HOOKFLOW_TRIGGER_CACHE_MAX_AGE_MS",
+        help: "Milliseconds ingress serves a cached trigger definition before asking config-api again (1 to 25000)",
+        default: |_| Some("10000"),
         used_by: &[Ingress],
     },
     Setting {

@@ -21,7 +21,8 @@ fn defaults_follow_the_spec() {
     assert_eq!(config.listen.to_string(), "0.0.0.0:13001");
     assert_eq!(config.amqp_prefix, "hookflow");
     assert_eq!(config.max_body_bytes, 2 * 1024 * 1024);
-    assert!(!config.trust_forwarded_for);
+    assert!(config.trusted_proxies.is_empty());
+    assert_eq!(config.trigger_cache_max_age_ms, 10_000);
     assert_eq!(
         Config::defaults(Service::Executor).listen.to_string(),
         "0.0.0.0:13002"
@@ -38,13 +39,13 @@ fn environment_overrides_defaults() {
         jail.set_env("HOOKFLOW_AMQP_PREFIX", "t1");
         jail.set_env("HOOKFLOW_MAX_BODY_BYTES", "10");
         jail.set_env("HOOKFLOW_INSECURE_NO_AUTH", "true");
-        jail.set_env("HOOKFLOW_TRUST_FORWARDED_FOR", "true");
+        jail.set_env("HOOKFLOW_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.0.7");
         jail.set_env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
         let config = Config::load(Service::Ingress).expect("config");
         assert_eq!(config.amqp_prefix, "t1");
         assert_eq!(config.max_body_bytes, 10);
         assert!(config.insecure_no_auth);
-        assert!(config.trust_forwarded_for);
+        assert_eq!(config.trusted_proxies.len(), 2);
         assert_eq!(
             config.otel_endpoint.as_deref(),
             Some("http://collector:4318")
@@ -192,8 +193,14 @@ fn urls_formats_protocols_and_flags_are_checked() {
         ["OTEL_EXPORTER_OTLP_PROTOCOL=\"http\": expected grpc, http/protobuf or http/json"]
     );
     assert_eq!(
-        errors(&[("HOOKFLOW_TRUST_FORWARDED_FOR", "maybe")]),
-        ["HOOKFLOW_TRUST_FORWARDED_FOR=\"maybe\": expected true/false or 1/0, found \"maybe\""]
+        errors(&[("HOOKFLOW_TRUSTED_PROXIES", "10.0.0.0/8,lb")]),
+        [
+            "HOOKFLOW_TRUSTED_PROXIES=\"10.0.0.0/8,lb\": \"lb\" is neither an IP address nor a CIDR range such as 10.0.0.0/8"
+        ]
+    );
+    assert_eq!(
+        errors(&[("HOOKFLOW_TRIGGER_CACHE_MAX_AGE_MS", "30000")]),
+        ["HOOKFLOW_TRIGGER_CACHE_MAX_AGE_MS=\"30000\": must be from 1 to 25000"]
     );
 }
 

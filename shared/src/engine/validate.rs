@@ -7,6 +7,7 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use super::{node::ValidationCtx, registry::Registry};
+use crate::header_name;
 use crate::model::{FieldSpec, Node, Trigger, WorkflowDocument};
 use crate::problem::Problem;
 use crate::template;
@@ -45,7 +46,10 @@ pub fn read_document(mut body: Value) -> Result<(WorkflowDocument, Vec<Problem>)
     })?;
     let mut signature_problems = Vec::new();
     match signature.map(|signature| trigger_settings::parse_signature(&signature)) {
-        Some(Ok(signature)) => doc.trigger.signature = Some(signature),
+        Some(Ok(signature)) => {
+            signature_problems = trigger_settings::key_problems(&signature);
+            doc.trigger.signature = Some(signature);
+        }
         Some(Err(problems)) => signature_problems = problems,
         None => {}
     }
@@ -148,8 +152,15 @@ impl<'a> Walk<'a> {
             self.templates(body, "trigger.response.body");
         }
         for (i, header) in trigger.response.headers.iter().enumerate() {
+            let path = format!("trigger.response.headers[{i}]");
+            if let Some(problem) = header_name::answer_header_problem(&header.name) {
+                self.problem(format!("{path}.name"), problem);
+            }
+            if let Some(problem) = header_name::value_problem(&header.value) {
+                self.problem(format!("{path}.value"), problem);
+            }
             let value = Value::String(header.value.clone());
-            self.templates(&value, &format!("trigger.response.headers[{i}].value"));
+            self.templates(&value, &format!("{path}.value"));
         }
         if let Some(key) = &trigger.idempotency_key {
             self.templates(&Value::String(key.clone()), "trigger.idempotencyKey");

@@ -1,161 +1,308 @@
 use super::*;
 use serde_json::json;
 
-fn parse(input: &str) -> Value {
-    parse_query(input).unwrap_or_else(|e| panic!("{input}: {e}"))
-}
-
 /// Compares the serialised text, so that key order counts.
 fn assert_parses(input: &str, expected: Value) {
-    let parsed = parse(input);
+    let parsed = parse_query(input);
     assert_eq!(parsed.to_string(), expected.to_string(), "parsing {input}");
 }
 
-#[test]
-fn nested_brackets_make_objects() {
-    assert_parses("a[b][c]=1", json!({"a": {"b": {"c": "1"}}}));
-    assert_parses("a[b]=1&a[c]=2", json!({"a": {"b": "1", "c": "2"}}));
-}
-
-#[test]
-fn empty_brackets_and_repeated_keys_make_arrays() {
-    assert_parses("a[]=1&a[]=2", json!({"a": ["1", "2"]}));
-    assert_parses("a=1&a=2", json!({"a": ["1", "2"]}));
-    assert_parses("a=1&a=2&a=3", json!({"a": ["1", "2", "3"]}));
-    assert_parses("a[]=1&a=2", json!({"a": ["1", "2"]}));
-    assert_parses(
+/// Inputs and what Node's `qs` 6.17.1 answers for them, `JSON.stringify(qs.parse(input))`
+/// (with the leading `?` removed, as ingress removes it), written down from a run of the
+/// real library.
+const NODE_QS: &[(&str, &str)] = &[
+    ("a[b][c]=1", "{\"a\":{\"b\":{\"c\":\"1\"}}}"),
+    ("a[b]=1&a[c]=2", "{\"a\":{\"b\":\"1\",\"c\":\"2\"}}"),
+    ("a[]=1&a[]=2", "{\"a\":[\"1\",\"2\"]}"),
+    ("a=1&a=2", "{\"a\":[\"1\",\"2\"]}"),
+    ("a=1&a=2&a=3", "{\"a\":[\"1\",\"2\",\"3\"]}"),
+    ("a[]=1&a=2", "{\"a\":[\"1\",\"2\"]}"),
+    (
         "a[b][]=1&a[b][]=2&a[c]=3",
-        json!({"a": {"b": ["1", "2"], "c": "3"}}),
+        "{\"a\":{\"b\":[\"1\",\"2\"],\"c\":\"3\"}}",
+    ),
+    ("a[x]=1&a[x]=2", "{\"a\":{\"x\":[\"1\",\"2\"]}}"),
+    ("a[]", "{\"a\":[\"\"]}"),
+    (
+        "a[0][x]=1&a[1][x]=2",
+        "{\"a\":[{\"x\":\"1\"},{\"x\":\"2\"}]}",
+    ),
+    (
+        "query[0][a]=1&b=2",
+        "{\"query\":[{\"a\":\"1\"}],\"b\":\"2\"}",
+    ),
+    ("a[0]=x&a[1]=y", "{\"a\":[\"x\",\"y\"]}"),
+    ("a[1]=b&a[0]=a", "{\"a\":[\"a\",\"b\"]}"),
+    ("a[1]=x&a[3]=y", "{\"a\":[\"x\",\"y\"]}"),
+    ("a[19]=x", "{\"a\":[\"x\"]}"),
+    ("a[20]=x", "{\"a\":{\"20\":\"x\"}}"),
+    ("a[21]=x", "{\"a\":{\"21\":\"x\"}}"),
+    ("a[0]=x&a[25]=y", "{\"a\":{\"0\":\"x\",\"25\":\"y\"}}"),
+    ("a[0]=x&a[b]=y", "{\"a\":{\"0\":\"x\",\"b\":\"y\"}}"),
+    ("0=a&1=b", "{\"0\":\"a\",\"1\":\"b\"}"),
+    (
+        "b=1&0=a&a=2&10=c&2=d",
+        "{\"0\":\"a\",\"2\":\"d\",\"10\":\"c\",\"b\":\"1\",\"a\":\"2\"}",
+    ),
+    (
+        "n=5&t=true&f=1.5",
+        "{\"n\":\"5\",\"t\":\"true\",\"f\":\"1.5\"}",
+    ),
+    (
+        "a=hello+world&b=hello%20world",
+        "{\"a\":\"hello world\",\"b\":\"hello world\"}",
+    ),
+    (
+        "my+key=1&my%20other=2",
+        "{\"my key\":\"1\",\"my other\":\"2\"}",
+    ),
+    ("a=b=c", "{\"a\":\"b=c\"}"),
+    ("a=x%26y%3Dz", "{\"a\":\"x&y=z\"}"),
+    ("name=%E4%BD%A0%E5%A5%BD", "{\"name\":\"你好\"}"),
+    ("a=%5Bx%5D", "{\"a\":\"[x]\"}"),
+    ("a", "{\"a\":\"\"}"),
+    ("a=", "{\"a\":\"\"}"),
+    ("a&b=1", "{\"a\":\"\",\"b\":\"1\"}"),
+    ("a[b]", "{\"a\":{\"b\":\"\"}}"),
+    ("", "{}"),
+    ("?", "{}"),
+    ("&&", "{}"),
+    ("&&a=1&", "{\"a\":\"1\"}"),
+    ("=x&a=1", "{\"a\":\"1\"}"),
+    ("?a=1", "{\"a\":\"1\"}"),
+    ("a%5Bb%5D=1", "{\"a\":{\"b\":\"1\"}}"),
+    ("a%5bb%5d=1", "{\"a\":{\"b\":\"1\"}}"),
+    ("a%5B%5D=1&a%5B%5D=2", "{\"a\":[\"1\",\"2\"]}"),
+    (
+        "z=1&a=2&m=3&a=4",
+        "{\"z\":\"1\",\"a\":[\"2\",\"4\"],\"m\":\"3\"}",
+    ),
+    ("o[z]=1&o[a]=2", "{\"o\":{\"z\":\"1\",\"a\":\"2\"}}"),
+    (
+        "a[b][c][d][e][f][g][h]=i",
+        "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"[g][h]\":\"i\"}}}}}}}",
+    ),
+    (
+        "a[b][c][d][e][f]=1&a[b][c][d][e][f][g]=2",
+        "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":[\"1\",{\"[g]\":\"2\"}]}}}}}}",
+    ),
+    ("a[b=1", "{\"a\":{\"[b\":\"1\"}}"),
+    ("a[b]c=1&d=2", "{\"a\":{\"b\":\"1\"},\"d\":\"2\"}"),
+    ("a[]x=1", "{\"a\":[\"1\"]}"),
+    ("a[[b]]=1", "{\"a\":{\"[b]\":\"1\"}}"),
+    ("[]=1&b=2", "{\"0\":\"1\",\"b\":\"2\"}"),
+    ("a]b=1", "{\"a]b\":\"1\"}"),
+    ("[a]=1", "{\"a\":\"1\"}"),
+    ("a=1&a[b]=2", "{\"a\":[\"1\",{\"b\":\"2\"}]}"),
+    ("a[b]=2&a=1", "{\"a\":[{\"b\":\"2\"},\"1\"]}"),
+    ("a[b]=2&a=", "{\"a\":{\"b\":\"2\"}}"),
+    ("a=&a[b]=2", "{\"a\":[\"\",{\"b\":\"2\"}]}"),
+    (
+        "a=1&a[b]=2&a=3",
+        "{\"a\":{\"0\":\"1\",\"1\":\"3\",\"b\":\"2\"}}",
+    ),
+    (
+        "a=1&a[b]=2&a[c]=3",
+        "{\"a\":{\"0\":\"1\",\"1\":{\"b\":\"2\"},\"c\":\"3\"}}",
+    ),
+    (
+        "a[b]=1&a=2&a=3",
+        "{\"a\":{\"0\":\"2\",\"1\":\"3\",\"b\":\"1\"}}",
+    ),
+    ("a[][b]=1", "{\"a\":[{\"b\":\"1\"}]}"),
+    ("a[][b]=1&a[][c]=2", "{\"a\":[{\"b\":\"1\",\"c\":\"2\"}]}"),
+    ("a[][b]=1&a[][b]=2", "{\"a\":[{\"b\":[\"1\",\"2\"]}]}"),
+    ("a[0][b]=1&a[][c]=2", "{\"a\":[{\"b\":\"1\",\"c\":\"2\"}]}"),
+    ("a[]=1&a[b]=2", "{\"a\":{\"0\":\"1\",\"b\":\"2\"}}"),
+    ("a[b]=1&a[]=2", "{\"a\":{\"0\":\"2\",\"b\":\"1\"}}"),
+    ("a[x]=1&a[x][y]=2", "{\"a\":{\"x\":[\"1\",{\"y\":\"2\"}]}}"),
+    ("a[x][y]=2&a[x]=1", "{\"a\":{\"x\":[{\"y\":\"2\"},\"1\"]}}"),
+    ("a=b]=c", "{\"a=b]\":\"c\"}"),
+    ("a[b=c]=d", "{\"a\":{\"b=c\":\"d\"}}"),
+    ("a=%FF", "{\"a\":\"%FF\"}"),
+    ("%FF=1", "{\"%FF\":\"1\"}"),
+    ("a=%E0%A4%A", "{\"a\":\"%E0%A4%A\"}"),
+    ("a=100%", "{\"a\":\"100%\"}"),
+    ("a%=1", "{\"a%\":\"1\"}"),
+    ("toString=1", "{}"),
+    ("a[toString]=1", "{}"),
+    ("a[b]=1&constructor[x]=2", "{\"a\":{\"b\":\"1\"}}"),
+    ("__proto__[x]=1", "{}"),
+    ("a[__proto__]=1", "{}"),
+    ("a[__proto__][b]=1", "{}"),
+    ("hasOwnProperty=1&b=2", "{\"b\":\"2\"}"),
+    (
+        "a[1]=x&a[0]=y&a[b]=z",
+        "{\"a\":{\"0\":\"y\",\"1\":\"x\",\"b\":\"z\"}}",
+    ),
+    ("a[0]=1&a=2", "{\"a\":[\"1\",\"2\"]}"),
+    ("a=2&a[0]=1", "{\"a\":[\"2\",\"1\"]}"),
+    ("a[]=1&a[]=2&a[0]=3", "{\"a\":[\"1\",\"2\",\"3\"]}"),
+    ("a[0]=3&a[]=1&a[]=2", "{\"a\":[\"3\",\"1\",\"2\"]}"),
+    ("a[5]=1&a[]=2", "{\"a\":[\"2\",\"1\"]}"),
+    (
+        "a[]=x&a[]=x&a[]=x&a[]=x&a[]=x&a[]=x&a[]=x&a[]=x&a[]=x&a[]=x&a[]=x&a[]=x&a[]=x&a[]=x&a[]=x&a[]=x&a[]=x&a[]=x&a[]=x&a[]=x&a[]=y&a[]=z",
+        "{\"a\":{\"0\":\"x\",\"1\":\"x\",\"2\":\"x\",\"3\":\"x\",\"4\":\"x\",\"5\":\"x\",\"6\":\"x\",\"7\":\"x\",\"8\":\"x\",\"9\":\"x\",\"10\":\"x\",\"11\":\"x\",\"12\":\"x\",\"13\":\"x\",\"14\":\"x\",\"15\":\"x\",\"16\":\"x\",\"17\":\"x\",\"18\":\"x\",\"19\":\"x\",\"20\":\"y\",\"21\":\"z\"}}",
+    ),
+    (
+        "a=1&a=2&a=3&a=4&a=5&a=6&a=7&a=8&a=9&a=10&a=11&a=12&a=13&a=14&a=15&a=16&a=17&a=18&a=19&a=20&a=21&a=22",
+        "{\"a\":{\"0\":\"1\",\"1\":\"2\",\"2\":\"3\",\"3\":\"4\",\"4\":\"5\",\"5\":\"6\",\"6\":\"7\",\"7\":\"8\",\"8\":\"9\",\"9\":\"10\",\"10\":\"11\",\"11\":\"12\",\"12\":\"13\",\"13\":\"14\",\"14\":\"15\",\"15\":\"16\",\"16\":\"17\",\"17\":\"18\",\"18\":\"19\",\"19\":\"20\",\"20\":\"21\",\"21\":\"22\"}}",
+    ),
+    ("a[30]=x&a[]=y", "{\"a\":{\"0\":\"y\",\"30\":\"x\"}}"),
+    ("a[30]=x&a=y", "{\"a\":{\"30\":\"x\",\"31\":\"y\"}}"),
+    ("a=y&a[30]=x", "{\"a\":{\"0\":\"y\",\"31\":\"x\"}}"),
+    (
+        "a[30]=x&a[b]=y&a=z",
+        "{\"a\":{\"30\":\"x\",\"31\":\"z\",\"b\":\"y\"}}",
+    ),
+    (
+        "a=z&a[30]=x&a[b]=y",
+        "{\"a\":{\"0\":\"z\",\"31\":\"x\",\"b\":\"y\"}}",
+    ),
+    (
+        "a[0][0]=1&a[0][1]=2&a[1][0]=3",
+        "{\"a\":[[\"1\",\"2\"],[\"3\"]]}",
+    ),
+    ("a[0]=1&a[0][b]=2", "{\"a\":[\"1\",{\"b\":\"2\"}]}"),
+    ("a[0][b]=2&a[0]=1", "{\"a\":[{\"b\":\"2\"},\"1\"]}"),
+    ("a[]=&a[]=", "{\"a\":[\"\",\"\"]}"),
+    ("a[]=1&a[]=&a[]=3", "{\"a\":[\"1\",\"\",\"3\"]}"),
+    ("[", "{\"[\":\"\"}"),
+    ("]", "{\"]\":\"\"}"),
+    ("[]", "{\"0\":\"\"}"),
+    ("[]=", "{\"0\":\"\"}"),
+    ("[[]]=1", "{\"[]\":\"1\"}"),
+    ("a[[]=1", "{\"a\":{\"[[]\":\"1\"}}"),
+    ("a[]]=1", "{\"a\":[\"1\"]}"),
+    ("a[b]]=1", "{\"a\":{\"b\":\"1\"}}"),
+    ("a[b]][c]=1", "{\"a\":{\"b\":{\"c\":\"1\"}}}"),
+    ("a[b][c=1", "{\"a\":{\"b\":{\"[c\":\"1\"}}}"),
+    ("a[b][c[d]=1", "{\"a\":{\"b\":{\"[c[d]\":\"1\"}}}"),
+    ("a[[b]c]=1", "{\"a\":{\"[b]c\":\"1\"}}"),
+    ("[a][b]=1", "{\"a\":{\"b\":\"1\"}}"),
+    ("[0]=1", "{\"0\":\"1\"}"),
+    ("[0][a]=1", "{\"0\":{\"a\":\"1\"}}"),
+    ("a[00]=1", "{\"a\":{\"00\":\"1\"}}"),
+    ("a[01]=1", "{\"a\":{\"01\":\"1\"}}"),
+    ("a[-1]=1", "{\"a\":{\"-1\":\"1\"}}"),
+    ("a[1.5]=1", "{\"a\":{\"1.5\":\"1\"}}"),
+    ("a[ 1]=1", "{\"a\":{\" 1\":\"1\"}}"),
+    ("a[1e2]=1", "{\"a\":{\"1e2\":\"1\"}}"),
+    (
+        "a[99999999999999999999]=1",
+        "{\"a\":{\"99999999999999999999\":\"1\"}}",
+    ),
+    (
+        "a[4294967295]=1&a[4294967294]=2",
+        "{\"a\":{\"4294967294\":\"2\",\"4294967295\":\"1\"}}",
+    ),
+    (
+        "x[4294967295]=1&x[b]=2&x[2]=3",
+        "{\"x\":{\"2\":\"3\",\"4294967295\":\"1\",\"b\":\"2\"}}",
+    ),
+    ("a.b=1", "{\"a.b\":\"1\"}"),
+    ("a[b.c]=1", "{\"a\":{\"b.c\":\"1\"}}"),
+    ("a+b[c+d]=e+f", "{\"a b\":{\"c d\":\"e f\"}}"),
+    ("%20=1", "{\" \":\"1\"}"),
+    ("a=1&&&b=2", "{\"a\":\"1\",\"b\":\"2\"}"),
+    ("a==b", "{\"a\":\"=b\"}"),
+    ("=", "{}"),
+    ("==", "{}"),
+    ("&=&", "{}"),
+    (
+        "a[b]=1&a[b][c]=2&a[b][c][d]=3",
+        "{\"a\":{\"b\":{\"0\":\"1\",\"1\":{\"c\":\"2\"},\"c\":{\"d\":\"3\"}}}}",
+    ),
+    (
+        "a[b][c]=1&a[b]=2&a[b]=3",
+        "{\"a\":{\"b\":{\"0\":\"2\",\"1\":\"3\",\"c\":\"1\"}}}",
+    ),
+    (
+        "a[b]=1&a[b]=2&a[b][c]=3&a[b]=4",
+        "{\"a\":{\"b\":{\"0\":\"1\",\"1\":\"2\",\"2\":\"4\",\"c\":\"3\"}}}",
+    ),
+    (
+        "a[0]=1&a[1]=2&a[0][x]=3",
+        "{\"a\":[\"1\",\"2\",{\"x\":\"3\"}]}",
+    ),
+    ("a[]=1&a[][x]=2", "{\"a\":[\"1\",{\"x\":\"2\"}]}"),
+    ("a[][x]=2&a[]=1", "{\"a\":[{\"x\":\"2\"},\"1\"]}"),
+    (
+        "a[0][]=1&a[0][]=2&a[1][]=3",
+        "{\"a\":[[\"1\",\"2\"],[\"3\"]]}",
+    ),
+    ("x=%2B&y=+&z=%2b", "{\"x\":\"+\",\"y\":\" \",\"z\":\"+\"}"),
+    (
+        "a=%C3%A9&b=é&c=%c3%a9",
+        "{\"a\":\"é\",\"b\":\"é\",\"c\":\"é\"}",
+    ),
+];
+
+#[test]
+fn every_input_parses_as_node_qs_parses_it() {
+    let mut wrong = Vec::new();
+    for (input, expected) in NODE_QS {
+        let parsed = parse_query(input).to_string();
+        if parsed != *expected {
+            wrong.push(format!("{input:?}: qs {expected}, here {parsed}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {}:\n{}",
+        wrong.len(),
+        NODE_QS.len(),
+        wrong.join("\n")
     );
-    assert_parses("a[x]=1&a[x]=2", json!({"a": {"x": ["1", "2"]}}));
-    assert_parses("a[]", json!({"a": [""]}));
 }
 
 #[test]
-fn indexed_keys_make_arrays_of_objects() {
+fn nested_brackets_make_objects_and_empty_brackets_arrays() {
+    assert_parses("a[b][c]=1", json!({"a": {"b": {"c": "1"}}}));
+    assert_parses("a[]=1&a[]=2", json!({"a": ["1", "2"]}));
     assert_parses(
         "a[0][x]=1&a[1][x]=2",
         json!({"a": [{"x": "1"}, {"x": "2"}]}),
     );
+}
+
+#[test]
+fn mixed_shapes_keep_every_value() {
+    assert_parses("a=1&a[b]=2", json!({"a": ["1", {"b": "2"}]}));
+    assert_parses("a[b]=2&a=1", json!({"a": [{"b": "2"}, "1"]}));
+    assert_parses("a[]=1&a[b]=2", json!({"a": {"0": "1", "b": "2"}}));
+    assert_parses("a[][b]=1&a[][c]=2", json!({"a": [{"b": "1", "c": "2"}]}));
+}
+
+#[test]
+fn arrays_past_the_limit_become_objects_keyed_by_index() {
+    assert_parses("a[19]=x", json!({"a": ["x"]}));
+    assert_parses("a[20]=x", json!({"a": {"20": "x"}}));
+    let many: Vec<String> = (0..25).map(|n| format!("a={n}")).collect();
+    let parsed = parse_query(&many.join("&"));
+    assert_eq!(parsed["a"]["24"], "24", "{parsed}");
+}
+
+#[test]
+fn prototype_names_are_dropped() {
+    assert_parses("toString=1&a[__proto__][b]=1&c=2", json!({"c": "2"}));
+}
+
+#[test]
+fn escapes_that_do_not_decode_stay_as_written() {
     assert_parses(
-        "query[0][a]=1&b=2",
-        json!({"query": [{"a": "1"}], "b": "2"}),
-    );
-    assert_parses("a[0]=x&a[1]=y", json!({"a": ["x", "y"]}));
-}
-
-#[test]
-fn indexes_are_sorted_and_gaps_closed_like_qs() {
-    assert_parses("a[1]=b&a[0]=a", json!({"a": ["a", "b"]}));
-    assert_parses("a[1]=x&a[3]=y", json!({"a": ["x", "y"]}));
-    assert_parses("a[20]=x", json!({"a": ["x"]}));
-}
-
-#[test]
-fn indexes_above_the_array_limit_or_mixed_with_names_stay_object_keys() {
-    assert_parses("a[21]=x", json!({"a": {"21": "x"}}));
-    assert_parses("a[0]=x&a[25]=y", json!({"a": {"0": "x", "25": "y"}}));
-    assert_parses("a[0]=x&a[b]=y", json!({"a": {"0": "x", "b": "y"}}));
-    assert_parses("0=a&1=b", json!({"0": "a", "1": "b"}));
-}
-
-#[test]
-fn values_are_always_decoded_strings() {
-    assert_parses(
-        "n=5&t=true&f=1.5",
-        json!({"n": "5", "t": "true", "f": "1.5"}),
-    );
-    assert_parses(
-        "a=hello+world&b=hello%20world",
-        json!({"a": "hello world", "b": "hello world"}),
-    );
-    assert_parses(
-        "my+key=1&my%20other=2",
-        json!({"my key": "1", "my other": "2"}),
-    );
-    assert_parses("a=b=c", json!({"a": "b=c"}));
-    assert_parses("a=x%26y%3Dz", json!({"a": "x&y=z"}));
-    assert_parses("name=%E4%BD%A0%E5%A5%BD", json!({"name": "你好"}));
-    assert_parses("a=%5Bx%5D", json!({"a": "[x]"}));
-}
-
-#[test]
-fn keys_without_values_are_empty_strings() {
-    assert_parses("a", json!({"a": ""}));
-    assert_parses("a=", json!({"a": ""}));
-    assert_parses("a&b=1", json!({"a": "", "b": "1"}));
-    assert_parses("a[b]", json!({"a": {"b": ""}}));
-}
-
-#[test]
-fn empty_input_empty_pairs_and_empty_keys_are_ignored() {
-    assert_parses("", json!({}));
-    assert_parses("?", json!({}));
-    assert_parses("&&", json!({}));
-    assert_parses("&&a=1&", json!({"a": "1"}));
-    assert_parses("=x&a=1", json!({"a": "1"}));
-    assert_parses("?a=1", json!({"a": "1"}));
-}
-
-#[test]
-fn percent_encoded_brackets_nest() {
-    assert_parses("a%5Bb%5D=1", json!({"a": {"b": "1"}}));
-    assert_parses("a%5bb%5d=1", json!({"a": {"b": "1"}}));
-    assert_parses("a%5B%5D=1&a%5B%5D=2", json!({"a": ["1", "2"]}));
-}
-
-#[test]
-fn keys_keep_their_first_seen_order() {
-    assert_parses(
-        "z=1&a=2&m=3&a=4",
-        json!({"z": "1", "a": ["2", "4"], "m": "3"}),
-    );
-    assert_parses("o[z]=1&o[a]=2", json!({"o": {"z": "1", "a": "2"}}));
-}
-
-#[test]
-fn nesting_stops_at_depth_five_like_qs() {
-    assert_parses(
-        "a[b][c][d][e][f][g][h]=i",
-        json!({"a": {"b": {"c": {"d": {"e": {"f": {"[g][h]": "i"}}}}}}}),
+        "a=%FF&b=100%&c=%E4%BD%A0",
+        json!({"a": "%FF", "b": "100%", "c": "你"}),
     );
 }
 
 #[test]
-fn malformed_brackets_keep_the_key_whole() {
-    assert_parses("a[b=1", json!({"a[b": "1"}));
-    assert_parses("a[b]c=1&d=2", json!({"a[b]c": "1", "d": "2"}));
-    assert_parses("a[]x=1", json!({"a[]x": "1"}));
-    assert_parses("a[[b]]=1", json!({"a[[b]]": "1"}));
-    assert_parses("[]=1&b=2", json!({"[]": "1", "b": "2"}));
-    assert_parses("a]b=1", json!({"a]b": "1"}));
-    assert_parses("[a]=1", json!({"a": "1"}));
-}
-
-#[test]
-fn invalid_utf8_is_an_error() {
-    assert!(matches!(parse_query("a=%FF"), Err(QsError::InvalidUtf8)));
-    assert!(matches!(parse_query("%FF=1"), Err(QsError::InvalidUtf8)));
-    assert!(matches!(parse_form(b"a=\xff"), Err(QsError::InvalidUtf8)));
-    assert_eq!(
-        QsError::InvalidUtf8.to_string(),
-        "the data is not valid UTF-8 once percent-decoded"
-    );
-}
-
-#[test]
-fn contradictory_keys_are_an_error_naming_the_problem() {
-    let err = parse_query("a=1&a[b]=2").unwrap_err();
-    assert!(matches!(err, QsError::Malformed { .. }), "{err}");
-    assert!(err.to_string().contains("same key"), "{err}");
-}
-
-#[test]
-fn parse_form_reads_bytes() {
+fn parse_form_reads_bytes_and_refuses_what_is_not_utf8() {
     assert_eq!(
         parse_form(b"a[b]=1&c=%20").unwrap(),
         json!({"a": {"b": "1"}, "c": " "})
     );
+    assert!(matches!(parse_form(b"a=\xff"), Err(QsError::InvalidUtf8)));
 }
 
 #[test]
@@ -166,7 +313,7 @@ fn query_part_takes_what_follows_the_question_mark() {
     assert_eq!(query_part("http://x/y?a=1?b#frag"), "a=1?b");
     assert_eq!(query_part("http://x/y?"), "");
     assert_eq!(
-        parse(query_part(url)),
+        parse_query(query_part(url)),
         json!({"query": [{"a": "1"}], "b": "2"})
     );
 }

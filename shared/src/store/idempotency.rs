@@ -12,8 +12,11 @@ use crate::messages::{ExecutionMessage, Idempotency};
 pub(super) enum Claim {
     /// This message's execution: run it.
     Ours,
-    /// Another execution, within the key's window.
+    /// Another execution, within the key's window, for the same request.
     Held(Uuid),
+    /// Another execution, within the key's window, for another request (query string or
+    /// body): a conflict, not a repeat.
+    Conflict(Uuid),
 }
 
 /// Claims `idempotency` for `message` inside `tx`. The key is ours when it is new, when its
@@ -25,13 +28,19 @@ pub(super) async fn claim(
     idempotency: &Idempotency,
 ) -> Result<Claim, StoreError> {
     let key = idempotency.key.as_bytes();
+    let digest = idempotency
+        .request_digest
+        .as_deref()
+        .and_then(|hex| const_hex::decode(hex).ok());
     let expires_at = expiry(message.received_at, idempotency.window_ms);
     let insert = tx
         .prepare_cached(
-            "INSERT INTO idempotency_keys (workflow_id, key_hash, execution_id, expires_at) \
-             VALUES ($1, sha256($2), $3, $4) \
+            "INSERT INTO idempotency_keys \
+                 (workflow_id, key_hash, execution_id, expires_at, request_digest) \
+             VALUES ($1, sha256($2), $3, $4, $6) \
              ON CONFLICT (workflow_id, key_hash) DO UPDATE \
-             SET execution_id = EXCLUDED.execution_id, expires_at = EXCLUDED.expires_at \
+             SET execution_id = EXCLUDED.execution_id, expires_at = EXCLUDED.expires_at, \
+                 request_digest = EXCLUDED.request_digest \
              WHERE idempotency_keys.expires_at <= $5 \
              RETURNING execution_id",
         )
@@ -45,6 +54,7 @@ pub(super) async fn claim(
                 &message.execution_id,
                 &expires_at,
                 &message.received_at,
+                &digest,
             ],
         )
         .await?;
@@ -53,13 +63,15 @@ pub(super) async fn claim(
     }
     // ON CONFLICT locked the holder's row even though it did not update it, so it is
     // still there to read.
-    let holder: Uuid = tx
+    let row = tx
         .query_one(
-            "SELECT execution_id FROM idempotency_keys WHERE workflow_id = $1 AND key_hash = sha256($2)",
+            "SELECT execution_id, request_digest FROM idempotency_keys \
+             WHERE workflow_id = $1 AND key_hash = sha256($2)",
             &[&message.workflow_id, &key],
         )
-        .await?
-        .try_get(0)?;
+        .await?;
+    let holder: Uuid = row.try_get(0)?;
+    let held_digest: Option<Vec<u8>> = row.try_get(1)?;
     if holder == message.execution_id {
         return Ok(Claim::Ours);
     }
@@ -72,10 +84,17 @@ pub(super) async fn claim(
         )
         .await?
         .is_some();
+    // Either side without a digest (a row or a message from before digests) matches.
+    let same_request = match (&held_digest, &digest) {
+        (Some(held), Some(ours)) => held == ours,
+        _ => true,
+    };
     Ok(if recorded {
         Claim::Ours
-    } else {
+    } else if same_request {
         Claim::Held(holder)
+    } else {
+        Claim::Conflict(holder)
     })
 }
 

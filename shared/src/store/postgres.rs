@@ -75,10 +75,16 @@ impl Store for PgStore {
                 // The key claim and the execution record commit together: a key is never
                 // held by an execution that is not recorded.
                 let tx = client.transaction().await?;
-                if let Claim::Held(original) = idempotency::claim(&tx, message, idempotency).await?
-                {
-                    tx.rollback().await?;
-                    return Ok(Begin::Duplicate { original });
+                match idempotency::claim(&tx, message, idempotency).await? {
+                    Claim::Ours => {}
+                    Claim::Held(original) => {
+                        tx.rollback().await?;
+                        return Ok(Begin::Duplicate { original });
+                    }
+                    Claim::Conflict(original) => {
+                        tx.rollback().await?;
+                        return Ok(Begin::Conflict { original });
+                    }
                 }
                 let row = record_attempt(&tx, message).await?;
                 tx.commit().await?;

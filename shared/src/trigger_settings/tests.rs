@@ -16,7 +16,7 @@ fn paths(document: &serde_json::Value) -> Vec<String> {
 #[test]
 fn valid_settings_have_no_problems() {
     let valid = trigger(json!({
-        "signature": {"scheme": "hmac", "secrets": ["a", "b"], "header": "X-Sig",
+        "signature": {"scheme": "hmac", "secrets": ["sixteen-bytes-ok", "another-long-key"], "header": "X-Sig",
                       "algorithm": "sha512", "encoding": "base64", "prefix": "sha512="},
         "rateLimit": {"perSecond": 0.5, "burst": 1},
         "allowedIps": ["10.0.0.0/8", "192.168.1.7", "2001:db8::/32", "::1"]
@@ -27,6 +27,39 @@ fn valid_settings_have_no_problems() {
                       "secrets": ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", MASKED_PASSWORD]}
     }));
     assert_eq!(paths(&standard), Vec::<String>::new());
+}
+
+#[test]
+fn signing_keys_shorter_than_sixteen_bytes_are_refused() {
+    let short = trigger(json!({
+        "signature": {"scheme": "github", "secrets": ["fifteen-bytes!!", "sixteen-bytes-ok", MASKED_PASSWORD]}
+    }));
+    assert_eq!(paths(&short), ["trigger.signature.secrets[0]"]);
+    // `whsec_` alone decodes to no key at all; 15 bytes of base64 are too few as well.
+    let standard = trigger(json!({
+        "signature": {"scheme": "standard-webhooks",
+                      "secrets": ["whsec_", "whsec_MTIzNDU2Nzg5MDEyMzQ1", "whsec_MTIzNDU2Nzg5MDEyMzQ1Ng=="]}
+    }));
+    let problems = crate::engine::parse_document(standard).expect_err("short keys");
+    let named: Vec<(String, String)> = problems
+        .into_iter()
+        .map(|problem| (problem.path, problem.message))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            (
+                "trigger.signature.secrets[0]".to_owned(),
+                "a signing secret must be at least 16 bytes long once decoded; this one is 0"
+                    .to_owned()
+            ),
+            (
+                "trigger.signature.secrets[1]".to_owned(),
+                "a signing secret must be at least 16 bytes long once decoded; this one is 15"
+                    .to_owned()
+            ),
+        ]
+    );
 }
 
 #[test]
@@ -116,4 +149,16 @@ fn rates_read_back_as_written() {
         let limit: RateLimit = serde_json::from_value(rate.clone()).expect("limit");
         assert_eq!(serde_json::to_value(&limit).expect("json"), rate);
     }
+}
+
+#[test]
+fn address_lists_read_every_entry_and_name_a_bad_one() {
+    assert_eq!(parse_ip_ranges(" ").expect("empty"), Vec::<IpNet>::new());
+    let ranges = parse_ip_ranges(" 10.0.0.0/8 ,::1").expect("two");
+    assert_eq!(ranges.len(), 2);
+    assert!(ranges[1].contains(&"::1".parse::<IpAddr>().expect("ip")));
+    assert_eq!(
+        parse_ip_ranges("10.0.0.0/8,lb.internal").expect_err("bad"),
+        "\"lb.internal\" is neither an IP address nor a CIDR range such as 10.0.0.0/8"
+    );
 }

@@ -9,6 +9,7 @@ use crate::engine::error::NodeError;
 use crate::engine::node::{NodeType, Outcome, ValidationCtx, config_error};
 use crate::engine::scope::RunScope;
 use crate::fields::{Fields, Stage, whole_number};
+use crate::header_name;
 use crate::messages::HttpReply;
 use crate::model::{HeaderSpec, Node};
 use crate::problem::Problem;
@@ -61,12 +62,12 @@ fn headers(fields: &mut Fields<'_>) -> Vec<HeaderSpec> {
             .get("name")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if !crate::header_name::is_valid(name) {
-            fields.problem(format!("headers[{i}].name"), "a header needs a valid name");
+        if let Some(problem) = header_name::answer_header_problem(name) {
+            fields.problem(format!("headers[{i}].name"), problem);
         }
         let value = match header.get("value") {
-            Some(Value::String(text)) => header_value(Value::String(text.clone())),
-            Some(other) if fields.stage() == Stage::Rendered => header_value(other.clone()),
+            Some(Value::String(text)) => text.clone(),
+            Some(other) if fields.stage() == Stage::Rendered => header_text(other.clone()),
             _ => {
                 fields.problem(
                     format!("headers[{i}].value"),
@@ -75,6 +76,17 @@ fn headers(fields: &mut Fields<'_>) -> Vec<HeaderSpec> {
                 String::new()
             }
         };
+        // As stored, a placeholder's value is only known once rendered; rendered, a value
+        // that cannot travel in a header errors the node rather than being altered.
+        let templated = fields.stage() == Stage::Stored && value.contains("{{");
+        if !templated && let Some(problem) = header_name::value_problem(&value) {
+            let problem = if fields.stage() == Stage::Rendered {
+                format!("the {name} header rendered to a value it cannot carry: {problem}")
+            } else {
+                problem
+            };
+            fields.problem(format!("headers[{i}].value"), problem);
+        }
         headers.push(HeaderSpec {
             name: name.to_owned(),
             value,
@@ -121,15 +133,44 @@ fn status_code(value: &Value) -> Result<u16, String> {
     }
 }
 
-/// A header value as text; a rendered placeholder may be any JSON value, and caller data
-/// must not smuggle line breaks into the response head.
-fn header_value(rendered: Value) -> String {
-    let text = match rendered {
+/// A rendered placeholder as header text: a string as it is, `null` as nothing, any other
+/// JSON value as JSON.
+fn header_text(rendered: Value) -> String {
+    match rendered {
         Value::String(text) => text,
         Value::Null => String::new(),
         other => other.to_string(),
-    };
-    text.chars()
-        .filter(|c| *c == '\t' || !c.is_control())
-        .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_header_rendered_to_text_that_cannot_travel_is_a_problem_naming_it() {
+        let rendered = json!({"headers": [
+            {"name": "X-Ok", "value": 5},
+            {"name": "X-Name", "value": "Zo\u{eb}"},
+            {"name": "X-Split", "value": "a\r\nSet-Cookie: x=1"},
+        ]});
+        let problems = parse(&rendered, Stage::Rendered).expect_err("not ASCII");
+        let named: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(named, ["headers[1].value", "headers[2].value"]);
+        assert!(
+            problems[0]
+                .message
+                .starts_with("the X-Name header rendered to a value it cannot carry: a header value must be ASCII"),
+            "{}",
+            problems[0].message
+        );
+        let fine = parse(
+            &json!({"headers": [{"name": "X-Ok", "value": 5}]}),
+            Stage::Rendered,
+        )
+        .expect("ASCII");
+        assert_eq!(fine.headers[0].value, "5");
+    }
 }

@@ -297,3 +297,28 @@ fn request_nodes_are_checked_where_they_are_and_their_templates_parse() {
         ]
     );
 }
+
+#[test]
+fn answer_headers_that_are_hop_by_hop_or_not_ascii_are_refused() {
+    let headers = json!([
+        {"name": "Connection", "value": "close"},
+        {"name": "Proxy-Authenticate", "value": "Basic"},
+        {"name": "X-Name", "value": "caf\u{e9}"},
+        {"name": "X-Later", "value": "{{$context.body.name}}"},
+        {"name": "X-Fine", "value": "ok"},
+    ]);
+    let workflow = document(json!({
+        "title": "t", "sync": true,
+        "trigger": {"response": {"headers": [{"name": "Transfer-Encoding", "value": "chunked"}]}},
+        "nodes": [{"key": "r", "type": "response", "config": {"headers": headers}}],
+    }));
+    assert_eq!(
+        paths(&workflow),
+        vec![
+            "nodes[0].config.headers[0].name",
+            "nodes[0].config.headers[1].name",
+            "nodes[0].config.headers[2].value",
+            "trigger.response.headers[0].name",
+        ]
+    );
+}
