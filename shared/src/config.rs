@@ -145,6 +145,9 @@ pub struct Config {
     /// Bytes of execution messages an executor holds at once per queue, each counted at
     /// what it builds to; past it the consumer takes no more deliveries until some finish.
     pub executor_max_inflight_bytes: NonZeroU32,
+    /// How long an executor reuses the `$env` variables it read (0: every execution reads
+    /// them).
+    pub variables_refresh_ms: u64,
     /// Webhook publishes an ingress keeps in flight before answering 503.
     pub max_inflight_publishes: NonZeroUsize,
     /// How long ingress waits for a publisher confirm before answering 503.
@@ -227,6 +230,8 @@ impl Config {
         let log_format = settings.parse("HOOKFLOW_LOG_FORMAT");
         let executor_prefetch = settings.parse("HOOKFLOW_EXECUTOR_PREFETCH");
         let executor_max_inflight_bytes = settings.parse("HOOKFLOW_EXECUTOR_MAX_INFLIGHT_BYTES");
+        let variables_refresh_ms =
+            settings.parse_with("HOOKFLOW_VARIABLES_REFRESH_MS", within(0, 60_000));
         let max_inflight_publishes = settings.parse("HOOKFLOW_MAX_INFLIGHT_PUBLISHES");
         let publish_timeout_ms = settings.parse("HOOKFLOW_PUBLISH_TIMEOUT_MS");
         let trust_forwarded_for = settings.parse_with("HOOKFLOW_TRUST_FORWARDED_FOR", flag);
@@ -272,6 +277,7 @@ impl Config {
             log_format: log_format?,
             executor_prefetch: executor_prefetch?,
             executor_max_inflight_bytes: executor_max_inflight_bytes?,
+            variables_refresh_ms: variables_refresh_ms?,
             max_inflight_publishes: max_inflight_publishes?,
             publish_timeout_ms: publish_timeout_ms?,
             trust_forwarded_for: trust_forwarded_for?,

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use uuid::Uuid;
 
-use super::{cel_cache::CelCache, error::NodeError};
+use super::{cel_cache::CelCache, env::Env, error::NodeError};
 use crate::{expr, template};
 
 /// Who is running: the ids the templates can read as `$execution` and `$workflow`.
@@ -20,11 +20,16 @@ pub struct ExecutionMeta {
 }
 
 /// What a node can read while it runs: `$context`, the outputs of the nodes that ran
-/// before it (`$jobsMapByNodeKey`), `$system.now`, `$execution.id` and `$workflow.key`.
+/// before it (`$jobsMapByNodeKey`), `$system.now`, `$execution.id`, `$workflow.key` and the
+/// variables (`$env`).
 pub struct RunScope<'a> {
     vars: Value,
     cel: &'a CelCache,
+    env: &'a Env,
 }
+
+/// The variables of a scope given none.
+static NO_ENV: std::sync::LazyLock<Env> = std::sync::LazyLock::new(Env::default);
 
 impl<'a> RunScope<'a> {
     pub(crate) fn new(meta: &ExecutionMeta, context: Value, cel: &'a CelCache) -> Self {
@@ -33,10 +38,34 @@ impl<'a> RunScope<'a> {
             "$system": {"now": now()},
             "$execution": {"id": meta.execution_id.to_string()},
             "$workflow": {"key": meta.workflow_key, "id": meta.workflow_id.to_string()},
+            "$env": {},
         });
         // Moved in, not written inside `json!`, which would serialise a copy of it.
         vars["$context"] = context;
-        RunScope { vars, cel }
+        RunScope {
+            vars,
+            cel,
+            env: &NO_ENV,
+        }
+    }
+
+    /// The scope with `env` as `$env` (CEL `env`).
+    pub(crate) fn with_env(mut self, env: &'a Env) -> Self {
+        self.vars["$env"] = Value::Object(env.values().clone());
+        self.env = env;
+        self
+    }
+
+    /// `value` with the value of every secret variable replaced by `********`: what a node
+    /// records or logs of a rendered value goes through it (the runner masks job results,
+    /// errors and the response itself).
+    pub fn mask(&self, value: &Value) -> Value {
+        self.env.mask(value)
+    }
+
+    /// `text` with the value of every secret variable replaced by `********`.
+    pub fn mask_str<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        self.env.mask_str(text)
     }
 
     /// The template scope, one object keyed by the `$` roots.
@@ -54,7 +83,7 @@ impl<'a> RunScope<'a> {
         template::render_str(text, &self.vars)
     }
 
-    /// Evaluates a CEL expression over `context`, `jobs` and `system`.
+    /// Evaluates a CEL expression over `context`, `jobs`, `system` and `env`.
     pub fn cel(&self, source: &str) -> Result<Value, NodeError> {
         let program = self.cel.get(source).map_err(expression_failed)?;
         expr::evaluate_with(&program, |name| self.cel_variable(name)).map_err(expression_failed)
@@ -72,6 +101,7 @@ impl<'a> RunScope<'a> {
             "context" => "$context",
             "jobs" => "$jobsMapByNodeKey",
             "system" => "$system",
+            "env" => "$env",
             _ => return None,
         };
         self.vars.get(root)
