@@ -111,6 +111,7 @@ pub async fn replay_one(
     responses(
         (status = 201, description = "What was queued", body = Replayed),
         (status = 400, description = "Not JSON, or not this shape", body = ErrorBody),
+        (status = 404, description = "The named workflow does not exist", body = ErrorBody),
         (status = 409, description = "The named workflow is disabled or deleted", body = ErrorBody),
         (status = 422, description = "A bad limit or time range", body = ErrorBody),
         (status = 503, description = "The execution queue is unavailable; the message says how many were queued", body = ErrorBody),
