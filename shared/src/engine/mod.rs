@@ -6,6 +6,7 @@
 //! [`Registry::builtin`].
 
 mod cel_cache;
+mod env;
 mod error;
 mod evaluator;
 mod node;
@@ -16,6 +17,7 @@ mod scope;
 mod validate;
 
 pub use crate::problem::Problem;
+pub use env::Env;
 pub use error::NodeError;
 pub use evaluator::{EvalLimits, LIMITS_HIT};
 pub use node::{

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use uuid::Uuid;
 
+use super::env::Env;
 use super::error::NodeError;
 use super::evaluator::{Budget, Evaluator, expression_failed, limit_hit};
 use crate::{expr, template};
@@ -22,7 +23,7 @@ pub struct ExecutionMeta {
 
 /// What a node can read while it runs: `$context`, the outputs of the nodes that ran
 /// before it (`$jobsMapByNodeKey`), `$system.now`, `$execution.id`, `$workflow.key` and,
-/// inside loops, `$scopes.<loopKey>`.
+/// inside loops, `$scopes.<loopKey>`, and the variables (`$env`).
 pub struct RunScope<'a> {
     vars: Value,
     eval: &'a Evaluator,
@@ -30,7 +31,11 @@ pub struct RunScope<'a> {
     budget: std::sync::Arc<Budget>,
     /// The index of each loop the running node is inside, outer loop first.
     iteration: Vec<usize>,
+    env: &'a Env,
 }
+
+/// The variables of a scope given none.
+static NO_ENV: std::sync::LazyLock<Env> = std::sync::LazyLock::new(Env::default);
 
 impl<'a> RunScope<'a> {
     pub(crate) fn new(meta: &ExecutionMeta, context: Value, eval: &'a Evaluator) -> Self {
@@ -40,6 +45,7 @@ impl<'a> RunScope<'a> {
             "$system": {"now": now()},
             "$execution": {"id": meta.execution_id.to_string()},
             "$workflow": {"key": meta.workflow_key, "id": meta.workflow_id.to_string()},
+            "$env": {},
         });
         // Moved in, not written inside `json!`, which would serialise a copy of it.
         vars["$context"] = context;
@@ -49,6 +55,7 @@ impl<'a> RunScope<'a> {
             eval,
             budget,
             iteration: Vec::new(),
+            env: &NO_ENV,
         }
     }
 
@@ -61,6 +68,25 @@ impl<'a> RunScope<'a> {
     /// loops): what tells one iteration's call from another's, e.g. in an idempotency key.
     pub fn iteration(&self) -> &[usize] {
         &self.iteration
+    }
+
+    /// The scope with `env` as `$env` (CEL `env`).
+    pub(crate) fn with_env(mut self, env: &'a Env) -> Self {
+        self.vars["$env"] = Value::Object(env.values().clone());
+        self.env = env;
+        self
+    }
+
+    /// `value` with the value of every secret variable replaced by `********`: what a node
+    /// records or logs of a rendered value goes through it (the runner masks job results,
+    /// errors and the response itself).
+    pub fn mask(&self, value: &Value) -> Value {
+        self.env.mask(value)
+    }
+
+    /// `text` with the value of every secret variable replaced by `********`.
+    pub fn mask_str<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        self.env.mask_str(text)
     }
 
     /// The template scope, one object keyed by the `$` roots.
@@ -80,7 +106,7 @@ impl<'a> RunScope<'a> {
         self.render(&Value::String(text.to_owned()))
     }
 
-    /// Evaluates a CEL expression over `context`, `jobs`, `system` and `scopes`, off the async
+    /// Evaluates a CEL expression over `context`, `jobs`, `system`, `scopes` and `env`, off the async
     /// runtime and within the node and execution time limits and the value limit.
     pub async fn cel(&self, source: &str) -> Result<Value, NodeError> {
         let program = self.eval.compile(source).await?;
@@ -111,6 +137,7 @@ impl<'a> RunScope<'a> {
             "jobs" => "$jobsMapByNodeKey",
             "system" => "$system",
             "scopes" => "$scopes",
+            "env" => "$env",
             _ => return None,
         };
         self.vars.get(root)
@@ -132,6 +159,7 @@ impl<'a> RunScope<'a> {
             // Shared: the execution's evaluation time counts every branch's.
             budget: std::sync::Arc::clone(&self.budget),
             iteration: self.iteration.clone(),
+            env: self.env,
         }
     }
 

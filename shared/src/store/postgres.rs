@@ -10,7 +10,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::idempotency::{self, Claim};
-use super::{Begin, DeadLetter, Finished, Store, StoreError};
+use super::{Begin, DeadLetter, Finished, Store, StoreError, StoredVariable};
 use crate::engine::RunResult;
 use crate::messages::{ExecutionMessage, ExecutionStatus, HttpReply};
 use crate::model::WorkflowDocument;
@@ -191,6 +191,23 @@ impl Store for PgStore {
         })
     }
 
+    async fn variables(&self) -> Result<Vec<StoredVariable>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached("SELECT name, value, secret FROM variables")
+            .await?;
+        let rows = client.query(&statement, &[]).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredVariable {
+                    name: row.try_get("name")?,
+                    value: row.try_get("value")?,
+                    secret: row.try_get("secret")?,
+                })
+            })
+            .collect()
+    }
+
     async fn record_dead_letter(
         &self,
         letter: DeadLetter<'_>,
@@ -269,7 +286,8 @@ fn bounded_text(payload: &[u8]) -> String {
 }
 
 /// Records that `message` is starting, or counts one more attempt of it; the row holds
-/// the execution's status and response as recorded.
+/// the execution's status and response as recorded. A row config-api recorded as `queued`
+/// (a replay) is started here.
 async fn record_attempt(
     client: &impl GenericClient,
     message: &ExecutionMessage,
@@ -278,7 +296,9 @@ async fn record_attempt(
         .prepare_cached(
             "INSERT INTO executions (id, workflow_id, version, status, context, created_at, started_at) \
              VALUES ($1, $2, $3, 'started', $4, $5, now()) \
-             ON CONFLICT (id) DO UPDATE SET attempts = executions.attempts + 1 \
+             ON CONFLICT (id) DO UPDATE SET attempts = executions.attempts + 1, \
+               status = CASE WHEN executions.status = 'queued' THEN 'started' ELSE executions.status END, \
+               started_at = COALESCE(executions.started_at, now()) \
              RETURNING status, response",
         )
         .await?;

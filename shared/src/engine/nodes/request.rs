@@ -46,9 +46,9 @@ pub(crate) fn idempotency_key(execution_id: &str, node_key: &str, iteration: &[u
     key
 }
 
-/// The URL as the execution record keeps it: a password in it masked.
-// Masking the query values that came from secret `$env` variables belongs here too, once
-// the scope knows which rendered values are secret.
+/// The URL as the execution record keeps it: a password in it masked. (Values of secret
+/// `$env` variables, also form-encoded in a query, are masked in every job result by the
+/// runner: `Env::mask_result`.)
 fn recorded_url(url: &Url) -> String {
     let mut shown = url.clone();
     if shown.password().is_some() {

@@ -1,5 +1,6 @@
 //! Engine tests: documents in, jobs and replies out, no service involved.
 
+mod env;
 mod limits;
 mod loops;
 mod parallel;
