@@ -16,8 +16,8 @@ impl Worker {
         // Only the identity is read: from the headers ingress set, else from the start of the
         // body with the rest skipped. The body itself, which may be what kept failing, is
         // handed to PostgreSQL as it is.
-        let envelope =
-            Envelope::read(&incoming.headers).or_else(|| Envelope::parse(&incoming.payload));
+        let envelope = Envelope::read(&incoming.headers, incoming.message_id.as_deref())
+            .or_else(|| Envelope::parse(&incoming.payload));
         let letter = match &envelope {
             Some(envelope) => DeadLetter::Execution {
                 envelope,

@@ -1,6 +1,7 @@
 //! The executor: consumes executions from RabbitMQ, runs their node graphs, records them in
 //! PostgreSQL and replies to sync callers. HTTP serves only health and metrics.
 
+mod batch;
 mod consume;
 mod dead_letters;
 mod idempotency;
@@ -94,6 +95,7 @@ pub async fn serve(
             .run_until_cancelled_owned(idempotency::purge_expired_keys(Arc::clone(&store))),
     );
     let worker = Arc::new(Worker {
+        batches: worker::Batches::start(&store),
         broker,
         versions: Versions::new(Arc::clone(&store)),
         variables: Variables::new(

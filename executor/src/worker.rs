@@ -1,20 +1,21 @@
 //! Handling one delivery: run an execution exactly once, record it, reply, acknowledge.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::Utc;
 use serde_json::Value;
 use shared::broker::{Broker, BrokerError, Incoming, Outgoing, Route, Topology};
 use shared::engine::{Engine, ExecutionMeta, RunResult};
 use shared::messages::{ExecutionMessage, ExecutionStatus, SyncReply};
 use shared::retry::{self, BackoffBuilder};
-use shared::store::{Begin, Finished, Store, StoreError};
+use shared::store::{Begin, Execution, Finished, Recording, Store, StoreError, StoredContext};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::{instruments, spans, variables::Variables, versions::Versions};
+use crate::{batch::Batcher, instruments, spans, variables::Variables, versions::Versions};
 
 /// Why a delivery could not be completed now; it is given back to the queue.
 #[derive(Debug, thiserror::Error)]
@@ -27,10 +28,75 @@ pub(crate) enum RetryLater {
     Reply(#[from] BrokerError),
 }
 
+/// How long an execution run without `begin` may take before it is recorded as `started`
+/// (it waits, e.g. in a delay node). Quicker ones are written once, when they finish.
+const STARTED_AFTER: Duration = Duration::from_millis(100);
+
+/// Store calls that deliveries share: at most this many batches at once each…
+const RECORD_LANES: usize = 4;
+const LOOKUP_LANES: usize = 2;
+/// …of at most this many executions.
+const MOST_PER_BATCH: usize = 256;
+
+/// The store calls of many deliveries, grouped: whether executions are recorded already,
+/// and the records of the ones that ran (group commit).
+pub(crate) struct Batches {
+    lookups: Batcher<Uuid, Result<bool, StoreError>>,
+    records: Batcher<Arc<Recording>, Result<Finished, StoreError>>,
+}
+
+impl Batches {
+    pub(crate) fn start(store: &Arc<dyn Store>) -> Batches {
+        let looking = Arc::clone(store);
+        let lookups = Batcher::start(LOOKUP_LANES, MOST_PER_BATCH, move |ids: Vec<Uuid>| {
+            let store = Arc::clone(&looking);
+            async move {
+                match store.recorded_among(&ids).await {
+                    Ok(recorded) => {
+                        let recorded: HashSet<Uuid> = recorded.into_iter().collect();
+                        ids.iter().map(|id| Ok(recorded.contains(id))).collect()
+                    }
+                    Err(err) => ids.iter().map(|_| Err(each(&err))).collect(),
+                }
+            }
+        });
+        let recording = Arc::clone(store);
+        let records = Batcher::start(
+            RECORD_LANES,
+            MOST_PER_BATCH,
+            move |batch: Vec<Arc<Recording>>| {
+                let store = Arc::clone(&recording);
+                async move {
+                    match store.record(&batch).await {
+                        Ok(outcomes) => outcomes,
+                        Err(err) => batch.iter().map(|_| Err(each(&err))).collect(),
+                    }
+                }
+            },
+        );
+        Batches { lookups, records }
+    }
+}
+
+/// A batch's error, for each of its items: an outage stays one, so that it is waited out.
+fn each(err: &StoreError) -> StoreError {
+    if err.is_outage() {
+        StoreError::Unavailable(err.to_string())
+    } else {
+        StoreError::Invalid(err.to_string())
+    }
+}
+
+/// What a batch answers when it stopped or left the item out.
+fn unanswered() -> StoreError {
+    StoreError::Unavailable("the batch was not answered".into())
+}
+
 /// What every delivery handler shares.
 pub(crate) struct Worker {
     pub(crate) broker: Arc<dyn Broker>,
     pub(crate) store: Arc<dyn Store>,
+    pub(crate) batches: Batches,
     pub(crate) engine: Engine,
     pub(crate) versions: Versions,
     /// `$env`.
@@ -44,7 +110,7 @@ pub(crate) struct Worker {
 
 impl Worker {
     /// Handles one delivery of an execution queue.
-    pub(crate) async fn handle_execution(&self, incoming: Incoming) {
+    pub(crate) async fn handle_execution(&self, mut incoming: Incoming) {
         let message: ExecutionMessage = match serde_json::from_slice(&incoming.payload) {
             Ok(message) => message,
             Err(err) => {
@@ -59,11 +125,15 @@ impl Worker {
         };
         let span = spans::process(&self.topology, &message, &incoming);
         instruments::delivered(&message, incoming.redelivered);
-        self.process(message, incoming).instrument(span).await;
+        // Kept for the record, which takes the context from it.
+        let payload = std::mem::take(&mut incoming.payload);
+        self.process(message, payload, incoming)
+            .instrument(span)
+            .await;
     }
 
-    async fn process(&self, message: ExecutionMessage, incoming: Incoming) {
-        match self.execute(message, &incoming).await {
+    async fn process(&self, message: ExecutionMessage, payload: Vec<u8>, incoming: Incoming) {
+        match self.execute(message, payload, &incoming).await {
             Ok(()) => {
                 if let Err(err) = incoming.settle.ack().await {
                     // The message comes back; the recorded execution will not run again.
@@ -81,43 +151,115 @@ impl Worker {
     async fn execute(
         &self,
         mut message: ExecutionMessage,
+        payload: Vec<u8>,
         incoming: &Incoming,
     ) -> Result<(), RetryLater> {
-        let finished = match self.patiently(|| self.store.begin(&message)).await? {
-            Begin::Finished(finished) => {
-                tracing::info!(
-                    status = finished.status.as_str(),
-                    "already finished; not running it again"
-                );
-                finished
-            }
-            Begin::Duplicate { original } => {
-                return self.answer_repeat(&message, incoming, original).await;
-            }
-            Begin::Conflict { original } => {
-                return self.answer_conflict(&message, incoming, original).await;
-            }
-            Begin::Run => {
-                // Recorded by `begin`, the context is the engine's now: no copy of it.
-                let context = std::mem::take(&mut message.context);
-                let result = self.run(&message, context).await?;
-                let result = &result;
-                let finished = self
-                    .patiently(|| self.store.finish(message.execution_id, result))
-                    .await?;
-                instruments::execution_recorded(finished.status);
-                tracing::info!(
-                    status = finished.status.as_str(),
-                    jobs = result.jobs.len(),
-                    "execution recorded"
-                );
-                finished
+        // A first delivery of an execution that nothing recorded yet runs at once and is
+        // written once, when it finished. The others are begun first: a redelivery, a
+        // repeated publish, an idempotency key to claim.
+        let fresh = message.idempotency.is_none()
+            && !incoming.redelivered
+            && !self
+                .patiently(|| self.is_recorded(message.execution_id))
+                .await?;
+        let finished = if fresh {
+            self.run_and_record(&mut message, payload, false).await?
+        } else {
+            match self.patiently(|| self.store.begin(&message)).await? {
+                Begin::Finished(finished) => {
+                    tracing::info!(
+                        status = finished.status.as_str(),
+                        "already finished; not running it again"
+                    );
+                    finished
+                }
+                Begin::Duplicate { original } => {
+                    return self.answer_repeat(&message, incoming, original).await;
+                }
+                Begin::Conflict { original } => {
+                    return self.answer_conflict(&message, incoming, original).await;
+                }
+                Begin::Run => self.run_and_record(&mut message, payload, true).await?,
             }
         };
         if message.sync {
             self.reply(message.execution_id, incoming, finished).await?;
         }
         Ok(())
+    }
+
+    /// Runs `message` and records how it ended; `begun` when [`Store::begin`] recorded it
+    /// first, else it is recorded as `started` only if it takes a while.
+    async fn run_and_record(
+        &self,
+        message: &mut ExecutionMessage,
+        payload: Vec<u8>,
+        begun: bool,
+    ) -> Result<Finished, StoreError> {
+        // The record takes the context from the message text, so the engine gets the parsed
+        // one without a copy, unless PostgreSQL cannot read that text (`\u0000`).
+        let context = if has_nul_escape(&payload) {
+            StoredContext::Value(message.context.clone())
+        } else {
+            StoredContext::Message(payload)
+        };
+        let execution = Execution {
+            id: message.execution_id,
+            workflow_id: message.workflow_id,
+            version: message.version,
+            received_at: message.received_at,
+            started_at: Utc::now(),
+            context,
+        };
+        let engine_context = std::mem::take(&mut message.context);
+        let run = self.run(message, engine_context);
+        let result = if begun {
+            run.await?
+        } else {
+            self.noting_a_wait(run, &execution).await?
+        };
+        let recording = Arc::new(Recording { execution, result });
+        let finished = self
+            .patiently(|| self.record(Arc::clone(&recording)))
+            .await?;
+        instruments::execution_recorded(finished.status);
+        tracing::info!(
+            status = finished.status.as_str(),
+            jobs = recording.result.jobs.len(),
+            "execution recorded"
+        );
+        Ok(finished)
+    }
+
+    /// Awaits `run`; once it has taken [`STARTED_AFTER`], `execution` is recorded as
+    /// started meanwhile.
+    async fn noting_a_wait(
+        &self,
+        run: impl Future<Output = Result<RunResult, StoreError>>,
+        execution: &Execution,
+    ) -> Result<RunResult, StoreError> {
+        let mut run = std::pin::pin!(run);
+        tokio::select! {
+            result = &mut run => return result,
+            () = tokio::time::sleep(STARTED_AFTER) => {}
+        }
+        let (result, noted) = tokio::join!(run, self.patiently(|| self.store.started(execution)));
+        if let Err(err) = noted {
+            // Only the `started` status is missing meanwhile; the record follows.
+            tracing::warn!(error = %err, "recording a waiting execution as started failed");
+        }
+        result
+    }
+
+    /// Whether anything is recorded for `execution_id`, asked together with the other
+    /// deliveries that ask now.
+    async fn is_recorded(&self, execution_id: Uuid) -> Result<bool, StoreError> {
+        (self.batches.lookups.call(execution_id).await).unwrap_or_else(|| Err(unanswered()))
+    }
+
+    /// Records `recording` in the next batch (group commit).
+    async fn record(&self, recording: Arc<Recording>) -> Result<Finished, StoreError> {
+        (self.batches.records.call(recording).await).unwrap_or_else(|| Err(unanswered()))
     }
 
     async fn run(
@@ -262,6 +404,12 @@ impl Worker {
             () = self.stopping.cancelled() => false,
         }
     }
+}
+
+/// Whether a message's text holds the escape of a NUL character, which PostgreSQL's jsonb
+/// refuses (a `\\u0000` written out in a string matches too; it only costs a copy).
+fn has_nul_escape(payload: &[u8]) -> bool {
+    payload.windows(6).any(|window| window == b"\\u0000")
 }
 
 /// The result of an execution whose workflow version cannot be run at all.

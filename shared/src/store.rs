@@ -4,7 +4,11 @@
 mod idempotency;
 mod postgres;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::engine::RunResult;
@@ -115,6 +119,44 @@ pub enum Begin {
     },
 }
 
+/// Where an execution's `$context` is read from when it is recorded.
+#[derive(Debug, Clone)]
+pub enum StoredContext {
+    /// The execution message as it arrived (JSON); its `context` member is what is kept.
+    /// The store reads it, so the executor holds no second copy of the context while the
+    /// engine owns the first.
+    Message(Vec<u8>),
+    /// The context itself, for one the store cannot take from the message text as it is
+    /// (e.g. one with NUL characters, which are dropped).
+    Value(Value),
+}
+
+/// An execution run without [`Store::begin`]: nothing was written for it before it ran.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    /// Its id (assigned by ingress).
+    pub id: Uuid,
+    /// The workflow.
+    pub workflow_id: Uuid,
+    /// The version it runs.
+    pub version: i32,
+    /// When ingress accepted the call.
+    pub received_at: DateTime<Utc>,
+    /// When it started to run.
+    pub started_at: DateTime<Utc>,
+    /// Its `$context`.
+    pub context: StoredContext,
+}
+
+/// An execution that ran, to be recorded by [`Store::record`].
+#[derive(Debug)]
+pub struct Recording {
+    /// Which execution.
+    pub execution: Execution,
+    /// How it ended and its jobs.
+    pub result: RunResult,
+}
+
 /// A message that reached the dead-letter queue.
 #[derive(Debug, Clone, Copy)]
 pub enum DeadLetter<'a> {
@@ -169,6 +211,41 @@ pub trait Store: Send + Sync + 'static {
     /// Records how the execution ended and its jobs, atomically. When another attempt
     /// finished it first, nothing is written and that attempt's outcome is returned.
     async fn finish(&self, execution_id: Uuid, result: &RunResult) -> Result<Finished, StoreError>;
+
+    /// The executions among `ids` that are recorded at all (started or finished): only
+    /// these need [`Store::begin`] before they run; the others run at once and are written
+    /// once, by [`Store::record`]. A store that cannot tell keeps this default, which names
+    /// every id: then every execution is begun.
+    async fn recorded_among(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
+        Ok(ids.to_vec())
+    }
+
+    /// Records that `execution`, run without [`Store::begin`], is still running (it waits,
+    /// e.g. in a delay node), so that it shows as `started`. Nothing is written when it is
+    /// recorded already.
+    async fn started(&self, execution: &Execution) -> Result<(), StoreError> {
+        let _ = execution;
+        Ok(())
+    }
+
+    /// Records a batch of executions that ran, begun or not, each with its jobs, as
+    /// [`Store::finish`] does for one: one answer per recording, in order. An execution
+    /// that another attempt finished first keeps that attempt's outcome, which is its
+    /// answer. `Err` is for the batch as a whole (e.g. the database is unreachable); an
+    /// execution that cannot be recorded fails alone, the others are recorded. The default
+    /// finishes them one by one (enough for a store whose [`Store::recorded_among`] makes
+    /// every execution begun).
+    async fn record(
+        &self,
+        batch: &[Arc<Recording>],
+    ) -> Result<Vec<Result<Finished, StoreError>>, StoreError> {
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for recording in batch {
+            let outcome = self.finish(recording.execution.id, &recording.result).await;
+            outcomes.push(outcome);
+        }
+        Ok(outcomes)
+    }
 
     /// Records a dead-lettered message as an `error` execution with `reason`; returns the
     /// execution id (a new one when the message does not parse). An execution that

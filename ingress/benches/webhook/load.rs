@@ -88,6 +88,56 @@ where
     round
 }
 
+/// Makes `count` calls of `call` at a fixed `rate` per second, at most `connections` in
+/// flight: open-loop arrivals, each call's latency counted from when it was due, so that a
+/// stall shows in the latencies of every call it delayed (no coordinated omission).
+pub async fn drive_at_rate<F>(count: usize, rate: f64, connections: usize, call: F) -> Round
+where
+    F: Fn() -> BoxFuture<'static, Outcome> + Clone + Send + 'static,
+{
+    let permits = Arc::new(tokio::sync::Semaphore::new(connections.max(1)));
+    let interval = Duration::from_secs_f64(1.0 / rate.max(1.0));
+    let started = Instant::now();
+    let deadline = started + ROUND_LIMIT;
+    let mut calls = Vec::with_capacity(count);
+    for n in 0..count {
+        let due = started + interval.mul_f64(n as f64);
+        if due > deadline {
+            break;
+        }
+        tokio::time::sleep_until(due.into()).await;
+        let permit = Arc::clone(&permits)
+            .acquire_owned()
+            .await
+            .expect("never closed");
+        let call = call.clone();
+        calls.push(tokio::spawn(async move {
+            let outcome = call().await;
+            drop(permit);
+            (due.elapsed(), outcome)
+        }));
+    }
+    let mut round = Round {
+        ok: 0,
+        failures: BTreeMap::new(),
+        elapsed: Duration::ZERO,
+        latencies: Vec::with_capacity(count),
+    };
+    for call in calls {
+        let (latency, outcome) = call.await.expect("a load call panicked");
+        match outcome {
+            Ok(()) => {
+                round.ok += 1;
+                round.latencies.push(latency);
+            }
+            Err(reason) => *round.failures.entry(reason).or_default() += 1,
+        }
+    }
+    round.elapsed = started.elapsed();
+    round.latencies.sort_unstable();
+    round
+}
+
 /// Medians over rounds of one measurement.
 pub struct Summary {
     /// Median rate per second.
@@ -96,6 +146,8 @@ pub struct Summary {
     pub p50: Option<Duration>,
     /// Median of the rounds' p99 latencies.
     pub p99: Option<Duration>,
+    /// Median of the rounds' p99.9 latencies.
+    pub p999: Option<Duration>,
     /// Failed calls over all rounds, by reason.
     pub failures: BTreeMap<String, usize>,
 }
@@ -111,6 +163,7 @@ impl Summary {
             rate: median(rounds.iter().map(Round::rate).collect()).unwrap_or(0.0),
             p50: quantiles(0.50),
             p99: quantiles(0.99),
+            p999: quantiles(0.999),
             failures: rounds.iter().fold(BTreeMap::new(), |mut all, round| {
                 for (reason, count) in &round.failures {
                     *all.entry(reason.clone()).or_default() += count;
@@ -126,6 +179,7 @@ impl Summary {
             rate,
             p50: None,
             p99: None,
+            p999: None,
             failures: BTreeMap::new(),
         }
     }

@@ -55,6 +55,35 @@ impl Recorded {
         }
     }
 
+    /// Executions of any workflow recorded in a final state.
+    pub async fn total(&self) -> usize {
+        let client = self.pool.get().await.expect("database connection");
+        let row = client
+            .query_one(
+                "SELECT count(*) FROM executions WHERE status NOT IN ('queued', 'started')",
+                &[],
+            )
+            .await
+            .expect("count executions");
+        let count: i64 = row.get(0);
+        usize::try_from(count).unwrap_or(0)
+    }
+
+    /// Waits (at most `limit`) until `count` executions are recorded in all: when they were.
+    pub async fn total_by(&self, count: usize, limit: Duration) -> Result<Instant, usize> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let recorded = self.total().await;
+            if recorded >= count {
+                return Ok(Instant::now());
+            }
+            if Instant::now() >= deadline {
+                return Err(recorded);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     pub fn close(self) {
         self.pool.close();
     }

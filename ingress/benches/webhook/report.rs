@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use serde_json::{Value, json};
+
 use crate::{Settings, load::Summary};
 
 /// One line of the table.
@@ -56,9 +58,114 @@ impl Row {
 pub struct Report {
     /// In print order.
     pub rows: Vec<Row>,
+    /// Figures that are not rates (memory), printed under the table.
+    pub facts: Vec<(String, String)>,
 }
 
 impl Report {
+    /// The table as Markdown: one line per row, ratios to their ceilings.
+    pub fn markdown(&self, settings: &Settings) -> String {
+        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+        let build = if cfg!(debug_assertions) {
+            "debug build (figures far below a release build's)"
+        } else {
+            "release build"
+        };
+        let mut text = format!(
+            "{} calls x {} rounds, {} concurrent clients (unless the row says), {cores} cores, {build}, medians of rounds\n\n\
+             | figure | per second | p50 | p99 | p99.9 | ratio |\n|---|---:|---:|---:|---:|---|\n",
+            settings.requests, settings.rounds, settings.concurrency,
+        );
+        for row in &self.rows {
+            let name = if row.is_baseline {
+                format!("ceiling: {}", row.name)
+            } else {
+                row.name.to_owned()
+            };
+            let ratio = row
+                .ratio
+                .map(|(ratio, what)| format!("{ratio:.3} {what}"))
+                .unwrap_or_default();
+            let mut remark = row.note.clone().unwrap_or_default();
+            if !row.summary.failures.is_empty() {
+                let failures: Vec<String> = (row.summary.failures.iter())
+                    .map(|(reason, count)| format!("{count} x {reason}"))
+                    .collect();
+                remark.push_str(&format!(" failed: {}", failures.join(", ")));
+            }
+            text.push_str(&format!(
+                "| {name} | {:.1} | {} | {} | {} | {ratio}{} |\n",
+                row.summary.rate,
+                millis(row.summary.p50),
+                millis(row.summary.p99),
+                millis(row.summary.p999),
+                if remark.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", remark.trim())
+                },
+            ));
+        }
+        for (name, value) in &self.facts {
+            text.push_str(&format!("\n{name}: {value}"));
+        }
+        text.push('\n');
+        text
+    }
+
+    /// The figures as JSON.
+    pub fn json(&self, settings: &Settings) -> Value {
+        let ms = |latency: Option<Duration>| latency.map(|l| l.as_secs_f64() * 1000.0);
+        json!({
+            "settings": {
+                "requests": settings.requests,
+                "rounds": settings.rounds,
+                "concurrency": settings.concurrency,
+                "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
+                "release": !cfg!(debug_assertions),
+            },
+            "rows": self.rows.iter().map(|row| json!({
+                "name": row.name,
+                "ceiling": row.is_baseline,
+                "perSecond": row.summary.rate,
+                "p50Ms": ms(row.summary.p50),
+                "p99Ms": ms(row.summary.p99),
+                "p999Ms": ms(row.summary.p999),
+                "ratio": row.ratio.map(|(ratio, _)| ratio),
+                "ratioOf": row.ratio.map(|(_, what)| what),
+                "note": row.note,
+                "failures": row.summary.failures,
+            })).collect::<Vec<_>>(),
+            "facts": self.facts.iter().map(|(name, value)| json!({"name": name, "value": value})).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Writes `bench/results/<time>.json` and `.md` (and `latest.*`) at the workspace root.
+    pub fn write(&self, settings: &Settings) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/results");
+        if let Err(err) = std::fs::create_dir_all(&dir) {
+            eprintln!("cannot create {}: {err}", dir.display());
+            return;
+        }
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+        let json = serde_json::to_string_pretty(&self.json(settings)).expect("JSON");
+        let markdown = format!(
+            "# Hookflow benchmark, {stamp}\n\n{}",
+            self.markdown(settings)
+        );
+        for name in [stamp.as_str(), "latest"] {
+            let written = std::fs::write(dir.join(format!("{name}.json")), &json)
+                .and_then(|()| std::fs::write(dir.join(format!("{name}.md")), &markdown));
+            if let Err(err) = written {
+                eprintln!("cannot write the results to {}: {err}", dir.display());
+            }
+        }
+        eprintln!(
+            "results written to {}",
+            dir.join(format!("{stamp}.{{json,md}}")).display()
+        );
+    }
+
     /// Prints the table to stdout.
     pub fn print(&self, settings: &Settings) {
         let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
@@ -73,20 +180,21 @@ impl Report {
             settings.rounds,
         );
         println!(
-            "{:<48} {:>12} {:>10} {:>10}   ratio",
-            "", "per second", "p50", "p99"
+            "{:<52} {:>12} {:>10} {:>10} {:>10}   ratio",
+            "", "per second", "p50", "p99", "p99.9"
         );
         for row in &self.rows {
             let name = if row.is_baseline {
-                format!("  baseline: {}", row.name)
+                format!("  ceiling: {}", row.name)
             } else {
                 row.name.to_owned()
             };
             let mut line = format!(
-                "{name:<48} {:>12.1} {:>10} {:>10}",
+                "{name:<52} {:>12.1} {:>10} {:>10} {:>10}",
                 row.summary.rate,
                 millis(row.summary.p50),
                 millis(row.summary.p99),
+                millis(row.summary.p999),
             );
             if let Some((ratio, what)) = row.ratio {
                 line.push_str(&format!("   {ratio:.3} {what}"));
@@ -104,6 +212,9 @@ impl Report {
                 line.push_str(&format!(" [failed: {}]", failures.join(", ")));
             }
             println!("{}", line.trim_end());
+        }
+        for (name, value) in &self.facts {
+            println!("{name}: {value}");
         }
     }
 }

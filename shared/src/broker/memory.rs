@@ -215,6 +215,7 @@ fn incoming(message: Outgoing, deliveries: u32, settle: Option<Box<dyn Settle>>)
     Incoming {
         payload: message.payload,
         headers: message.headers,
+        message_id: message.message_id,
         correlation_id: message.correlation_id,
         reply_to: message.reply_to,
         redelivered: deliveries > 1,

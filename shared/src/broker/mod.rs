@@ -101,6 +101,8 @@ pub struct Incoming {
     pub payload: Vec<u8>,
     /// Application headers whose values are strings or integers.
     pub headers: BTreeMap<String, String>,
+    /// Message id (the execution id of an execution message).
+    pub message_id: Option<String>,
     /// Correlation id.
     pub correlation_id: Option<String>,
     /// Reply address.

@@ -2,6 +2,8 @@
 //! `V2__idempotency_keys.sql`).
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Pool};
@@ -10,7 +12,10 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::idempotency::{self, Claim};
-use super::{Begin, DeadLetter, Finished, Store, StoreError, StoredVariable};
+use super::{
+    Begin, DeadLetter, Execution, Finished, Recording, Store, StoreError, StoredContext,
+    StoredVariable,
+};
 use crate::engine::RunResult;
 use crate::messages::{ExecutionMessage, ExecutionStatus, HttpReply};
 use crate::model::WorkflowDocument;
@@ -208,6 +213,99 @@ impl Store for PgStore {
             .collect()
     }
 
+    async fn recorded_among(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached("SELECT id FROM executions WHERE id = ANY($1)")
+            .await?;
+        let rows = client.query(&statement, &[&ids]).await?;
+        rows.iter()
+            .map(|row| row.try_get(0).map_err(StoreError::from))
+            .collect()
+    }
+
+    async fn started(&self, execution: &Execution) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&format!(
+                "INSERT INTO executions (id, workflow_id, version, status, context, created_at, started_at) \
+                 VALUES ($1, $2, $3, 'started', {CONTEXT}, $6, $7) \
+                 ON CONFLICT (id) DO NOTHING",
+                CONTEXT = context_from("($4::text)", "$5::bool")
+            ))
+            .await?;
+        let (source, whole) = context_text(&execution.context)?;
+        client
+            .execute(
+                &statement,
+                &[
+                    &execution.id,
+                    &execution.workflow_id,
+                    &execution.version,
+                    &source.as_ref(),
+                    &whole,
+                    &execution.received_at,
+                    &execution.started_at,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn record(
+        &self,
+        batch: &[Arc<Recording>],
+    ) -> Result<Vec<Result<Finished, StoreError>>, StoreError> {
+        let client = self.client().await?;
+        let mut outcomes: Vec<Option<Result<Finished, StoreError>>> =
+            batch.iter().map(|_| None).collect();
+        // One statement cannot write a row twice: an execution that occurs more than once
+        // (a redelivery arriving while the first attempt is still being recorded) goes into
+        // a later round, where it finds the first one's outcome.
+        let mut rest: Vec<usize> = (0..batch.len()).collect();
+        while !rest.is_empty() {
+            let mut seen = HashSet::new();
+            let (round, later): (Vec<usize>, Vec<usize>) = rest
+                .into_iter()
+                .partition(|&index| seen.insert(batch[index].execution.id));
+            rest = later;
+            let recordings: Vec<&Recording> = round.iter().map(|&i| &*batch[i]).collect();
+            match record_batch(&client, &recordings).await {
+                Ok(done) => {
+                    for (index, outcome) in round.into_iter().zip(done) {
+                        outcomes[index] = Some(Ok(outcome));
+                    }
+                }
+                // The server refused the statement: one of the executions holds something
+                // it cannot take. Each is recorded alone, so that only that one fails.
+                Err(StoreError::Query(err)) if err.code().is_some() && round.len() > 1 => {
+                    tracing::debug!(error = %err, "a batch could not be recorded; recording its executions one by one");
+                    for index in round {
+                        let alone = [&*batch[index]];
+                        let outcome = record_batch(&client, &alone).await;
+                        match outcome {
+                            Ok(mut done) => outcomes[index] = done.pop().map(Ok),
+                            Err(err) if err.is_outage() => return Err(err),
+                            Err(err) => outcomes[index] = Some(Err(err)),
+                        }
+                    }
+                }
+                Err(err) if err.is_outage() || round.len() > 1 => return Err(err),
+                Err(err) => outcomes[round[0]] = Some(Err(err)),
+            }
+        }
+        Ok(outcomes
+            .into_iter()
+            .map(|outcome| {
+                outcome.unwrap_or_else(|| {
+                    Err(StoreError::Invalid(
+                        "execution left out of its batch".into(),
+                    ))
+                })
+            })
+            .collect())
+    }
+
     async fn record_dead_letter(
         &self,
         letter: DeadLetter<'_>,
@@ -274,6 +372,210 @@ impl Store for PgStore {
             .await?;
         Ok(id)
     }
+}
+
+/// The SQL of an execution's `context` from `source` (text): the message's `context`
+/// member, or the whole text when `whole` is true.
+fn context_from(source: &str, whole: &str) -> String {
+    format!(
+        "CASE WHEN {whole} THEN {source}::jsonb \
+         ELSE COALESCE({source}::jsonb -> 'context', 'null'::jsonb) END"
+    )
+}
+
+/// The text PostgreSQL reads an execution's context from, and whether it is the context
+/// itself (rather than the whole message).
+fn context_text(context: &StoredContext) -> Result<(Cow<'_, str>, bool), StoreError> {
+    match context {
+        StoredContext::Message(bytes) => std::str::from_utf8(bytes)
+            .map(|text| (Cow::Borrowed(text), false))
+            .map_err(|e| StoreError::Invalid(format!("execution message: {e}"))),
+        StoredContext::Value(value) => serde_json::to_string(storable(value).as_ref())
+            .map(|text| (Cow::Owned(text), true))
+            .map_err(|e| StoreError::Invalid(e.to_string())),
+    }
+}
+
+/// Writes `batch` (no execution twice) in one statement: each execution that is not
+/// final yet gets its outcome and its jobs; the others keep what they hold. Answers each
+/// execution's outcome as recorded, in order.
+async fn record_batch(
+    client: &deadpool_postgres::Client,
+    batch: &[&Recording],
+) -> Result<Vec<Finished>, StoreError> {
+    let count = batch.len();
+    let (mut ids, mut workflows, mut versions) = (
+        Vec::with_capacity(count),
+        Vec::with_capacity(count),
+        Vec::with_capacity(count),
+    );
+    let (mut sources, mut wholes, mut statuses) = (
+        Vec::with_capacity(count),
+        Vec::with_capacity(count),
+        Vec::with_capacity(count),
+    );
+    let (mut responses, mut errors, mut created, mut started) = (
+        Vec::with_capacity(count),
+        Vec::with_capacity(count),
+        Vec::with_capacity(count),
+        Vec::with_capacity(count),
+    );
+    let jobs = batch.iter().map(|r| r.result.jobs.len()).sum();
+    let (mut job_executions, mut positions, mut keys, mut types) = (
+        Vec::with_capacity(jobs),
+        Vec::with_capacity(jobs),
+        Vec::with_capacity(jobs),
+        Vec::with_capacity(jobs),
+    );
+    let (mut job_statuses, mut results, mut job_started, mut job_finished) = (
+        Vec::with_capacity(jobs),
+        Vec::with_capacity(jobs),
+        Vec::with_capacity(jobs),
+        Vec::with_capacity(jobs),
+    );
+    // Iteration paths differ in length, which one array parameter cannot hold as arrays:
+    // each travels as an array literal (`{0,2}`), `NULL` outside loops.
+    let mut iterations: Vec<Option<String>> = Vec::with_capacity(jobs);
+    for recording in batch {
+        let (execution, result) = (&recording.execution, &recording.result);
+        let (source, whole) = context_text(&execution.context)?;
+        ids.push(execution.id);
+        workflows.push(execution.workflow_id);
+        versions.push(execution.version);
+        sources.push(source);
+        wholes.push(whole);
+        statuses.push(result.status.as_str());
+        responses.push(
+            result
+                .response
+                .as_ref()
+                .map(|reply| {
+                    serde_json::to_value(reply)
+                        .map(|value| storable(&value).into_owned())
+                        .map_err(|e| StoreError::Invalid(e.to_string()))
+                })
+                .transpose()?,
+        );
+        errors.push(result.error.as_deref());
+        created.push(execution.received_at);
+        started.push(execution.started_at);
+        for (position, job) in result.jobs.iter().enumerate() {
+            job_executions.push(execution.id);
+            positions
+                .push(i32::try_from(position).map_err(|e| StoreError::Invalid(e.to_string()))?);
+            keys.push(job.node_key.as_str());
+            types.push(job.node_type.as_str());
+            job_statuses.push(job.status.as_str());
+            results.push(storable(&job.result));
+            job_started.push(job.started_at);
+            job_finished.push(job.finished_at);
+            iterations.push(iteration_literal(&job.iteration));
+        }
+    }
+    let statement = client
+        .prepare_cached(&format!(
+            "WITH batch AS ( \
+                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int4[], $4::text[], $5::bool[], \
+                     $6::text[], $7::jsonb[], $8::text[], $9::timestamptz[], $10::timestamptz[]) \
+                 AS b(id, workflow_id, version, source, whole, status, response, error, created_at, started_at) \
+             ), written AS ( \
+                 INSERT INTO executions AS e (id, workflow_id, version, status, context, response, error, created_at, started_at, finished_at) \
+                 SELECT id, workflow_id, version, status, {CONTEXT}, response, error, created_at, started_at, now() \
+                 FROM batch \
+                 ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, response = EXCLUDED.response, \
+                     error = EXCLUDED.error, finished_at = EXCLUDED.finished_at \
+                 WHERE e.status NOT IN {FINAL} \
+                 RETURNING e.id \
+             ), jobs_written AS ( \
+                 INSERT INTO jobs (execution_id, position, node_key, node_type, status, result, started_at, finished_at, iteration) \
+                 SELECT j.execution_id, j.position, j.node_key, j.node_type, j.status, j.result, \
+                     j.started_at, j.finished_at, j.iteration::int4[] \
+                 FROM unnest($11::uuid[], $12::int4[], $13::text[], $14::text[], $15::text[], \
+                     $16::jsonb[], $17::timestamptz[], $18::timestamptz[], $19::text[]) \
+                 AS j(execution_id, position, node_key, node_type, status, result, started_at, finished_at, iteration) \
+                 WHERE j.execution_id IN (SELECT id FROM written) \
+             ) \
+             SELECT id, NULL::text, NULL::jsonb FROM written \
+             UNION ALL \
+             SELECT id, status, response FROM executions \
+             WHERE id = ANY($1) AND id NOT IN (SELECT id FROM written)",
+            CONTEXT = context_from("source", "whole"),
+        ))
+        .await?;
+    let sources: Vec<&str> = sources.iter().map(AsRef::as_ref).collect();
+    let results: Vec<&Value> = results.iter().map(AsRef::as_ref).collect();
+    let rows = client
+        .query(
+            &statement,
+            &[
+                &ids,
+                &workflows,
+                &versions,
+                &sources,
+                &wholes,
+                &statuses,
+                &responses,
+                &errors,
+                &created,
+                &started,
+                &job_executions,
+                &positions,
+                &keys,
+                &types,
+                &job_statuses,
+                &results,
+                &job_started,
+                &job_finished,
+                &iterations,
+            ],
+        )
+        .await?;
+    let mut kept: HashMap<Uuid, Option<Finished>> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let id: Uuid = row.try_get(0)?;
+        let status: Option<String> = row.try_get(1)?;
+        let recorded = match status {
+            // Written by this statement: the outcome is this attempt's.
+            None => None,
+            Some(status) => Some(finished_from(status, row.try_get(2)?)?),
+        };
+        kept.insert(id, recorded);
+    }
+    let missing: Vec<Uuid> = ids
+        .iter()
+        .filter(|id| !kept.contains_key(id))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        // Recorded by an attempt that committed while this statement ran, so its snapshot
+        // did not show them.
+        let rows = client
+            .query(
+                "SELECT id, status, response FROM executions WHERE id = ANY($1)",
+                &[&missing],
+            )
+            .await?;
+        for row in rows {
+            kept.insert(
+                row.try_get(0)?,
+                Some(finished_from(row.try_get(1)?, row.try_get(2)?)?),
+            );
+        }
+    }
+    batch
+        .iter()
+        .map(|recording| match kept.remove(&recording.execution.id) {
+            Some(None) => Ok(Finished {
+                status: recording.result.status,
+                response: recording.result.response.clone(),
+            }),
+            Some(Some(recorded)) => Ok(recorded),
+            None => Err(StoreError::Invalid(format!(
+                "execution {} is not recorded",
+                recording.execution.id
+            ))),
+        })
+        .collect()
 }
 
 /// Most bytes of a dead letter's body kept in its execution record.
@@ -359,6 +661,16 @@ fn strip_nul(value: &Value) -> Value {
         ),
         other => other.clone(),
     }
+}
+
+/// A job's loop iteration path as an array literal for a batch (`{0,2}`), `None` outside
+/// loops.
+fn iteration_literal(iteration: &[usize]) -> Option<String> {
+    if iteration.is_empty() {
+        return None;
+    }
+    let indexes: Vec<String> = iteration.iter().map(usize::to_string).collect();
+    Some(format!("{{{}}}", indexes.join(",")))
 }
 
 /// A job's loop iteration path as stored: `NULL` outside loops.

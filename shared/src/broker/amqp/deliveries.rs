@@ -80,6 +80,7 @@ fn incoming(delivery: lapin::message::Delivery) -> Incoming {
         .unwrap_or_default();
     Incoming {
         headers,
+        message_id: props.message_id().as_ref().map(|s| s.as_str().to_owned()),
         correlation_id: props
             .correlation_id()
             .as_ref()
