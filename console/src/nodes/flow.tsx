@@ -7,7 +7,7 @@ import { FieldProblems } from '../components/common';
 import { CheckField, SelectField } from '../components/fields';
 import { TemplateInput } from '../components/TemplateInput';
 import { branchPath, nodePath } from '../model/chain';
-import { fieldText } from '../model/form';
+import { fieldText, numberOrText } from '../model/form';
 import { problemsAt } from '../model/problems';
 import type { Json, JsonObject, WorkflowNode } from '../model/types';
 import { variableGroups } from '../model/variables';
@@ -42,7 +42,8 @@ function LoopForm(props: NodeFormProps) {
       <TemplateInput
         label="Target"
         value={fieldText(node.config.target)}
-        onChange={(target) => onChange(setConfig(node, 'target', target))}
+        // A number typed is a count; anything else a template (or a value that runs once).
+        onChange={(target) => onChange(setConfig(node, 'target', numberOrText(target)))}
         groups={groups}
         placeholder="{{$context.body.items}}"
         problems={problemsAt(problems, `${path}.config.target`)}
@@ -84,7 +85,8 @@ export const loop: NodeTypeSpec = {
   type: 'loop',
   label: 'Loop',
   description: 'Runs its body once per item of a list',
-  defaultConfig: () => ({ target: '' }),
+  // No target yet: config-api names it until one is given.
+  defaultConfig: () => ({}),
   branches: () => [LOOP_BODY],
   terminates: () => false,
   summary: (node) => `over ${fieldText(node.config.target) || '?'}${node.config.condition ? ' while …' : ''}`,
