@@ -17,6 +17,7 @@ use shared::{
     config::Config,
     engine::Engine,
     health::{BrokerCheck, DatabaseCheck, Health, ReadinessCheck},
+    outbound::Outbound,
     store::{PgStore, Store},
 };
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
@@ -76,6 +77,8 @@ pub async fn serve(
     .shutdown_timeout(config.shutdown_grace_secs)
     .run();
 
+    // One client per process: request nodes of every execution share its connections.
+    let outbound = Outbound::from_config(&config)?;
     let purge = tokio::spawn(
         shutdown
             .clone()
@@ -85,7 +88,7 @@ pub async fn serve(
         broker,
         versions: Versions::new(Arc::clone(&store)),
         store,
-        engine: Engine::new(),
+        engine: Engine::with_outbound(Arc::new(outbound)),
         topology: Topology::new(config.amqp_prefix.clone()),
         stopping: shutdown.clone(),
     });

@@ -13,10 +13,11 @@ use std::{
 };
 
 use figment::Figment;
+use ipnet::IpNet;
 use secrecy::SecretString;
 use url::Url;
 
-use read::{Reader, flag, http_url, layers, within};
+use read::{Reader, flag, http_url, layers, networks, within};
 pub use settings::{SETTINGS, Setting, help};
 
 /// Which service a configuration is for; it decides the default listen port.
@@ -186,6 +187,11 @@ pub struct Config {
     /// Earlier secret keys, comma-separated: what they encrypted stays readable and is
     /// encrypted with `secret_key` when next written (config-api).
     pub secret_keys_old: Option<SecretString>,
+    /// Ranges that request nodes may call although the outbound address policy refuses
+    /// them by default (executor).
+    pub request_allowed_networks: Vec<IpNet>,
+    /// Largest answer a request node reads, in bytes (executor).
+    pub request_max_response_bytes: NonZeroU64,
     /// Whether config-api serves the web console at `/`.
     pub console: bool,
     /// Directory of the console's built files (config-api).
@@ -253,6 +259,9 @@ impl Config {
         let internal_token = settings.optional("HOOKFLOW_INTERNAL_TOKEN");
         let secret_key = settings.optional("HOOKFLOW_SECRET_KEY");
         let secret_keys_old = settings.optional("HOOKFLOW_SECRET_KEYS_OLD");
+        let request_allowed_networks =
+            settings.parse_with("HOOKFLOW_REQUEST_ALLOWED_NETWORKS", networks);
+        let request_max_response_bytes = settings.parse("HOOKFLOW_REQUEST_MAX_RESPONSE_BYTES");
         let console = settings.parse_with("HOOKFLOW_CONSOLE", flag);
         let console_dir = settings.parse("HOOKFLOW_CONSOLE_DIR");
         if !settings.errors.is_empty() {
@@ -289,6 +298,8 @@ impl Config {
             internal_token: internal_token?.map(SecretString::from),
             secret_key: secret_key?.map(SecretString::from),
             secret_keys_old: secret_keys_old?.map(SecretString::from),
+            request_allowed_networks: request_allowed_networks?,
+            request_max_response_bytes: request_max_response_bytes?,
             console: console?,
             console_dir: console_dir?,
         })

@@ -17,6 +17,7 @@ pub mod header_name;
 pub mod health;
 pub mod messages;
 pub mod model;
+pub mod outbound;
 pub mod paths;
 pub mod problem;
 pub mod qs;

@@ -229,7 +229,9 @@ pub struct Node {
     /// Unique within the workflow, stable across versions; not blank.
     #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = r"\S"))]
     pub key: String,
-    /// The node type, e.g. `condition`.
+    /// The node type: `condition`, `response`, `end`, `calculation`, `delay` or `request`
+    /// (an HTTP call: `method`, `url`, `contentType`, `headers`, `params`, `data`,
+    /// `timeout`, `ignoreFail`, `onlyData`, `retry`).
     #[serde(rename = "type")]
     pub kind: String,
     /// Display name.

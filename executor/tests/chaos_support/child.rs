@@ -20,6 +20,11 @@ impl ExecutorProcess {
     /// Starts the executor on `config`'s database and AMQP prefix and waits (bounded)
     /// until its `/readyz` answers 200.
     pub async fn start(config: &Config, name: &str) -> ExecutorProcess {
+        ExecutorProcess::start_with(config, name, &[]).await
+    }
+
+    /// Like [`ExecutorProcess::start`], with more `HOOKFLOW_*` variables set.
+    pub async fn start_with(config: &Config, name: &str, env: &[(&str, &str)]) -> ExecutorProcess {
         // The port is picked here rather than with HOOKFLOW_LISTEN=127.0.0.1:0 because the
         // test needs to know it to probe /readyz.
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
@@ -40,6 +45,7 @@ impl ExecutorProcess {
             .env("HOOKFLOW_DELIVERY_LIMIT", config.delivery_limit.to_string())
             .env("RUST_LOG", "warn")
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(file.try_clone().expect("log file handle"))
             .stderr(file)

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod outside_api;
+
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
@@ -57,13 +59,76 @@ pub fn message(workflow_id: Uuid, sync: bool, context: Value) -> ExecutionMessag
     }
 }
 
+/// Publishes `message` on `broker` as ingress does (async: nobody waits for a reply).
+pub async fn publish_execution(broker: &AmqpBroker, message: &ExecutionMessage) {
+    let payload = serde_json::to_vec(message).expect("json");
+    let mut headers = BTreeMap::new();
+    Envelope::of(message).write(&mut headers);
+    publish_with(
+        broker,
+        message.sync,
+        payload,
+        Some(message.execution_id),
+        headers,
+    )
+    .await;
+}
+
+async fn publish_with(
+    broker: &AmqpBroker,
+    sync: bool,
+    payload: Vec<u8>,
+    id: Option<Uuid>,
+    headers: BTreeMap<String, String>,
+) {
+    let outgoing = Outgoing {
+        payload,
+        headers,
+        message_id: id.map(|id| id.to_string()),
+        correlation_id: id.map(|id| id.to_string()),
+        reply_to: sync.then(|| broker.reply_address()),
+    };
+    broker
+        .publish(Route::Execution { sync }, outgoing)
+        .await
+        .expect("publish execution");
+}
+
 /// A test environment whose database has config-api's schema (no config-api runs here).
-async fn migrated_env() -> TestEnv {
+pub async fn migrated_env() -> TestEnv {
     let env = TestEnv::new().await;
     hookflow_config_api::schema::migrate(&env.pool())
         .await
         .expect("migrate test database");
     env
+}
+
+/// Stores a workflow with `document` as its version 1, straight into the database.
+pub async fn insert_workflow(pool: &deadpool_postgres::Pool, document: &Value) -> Uuid {
+    let id = Uuid::now_v7();
+    let key = id.simple().to_string()[..11].to_owned();
+    let client = pool.get().await.expect("db");
+    client
+        .execute(
+            "INSERT INTO workflows (id, key, title, sync, enabled, current_version) \
+             VALUES ($1, $2, $3, $4, true, 1)",
+            &[
+                &id,
+                &key,
+                &"test",
+                &document["sync"].as_bool().unwrap_or(false),
+            ],
+        )
+        .await
+        .expect("insert workflow");
+    client
+        .execute(
+            "INSERT INTO workflow_versions (workflow_id, version, document) VALUES ($1, 1, $2)",
+            &[&id, document],
+        )
+        .await
+        .expect("insert version");
+    id
 }
 
 impl Harness {
@@ -133,30 +198,7 @@ impl Harness {
 
     /// Stores a workflow with `document` as its version 1, straight into the database.
     pub async fn create_workflow(&self, document: &Value) -> Uuid {
-        let id = Uuid::now_v7();
-        let key = id.simple().to_string()[..11].to_owned();
-        let client = self.pool.get().await.expect("db");
-        client
-            .execute(
-                "INSERT INTO workflows (id, key, title, sync, enabled, current_version) \
-                 VALUES ($1, $2, $3, $4, true, 1)",
-                &[
-                    &id,
-                    &key,
-                    &"test",
-                    &document["sync"].as_bool().unwrap_or(false),
-                ],
-            )
-            .await
-            .expect("insert workflow");
-        client
-            .execute(
-                "INSERT INTO workflow_versions (workflow_id, version, document) VALUES ($1, 1, $2)",
-                &[&id, document],
-            )
-            .await
-            .expect("insert version");
-        id
+        insert_workflow(&self.pool, document).await
     }
 
     /// Publishes `message` as ingress does, its identity repeated in the headers.
@@ -184,17 +226,7 @@ impl Harness {
         id: Option<Uuid>,
         headers: BTreeMap<String, String>,
     ) {
-        let outgoing = Outgoing {
-            payload,
-            headers,
-            message_id: id.map(|id| id.to_string()),
-            correlation_id: id.map(|id| id.to_string()),
-            reply_to: sync.then(|| self.broker.reply_address()),
-        };
-        self.broker
-            .publish(Route::Execution { sync }, outgoing)
-            .await
-            .expect("publish execution");
+        publish_with(&*self.broker, sync, payload, id, headers).await;
     }
 
     /// The next sync reply, with its correlation id.

@@ -120,3 +120,17 @@ pub(super) fn flag(text: &str) -> Result<bool, String> {
         other => Err(format!("expected true/false or 1/0, found {other:?}")),
     }
 }
+
+/// A comma-separated list of CIDR ranges or bare addresses (each standing for itself);
+/// empty for none.
+pub(super) fn networks(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            crate::trigger_settings::parse_ip_range(entry).ok_or_else(|| {
+                format!("\"{entry}\" is neither an IP address nor a CIDR range such as 10.0.0.0/8")
+            })
+        })
+        .collect()
+}

@@ -182,6 +182,18 @@ pub const SETTINGS: &[Setting] = &[
         used_by: &[ConfigApi],
     },
     Setting {
+        env: "HOOKFLOW_REQUEST_ALLOWED_NETWORKS",
+        help: "Comma-separated CIDR ranges (or addresses) that request nodes may call although they are loopback, private, link-local or unique-local",
+        default: |_| Some(""),
+        used_by: &[Executor],
+    },
+    Setting {
+        env: "HOOKFLOW_REQUEST_MAX_RESPONSE_BYTES",
+        help: "Largest answer a request node reads, in bytes; a larger one fails the job (at least 1)",
+        default: |_| Some("10485760"),
+        used_by: &[Executor],
+    },
+    Setting {
         env: "HOOKFLOW_CONSOLE",
         help: "Whether config-api serves the web console at /",
         default: |_| Some("true"),

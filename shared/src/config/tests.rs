@@ -201,3 +201,40 @@ fn help_lists_the_settings_of_the_service_with_their_defaults() {
         "ingress reads no database: {help}"
     );
 }
+
+#[test]
+fn request_node_settings_read_networks_and_a_response_limit() {
+    let defaults = Config::defaults(Service::Executor);
+    assert!(defaults.request_allowed_networks.is_empty());
+    assert_eq!(defaults.request_max_response_bytes.get(), 10 * 1024 * 1024);
+
+    let config = with(
+        Service::Executor,
+        &[
+            (
+                "HOOKFLOW_REQUEST_ALLOWED_NETWORKS",
+                "127.0.0.1/32, 10.1.2.3,fd00::/8",
+            ),
+            ("HOOKFLOW_REQUEST_MAX_RESPONSE_BYTES", "1024"),
+        ],
+    )
+    .expect("config");
+    let networks: Vec<String> = config
+        .request_allowed_networks
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(networks, ["127.0.0.1/32", "10.1.2.3/32", "fd00::/8"]);
+    assert_eq!(config.request_max_response_bytes.get(), 1024);
+
+    assert_eq!(
+        errors(&[
+            ("HOOKFLOW_REQUEST_ALLOWED_NETWORKS", "10.0.0.0/8,intranet"),
+            ("HOOKFLOW_REQUEST_MAX_RESPONSE_BYTES", "0"),
+        ]),
+        [
+            "HOOKFLOW_REQUEST_ALLOWED_NETWORKS=\"10.0.0.0/8,intranet\": \"intranet\" is neither an IP address nor a CIDR range such as 10.0.0.0/8",
+            "HOOKFLOW_REQUEST_MAX_RESPONSE_BYTES=\"0\": must be at least 1",
+        ]
+    );
+}

@@ -49,6 +49,14 @@ pub struct ValidationCtx {
 pub enum Outcome {
     /// Go on with the next node; the value is the node's output.
     Continue(Value),
+    /// Go on with the next node; later nodes see `output`, while the execution record
+    /// keeps `record`, which tells more (a request node's call and its whole answer).
+    Recorded {
+        /// The node's output.
+        output: Value,
+        /// What its job records.
+        record: Value,
+    },
     /// Run the named branch, then the node after this one.
     Branch {
         /// Branch name, e.g. `true`.

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use super::{node::NodeType, nodes};
+use crate::outbound::Outbound;
 
 /// Node types by their `type` name.
 #[derive(Clone, Default)]
@@ -17,9 +18,20 @@ impl Registry {
         Registry::default()
     }
 
-    /// The built-in node types of docs/workflows.md.
+    /// The built-in node types of docs/workflows.md, for validating: request nodes have no
+    /// HTTP client and raise when run.
     pub fn builtin() -> Self {
+        Registry::builtin_with(None)
+    }
+
+    /// The built-in node types, request nodes calling through `outbound`.
+    pub fn builtin_calling(outbound: Arc<Outbound>) -> Self {
+        Registry::builtin_with(Some(outbound))
+    }
+
+    fn builtin_with(outbound: Option<Arc<Outbound>>) -> Self {
         let mut registry = Registry::empty();
+        registry.register(nodes::request::Request { outbound });
         registry.register(nodes::condition::Condition);
         registry.register(nodes::response::Response);
         registry.register(nodes::end::End);

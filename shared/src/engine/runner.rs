@@ -66,6 +66,11 @@ impl Engine {
         Engine::with_registry(Registry::builtin())
     }
 
+    /// An engine with the built-in node types whose request nodes call through `outbound`.
+    pub fn with_outbound(outbound: std::sync::Arc<crate::outbound::Outbound>) -> Self {
+        Engine::with_registry(Registry::builtin_calling(outbound))
+    }
+
     /// An engine with the given node types.
     pub fn with_registry(registry: Registry) -> Self {
         Engine {
@@ -114,6 +119,10 @@ impl Engine {
             match outcome {
                 Ok(Outcome::Continue(output)) => {
                     jobs.push(job(JobStatus::Resolved, output.clone()));
+                    scope.record_output(&node.key, output);
+                }
+                Ok(Outcome::Recorded { output, record }) => {
+                    jobs.push(job(JobStatus::Resolved, record));
                     scope.record_output(&node.key, output);
                 }
                 Ok(Outcome::Branch { name, output }) => {

@@ -39,6 +39,11 @@ impl<'a> RunScope<'a> {
         RunScope { vars, cel }
     }
 
+    /// `$execution.id`.
+    pub fn execution_id(&self) -> &str {
+        self.vars["$execution"]["id"].as_str().unwrap_or_default()
+    }
+
     /// The template scope, one object keyed by the `$` roots.
     pub fn vars(&self) -> &Value {
         &self.vars

@@ -6,6 +6,7 @@ pub(crate) mod calculation;
 pub(crate) mod condition;
 pub(crate) mod delay;
 pub(crate) mod end;
+pub(crate) mod request;
 pub(crate) mod response;
 
 use serde::Deserialize;
