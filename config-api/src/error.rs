@@ -31,6 +31,27 @@ pub enum ApiError {
     /// The body is larger than the API accepts.
     #[error("the request body is too large")]
     PayloadTooLarge,
+    /// The request is well-formed but conflicts with what is stored (an existing name, a
+    /// disabled workflow).
+    #[error("{message}")]
+    Conflict {
+        /// Machine code, e.g. `variable_exists`.
+        code: &'static str,
+        /// One human sentence.
+        message: String,
+    },
+    /// The request is well-formed but its content is not acceptable (a bad variable).
+    #[error("{message}")]
+    Unprocessable {
+        /// Machine code, e.g. `invalid_variable`.
+        code: &'static str,
+        /// One human sentence.
+        message: String,
+    },
+    /// The broker did not confirm a message this call must publish; the message says what
+    /// was queued and that the call can be repeated.
+    #[error("{0}")]
+    QueueUnavailable(String),
     /// A workflow document with one or more problems.
     #[error("the workflow document is invalid ({} problem(s))", .0.len())]
     InvalidWorkflow(Vec<Problem>),
@@ -61,6 +82,8 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::BadRequest { code, .. } => code,
             ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::Conflict { code, .. } | ApiError::Unprocessable { code, .. } => code,
+            ApiError::QueueUnavailable(_) => "queue_unavailable",
             ApiError::InvalidWorkflow(_) => "invalid_workflow",
             ApiError::Database(_) | ApiError::Pool(_) | ApiError::Corrupt(_) => "internal",
         }
@@ -87,7 +110,11 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::InvalidWorkflow(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::InvalidWorkflow(_) | ApiError::Unprocessable { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::QueueUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Database(_) | ApiError::Pool(_) | ApiError::Corrupt(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -96,7 +123,7 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        let body = if status.is_server_error() {
+        let body = if status.is_server_error() && !matches!(self, ApiError::QueueUnavailable(_)) {
             // The cause (SQL, pool state) is for operators only.
             tracing::error!(error = %error_chain(self), "request failed");
             ErrorBody {
@@ -121,6 +148,9 @@ impl ResponseError for ApiError {
             }
             ApiError::MethodNotAllowed { allow } => {
                 response.insert_header((header::ALLOW, allow.as_str()));
+            }
+            ApiError::QueueUnavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "1"));
             }
             _ => {}
         }

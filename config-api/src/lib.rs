@@ -10,6 +10,7 @@ mod error;
 mod keys;
 pub mod openapi;
 mod paging;
+mod queue;
 mod repo;
 mod routes;
 pub mod schema;
@@ -64,6 +65,13 @@ pub async fn run(
             tracing::warn!(error = %err, "could not re-seal stored secrets; they stay readable")
         }
     }
+    match repo::variables::reseal(&pool, &secrets).await {
+        Ok(0) => {}
+        Ok(rewritten) => tracing::info!(rewritten, "secret variables sealed with the current key"),
+        Err(err) => {
+            tracing::warn!(error = %err, "could not re-seal secret variables; they stay readable")
+        }
+    }
 
     let broker: Arc<dyn Broker> = AmqpBroker::start(&config);
     let health = Arc::new(Health::new(vec![
@@ -74,6 +82,7 @@ pub async fn run(
         state: web::Data::new(AppState {
             pool,
             changes: Changes::new(broker.clone()),
+            executions: queue::ExecutionQueue::new(broker.clone()),
             public_url: config.public_url.to_string(),
             secrets,
         }),

@@ -8,7 +8,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::keys::webhook_url;
+use crate::repo::variables::Variable;
 use crate::repo::workflows::{Version, Workflow};
+use shared::model::MASKED_PASSWORD;
 
 /// A workflow as the API shows it: its current version, password masked.
 #[derive(Debug, Serialize, ToSchema)]
@@ -102,6 +104,8 @@ pub struct ExecutionSummary {
     pub started_at: Option<DateTime<Utc>>,
     /// When it ended.
     pub finished_at: Option<DateTime<Utc>>,
+    /// The execution whose context this one runs again, when it is a replay.
+    pub replay_of: Option<Uuid>,
 }
 
 /// One execution with everything recorded about it: the summary's fields and the rest.
@@ -137,4 +141,37 @@ pub struct JobView {
     pub started_at: DateTime<Utc>,
     /// When it ended.
     pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A `$env` variable as the API shows it: a secret's value reads `********`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VariableView {
+    /// Templates read it as `{{$env.NAME}}`, CEL as `env.NAME`.
+    pub name: String,
+    /// The value; `********` for a secret.
+    pub value: String,
+    /// Whether the value is write-only.
+    pub secret: bool,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl VariableView {
+    /// The view of `variable`.
+    pub fn new(variable: Variable) -> Self {
+        VariableView {
+            value: if variable.secret {
+                MASKED_PASSWORD.to_owned()
+            } else {
+                variable.value
+            },
+            name: variable.name,
+            secret: variable.secret,
+            created_at: variable.created_at,
+            updated_at: variable.updated_at,
+        }
+    }
 }

@@ -22,6 +22,8 @@ pub mod paths;
 pub mod problem;
 pub mod qs;
 pub mod retry;
+#[cfg(feature = "postgres")]
+pub mod sealing;
 pub mod secret;
 pub mod shape;
 pub mod shutdown;

@@ -21,6 +21,7 @@ use crate::error::ErrorBody;
     tags(
         (name = "workflows", description = "Workflow documents and their versions"),
         (name = "executions", description = "Execution history"),
+        (name = "variables", description = "The `$env` variables and secrets of every workflow"),
         (name = "parse", description = "Turning examples into declared variables"),
     )
 )]

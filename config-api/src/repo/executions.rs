@@ -23,7 +23,7 @@ pub struct Filter {
 // Lists leave out the JSON columns (context, response): they can be large and a list
 // does not show them.
 const SUMMARY_COLUMNS: &str =
-    "id, workflow_id, version, status, error, created_at, started_at, finished_at";
+    "id, workflow_id, version, status, error, created_at, started_at, finished_at, replay_of";
 
 /// Up to `limit + 1` executions matching `filter`, newest first.
 pub async fn list(
@@ -91,6 +91,7 @@ fn summary(row: &Row) -> Result<ExecutionSummary, ApiError> {
         created_at: row.try_get("created_at")?,
         started_at: row.try_get("started_at")?,
         finished_at: row.try_get("finished_at")?,
+        replay_of: row.try_get("replay_of")?,
     })
 }
 

@@ -1,4 +1,6 @@
 //! SQL access to the tables of `config-api/migrations`.
 
 pub mod executions;
+pub mod replays;
+pub mod variables;
 pub mod workflows;

@@ -265,6 +265,19 @@ pub async fn reseal_versions(pool: &Pool, secrets: &Secrets) -> Result<usize, Ap
     Ok(rewritten)
 }
 
+/// Whether workflow `id` is enabled and whether it was deleted; `None` when it never existed.
+pub async fn state_of(pool: &Pool, id: Uuid) -> Result<Option<(bool, bool)>, ApiError> {
+    let client = pool.get().await?;
+    let row = client
+        .query_opt(
+            "SELECT enabled, deleted_at IS NOT NULL AS deleted FROM workflows WHERE id = $1",
+            &[&id],
+        )
+        .await?;
+    row.map(|row| Ok((row.try_get("enabled")?, row.try_get("deleted")?)))
+        .transpose()
+}
+
 async fn current(
     client: &impl GenericClient,
     id: Uuid,

@@ -2,9 +2,11 @@
 
 pub mod executions;
 pub mod parse;
+pub mod replays;
 pub mod spec;
 pub mod triggers;
 pub mod unrouted;
+pub mod variables;
 pub mod versions;
 pub mod workflows;
 
@@ -23,6 +25,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(versions::get)
         .service(executions::list)
         .service(executions::get)
+        .service(replays::replay_one)
+        .service(replays::replay_many)
+        .service(variables::list)
+        .service(variables::create)
+        .service(variables::get)
+        .service(variables::update)
+        .service(variables::remove)
         .service(parse::query)
         .service(parse::body)
         .service(spec::openapi_json);

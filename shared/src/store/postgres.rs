@@ -261,7 +261,8 @@ fn bounded_text(payload: &[u8]) -> String {
 }
 
 /// Records that `message` is starting, or counts one more attempt of it; the row holds
-/// the execution's status and response as recorded.
+/// the execution's status and response as recorded. A row config-api recorded as `queued`
+/// (a replay) is started here.
 async fn record_attempt(
     client: &impl GenericClient,
     message: &ExecutionMessage,
@@ -270,7 +271,9 @@ async fn record_attempt(
         .prepare_cached(
             "INSERT INTO executions (id, workflow_id, version, status, context, created_at, started_at) \
              VALUES ($1, $2, $3, 'started', $4, $5, now()) \
-             ON CONFLICT (id) DO UPDATE SET attempts = executions.attempts + 1 \
+             ON CONFLICT (id) DO UPDATE SET attempts = executions.attempts + 1, \
+               status = CASE WHEN executions.status = 'queued' THEN 'started' ELSE executions.status END, \
+               started_at = COALESCE(executions.started_at, now()) \
              RETURNING status, response",
         )
         .await?;
