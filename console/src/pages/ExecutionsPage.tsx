@@ -128,8 +128,9 @@ export function ExecutionsPage({ workflowId, status }: { workflowId: string | nu
                 {replayed.executionIds.slice(0, 10).map((id, i) => (
                   <span key={id}>
                     {i > 0 && ', '}
-                    <Link href={`/executions/${id}`} className="mono small">
-                      {id.slice(0, 8)}
+                    {/* Ids made close together share their first digits (time-ordered), not their last. */}
+                    <Link href={`/executions/${id}`} className="mono small" title={id}>
+                      …{id.slice(-12)}
                     </Link>
                   </span>
                 ))}
