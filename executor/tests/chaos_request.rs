@@ -8,6 +8,7 @@
 //! `cargo test -p hookflow-executor --test chaos_request -- --test-threads=1`.
 
 #[path = "chaos_support/child.rs"]
+#[allow(dead_code)] // `start` serves chaos.rs
 mod child;
 mod support;
 

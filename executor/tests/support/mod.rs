@@ -226,7 +226,7 @@ impl Harness {
         id: Option<Uuid>,
         headers: BTreeMap<String, String>,
     ) {
-        publish_with(&*self.broker, sync, payload, id, headers).await;
+        publish_with(&self.broker, sync, payload, id, headers).await;
     }
 
     /// The next sync reply, with its correlation id.

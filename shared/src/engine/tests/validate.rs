@@ -188,3 +188,24 @@ fn trigger_status_codes_must_be_http_answers() {
     let workflow = document(json!({"title": "t", "trigger": {"response": {"statusCode": 700}}}));
     assert_eq!(paths(&workflow), vec!["trigger.response.statusCode"]);
 }
+
+#[test]
+fn request_nodes_are_checked_where_they_are_and_their_templates_parse() {
+    let workflow = doc(json!([
+        {"key": "ok", "type": "request", "config": {"url": "https://api.example.com/{{$context.body.id}}"}},
+        {"key": "c", "type": "condition", "config": {"engine": "cel", "expression": "true"},
+         "branches": {"true": [
+            {"key": "noUrl", "type": "request", "config": {"method": "get"}},
+            {"key": "badTemplate", "type": "request",
+             "config": {"url": "https://api.example.com/", "data": {"id": "{{$context.body.id"}}},
+         ], "false": []}},
+    ]));
+    assert_eq!(
+        paths(&workflow),
+        vec![
+            "nodes[1].branches.true[0].config.method",
+            "nodes[1].branches.true[0].config.url",
+            "nodes[1].branches.true[1].config.data.id",
+        ]
+    );
+}
