@@ -117,7 +117,8 @@ pub struct ExecutionView {
     pub summary: ExecutionSummary,
     /// `$context`: headers, query, body, raw.
     pub context: Value,
-    /// The node jobs, in the order they ran.
+    /// The node jobs, in the order they started (a parallel node's branches one after the
+    /// other).
     pub jobs: Vec<JobView>,
     /// The answer sent to a sync caller.
     pub response: Option<Value>,
@@ -141,6 +142,11 @@ pub struct JobView {
     pub started_at: DateTime<Utc>,
     /// When it ended.
     pub finished_at: Option<DateTime<Utc>>,
+    /// Inside loop nodes: the index of each loop's iteration it ran in, outer loop first
+    /// (absent outside loops).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<u32>>)]
+    pub iteration: Option<Vec<i32>>,
 }
 
 /// A `$env` variable as the API shows it: a secret's value reads `********`.

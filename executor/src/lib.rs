@@ -88,7 +88,8 @@ pub async fn serve(
         broker,
         versions: Versions::new(Arc::clone(&store)),
         store,
-        engine: Engine::with_outbound(Arc::new(outbound)),
+        engine: Engine::with_outbound(Arc::new(outbound))
+            .with_max_loop_iterations(config.max_loop_iterations),
         topology: Topology::new(config.amqp_prefix.clone()),
         stopping: shutdown.clone(),
     });

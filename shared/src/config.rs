@@ -146,6 +146,9 @@ pub struct Config {
     /// Bytes of execution messages an executor holds at once per queue, each counted at
     /// what it builds to; past it the consumer takes no more deliveries until some finish.
     pub executor_max_inflight_bytes: NonZeroU32,
+    /// Iterations one loop node may run; a loop whose target asks for more raises
+    /// (executor).
+    pub max_loop_iterations: u32,
     /// Webhook publishes an ingress keeps in flight before answering 503.
     pub max_inflight_publishes: NonZeroUsize,
     /// How long ingress waits for a publisher confirm before answering 503.
@@ -233,6 +236,9 @@ impl Config {
         let log_format = settings.parse("HOOKFLOW_LOG_FORMAT");
         let executor_prefetch = settings.parse("HOOKFLOW_EXECUTOR_PREFETCH");
         let executor_max_inflight_bytes = settings.parse("HOOKFLOW_EXECUTOR_MAX_INFLIGHT_BYTES");
+        // Every iteration's jobs are recorded in the execution's one transaction.
+        let max_loop_iterations =
+            settings.parse_with("HOOKFLOW_MAX_LOOP_ITERATIONS", within(1, 1_000_000));
         let max_inflight_publishes = settings.parse("HOOKFLOW_MAX_INFLIGHT_PUBLISHES");
         let publish_timeout_ms = settings.parse("HOOKFLOW_PUBLISH_TIMEOUT_MS");
         let trust_forwarded_for = settings.parse_with("HOOKFLOW_TRUST_FORWARDED_FOR", flag);
@@ -281,6 +287,7 @@ impl Config {
             log_format: log_format?,
             executor_prefetch: executor_prefetch?,
             executor_max_inflight_bytes: executor_max_inflight_bytes?,
+            max_loop_iterations: max_loop_iterations?,
             max_inflight_publishes: max_inflight_publishes?,
             publish_timeout_ms: publish_timeout_ms?,
             trust_forwarded_for: trust_forwarded_for?,

@@ -241,7 +241,8 @@ pub struct Node {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub config: Value,
-    /// Chains run by a branching node, by branch name (`true`, `false`).
+    /// Chains run by a branching node, by branch name: `true` and `false` (condition),
+    /// `body` (loop), two or more of any names (parallel).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub branches: BTreeMap<String, Vec<Node>>,

@@ -64,7 +64,7 @@ pub async fn get(pool: &Pool, id: Uuid) -> Result<Option<ExecutionView>, ApiErro
     };
     let jobs = client
         .query(
-            "SELECT node_key, node_type, status, result, started_at, finished_at \
+            "SELECT node_key, node_type, status, result, started_at, finished_at, iteration \
              FROM jobs WHERE execution_id = $1 ORDER BY position",
             &[&id],
         )
@@ -103,5 +103,6 @@ fn job(row: &Row) -> Result<JobView, ApiError> {
         result: row.try_get("result")?,
         started_at: row.try_get("started_at")?,
         finished_at: row.try_get("finished_at")?,
+        iteration: row.try_get("iteration")?,
     })
 }

@@ -124,3 +124,51 @@ async fn an_invalid_put_keeps_the_current_version() {
     assert_eq!(current.body["title"], "kept");
     api.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn loop_and_parallel_nodes_are_checked_like_every_node() {
+    let api = TestApi::start().await;
+    let invalid = api
+        .post(
+            "/api/workflows",
+            json!({
+                "title": "fan out", "sync": false, "trigger": {"type": "webhook"},
+                "nodes": [
+                    {"key": "l", "type": "loop", "config": {"exit": "retry"}},
+                    {"key": "p", "type": "parallel", "config": {"mode": "some"},
+                     "branches": {"only": [{"key": "r", "type": "response"}]}},
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut paths = problem_paths(&invalid.body);
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "nodes[0].branches.body",
+            "nodes[0].config.exit",
+            "nodes[0].config.target",
+            "nodes[1].branches",
+            "nodes[1].branches.only[0]",
+            "nodes[1].config.mode",
+        ]
+    );
+
+    let valid = api
+        .post(
+            "/api/workflows",
+            json!({
+                "title": "fan out", "sync": false, "trigger": {"type": "webhook"},
+                "nodes": [
+                    {"key": "l", "type": "loop", "config": {"target": "{{$context.body.items}}"},
+                     "branches": {"body": [
+                        {"key": "p", "type": "parallel", "config": {"mode": "race"},
+                         "branches": {"a": [], "b": []}}]}},
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(valid.status, StatusCode::CREATED, "{:?}", valid.body);
+}

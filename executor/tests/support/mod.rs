@@ -294,3 +294,39 @@ impl Harness {
             .collect()
     }
 }
+
+/// One job as recorded, with its loop iteration path and its times.
+#[derive(Debug, Clone)]
+pub struct JobRow {
+    pub key: String,
+    pub status: String,
+    pub result: Option<Value>,
+    pub iteration: Option<Vec<i32>>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl Harness {
+    /// Every job of execution `id` in order, with iteration paths and times.
+    pub async fn job_rows(&self, id: Uuid) -> Vec<JobRow> {
+        let client = self.pool.get().await.expect("db");
+        client
+            .query(
+                "SELECT node_key, status, result, iteration, started_at, finished_at FROM jobs \
+                 WHERE execution_id = $1 ORDER BY position",
+                &[&id],
+            )
+            .await
+            .expect("select jobs")
+            .into_iter()
+            .map(|row| JobRow {
+                key: row.get(0),
+                status: row.get(1),
+                result: row.get(2),
+                iteration: row.get(3),
+                started_at: row.get(4),
+                finished_at: row.get(5),
+            })
+            .collect()
+    }
+}

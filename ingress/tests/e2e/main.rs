@@ -7,6 +7,7 @@ mod common;
 mod refusals;
 
 mod changes;
+mod flow_nodes;
 mod flows;
 mod hostile;
 mod status;

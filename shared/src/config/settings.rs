@@ -98,6 +98,12 @@ pub const SETTINGS: &[Setting] = &[
         used_by: &[Executor],
     },
     Setting {
+        env: "HOOKFLOW_MAX_LOOP_ITERATIONS",
+        help: "Iterations one loop node may run; a loop whose target asks for more raises (1 to 1000000)",
+        default: |_| Some("1000"),
+        used_by: &[Executor],
+    },
+    Setting {
         env: "HOOKFLOW_MAX_INFLIGHT_PUBLISHES",
         help: "Publishes awaiting a confirm before webhook calls get 503 (at least 1)",
         default: |_| Some("1024"),

@@ -144,6 +144,24 @@ fn ingress_limits_are_checked_against_their_range() {
 }
 
 #[test]
+fn the_loop_iteration_limit_is_checked_against_its_range() {
+    assert_eq!(
+        Config::defaults(Service::Executor).max_loop_iterations,
+        crate::engine::DEFAULT_MAX_LOOP_ITERATIONS
+    );
+    for value in ["0", "1000001"] {
+        assert_eq!(
+            errors(&[("HOOKFLOW_MAX_LOOP_ITERATIONS", value)]),
+            [format!(
+                "HOOKFLOW_MAX_LOOP_ITERATIONS=\"{value}\": must be from 1 to 1000000"
+            )]
+        );
+    }
+    let config = with(Service::Executor, &[("HOOKFLOW_MAX_LOOP_ITERATIONS", "5")]).expect("5");
+    assert_eq!(config.max_loop_iterations, 5);
+}
+
+#[test]
 fn numbers_out_of_range_or_not_numbers_are_refused() {
     assert_eq!(
         errors(&[("HOOKFLOW_EXECUTOR_PREFETCH", "70000")]),

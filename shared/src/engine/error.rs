@@ -15,4 +15,14 @@ pub enum NodeError {
     /// A basic calculation could not be evaluated.
     #[error("condition failed: {0}")]
     Condition(String),
+    /// A loop's target asks for more iterations than `HOOKFLOW_MAX_LOOP_ITERATIONS`.
+    #[error(
+        "the loop target asks for {asked} iterations; a loop runs at most {limit} (HOOKFLOW_MAX_LOOP_ITERATIONS)"
+    )]
+    TooManyIterations {
+        /// Iterations the target asks for.
+        asked: u64,
+        /// The limit.
+        limit: u32,
+    },
 }

@@ -16,9 +16,11 @@ mod validate;
 
 pub use crate::problem::Problem;
 pub use error::NodeError;
-pub use node::{EndStatus, NodeType, Outcome, ValidationCtx};
+pub use node::{
+    EndStatus, LoopExit, LoopPlan, LoopTarget, NodeType, Outcome, ParallelMode, ValidationCtx,
+};
 pub use registry::Registry;
-pub use runner::{Engine, JobRecord, RunResult};
+pub use runner::{DEFAULT_MAX_LOOP_ITERATIONS, Engine, JobRecord, RunResult};
 pub use scope::{ExecutionMeta, RunScope};
 pub use validate::{parse_document, read_document, validate_document};
 

@@ -31,6 +31,13 @@ pub trait NodeType: Send + Sync {
         &[]
     }
 
+    /// Whether `node` may have a branch called `name` (by default: one of [`branch_names`]).
+    ///
+    /// [`branch_names`]: NodeType::branch_names
+    fn accepts_branch(&self, _node: &Node, name: &str) -> bool {
+        self.branch_names().contains(&name)
+    }
+
     /// The branches `node` must declare (possibly as empty chains).
     fn required_branches(&self, _node: &Node) -> &'static [&'static str] {
         &[]
@@ -73,6 +80,84 @@ pub enum Outcome {
         /// The node's output.
         output: Value,
     },
+    /// Run `branches.body` once per iteration of the plan (a `loop` node).
+    Loop(LoopPlan),
+    /// Run every branch at once and go on as the mode decides (a `parallel` node).
+    Parallel(ParallelMode),
+}
+
+/// What a loop node runs over, as its rendered `target` decides.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoopTarget {
+    /// An array: one iteration per item.
+    Items(Vec<Value>),
+    /// A number: that many iterations, each with its index as the item.
+    Times(u64),
+    /// Anything else: one iteration with the value as the item.
+    Once(Value),
+}
+
+impl LoopTarget {
+    /// How many iterations the target asks for.
+    pub fn len(&self) -> u64 {
+        match self {
+            LoopTarget::Items(items) => items.len() as u64,
+            LoopTarget::Times(times) => *times,
+            LoopTarget::Once(_) => 1,
+        }
+    }
+
+    /// Whether it asks for no iteration at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The item of iteration `index`.
+    pub fn item(&self, index: usize) -> Value {
+        match self {
+            LoopTarget::Items(items) => items.get(index).cloned().unwrap_or(Value::Null),
+            LoopTarget::Times(_) => Value::from(index),
+            LoopTarget::Once(value) => value.clone(),
+        }
+    }
+}
+
+/// What a loop does after an iteration failed (`exit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoopExit {
+    /// The workflow fails.
+    #[default]
+    Fail,
+    /// Leave the loop and go on after it.
+    Break,
+    /// Go on with the next item.
+    Continue,
+}
+
+/// How a loop node runs, decided from its rendered settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoopPlan {
+    /// What to iterate over.
+    pub target: LoopTarget,
+    /// The `condition` settings as stored (rendered again before each iteration, when
+    /// `$scopes` holds that iteration's item); `None`: no condition.
+    pub condition: Option<Value>,
+    /// What a failed iteration does.
+    pub exit: LoopExit,
+}
+
+/// How a parallel node's branches decide its outcome (`mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParallelMode {
+    /// Resolves when every branch resolved; fails as soon as one fails.
+    #[default]
+    All,
+    /// Resolves as soon as one branch resolved; fails when all failed.
+    Any,
+    /// The first branch to finish decides.
+    Race,
 }
 
 /// How an `end` node, a rejected condition or an expired delay ends the workflow.

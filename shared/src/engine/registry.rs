@@ -37,6 +37,8 @@ impl Registry {
         registry.register(nodes::end::End);
         registry.register(nodes::calculation::Calculation);
         registry.register(nodes::delay::Delay);
+        registry.register(nodes::loops::Loop);
+        registry.register(nodes::parallel::Parallel);
         registry
     }
 

@@ -1,9 +1,15 @@
 //! Runs one execution: the main chain in order, branches as nodes choose them.
 
+mod chain;
+mod looping;
+mod parallel;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tracing::Instrument;
+
+use chain::ChainEnd;
 
 use super::{
     cel_cache::CelCache,
@@ -16,7 +22,7 @@ use crate::messages::{ExecutionStatus, HttpReply, JobStatus};
 use crate::model::{Node, WorkflowDocument};
 use crate::problem::Problem;
 
-/// What one node did, in execution order.
+/// What one node did, in the order the nodes started.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobRecord {
@@ -32,6 +38,9 @@ pub struct JobRecord {
     pub started_at: DateTime<Utc>,
     /// When it finished.
     pub finished_at: DateTime<Utc>,
+    /// Inside loops: the index of each loop's iteration it ran in, outer loop first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub iteration: Vec<usize>,
 }
 
 /// How an execution ended.
@@ -40,7 +49,8 @@ pub struct JobRecord {
 pub struct RunResult {
     /// `resolved`, `failed` or `error`.
     pub status: ExecutionStatus,
-    /// Every node that ran, in order.
+    /// Every node that ran, in the order they started (a parallel node's branches one
+    /// after the other, in the order of their names).
     pub jobs: Vec<JobRecord>,
     /// The sync reply, when a Response node ran.
     pub response: Option<HttpReply>,
@@ -52,7 +62,11 @@ pub struct RunResult {
 pub struct Engine {
     registry: Registry,
     cel: CelCache,
+    max_loop_iterations: u32,
 }
+
+/// `HOOKFLOW_MAX_LOOP_ITERATIONS` when nothing else is set.
+pub const DEFAULT_MAX_LOOP_ITERATIONS: u32 = 1000;
 
 impl Default for Engine {
     fn default() -> Self {
@@ -76,12 +90,20 @@ impl Engine {
         Engine {
             registry,
             cel: CelCache::default(),
+            max_loop_iterations: DEFAULT_MAX_LOOP_ITERATIONS,
         }
     }
 
     /// Every problem of `doc` for this engine's node types.
     pub fn validate(&self, doc: &WorkflowDocument) -> Vec<Problem> {
         super::validate::validate_with(&self.registry, doc)
+    }
+
+    /// At most `limit` iterations per loop node (`HOOKFLOW_MAX_LOOP_ITERATIONS`); a loop
+    /// whose target asks for more raises instead of starting.
+    pub fn with_max_loop_iterations(mut self, limit: u32) -> Self {
+        self.max_loop_iterations = limit;
+        self
     }
 
     /// Runs `doc` for one webhook call whose trigger data is `context`.
@@ -93,61 +115,18 @@ impl Engine {
     ) -> RunResult {
         let mut scope = RunScope::new(meta, context, &self.cel);
         let mut jobs = Vec::new();
-        // One iterator per open chain: the innermost branch on top. When a branch runs
-        // out, popping it resumes the chain of its branching node after that node.
-        let mut chains = vec![doc.nodes.iter()];
-        loop {
-            let Some(chain) = chains.last_mut() else {
-                return finished(ExecutionStatus::Resolved, jobs, None, None);
-            };
-            let Some(node) = chain.next() else {
-                chains.pop();
-                continue;
-            };
-            scope.tick();
-            let started_at = Utc::now();
-            let outcome = self.run_node(node, &scope).await;
-            let finished_at = Utc::now();
-            let job = |status, result| JobRecord {
-                node_key: node.key.clone(),
-                node_type: node.kind.clone(),
-                status,
-                result,
-                started_at,
-                finished_at,
-            };
-            match outcome {
-                Ok(Outcome::Continue(output)) => {
-                    jobs.push(job(JobStatus::Resolved, output.clone()));
-                    scope.record_output(&node.key, output);
-                }
-                Ok(Outcome::Recorded { output, record }) => {
-                    jobs.push(job(JobStatus::Resolved, record));
-                    scope.record_output(&node.key, output);
-                }
-                Ok(Outcome::Branch { name, output }) => {
-                    jobs.push(job(JobStatus::Resolved, output.clone()));
-                    scope.record_output(&node.key, output);
-                    if let Some(branch) = node.branches.get(name) {
-                        chains.push(branch.iter());
-                    }
-                }
-                Ok(Outcome::Respond(reply)) => {
-                    let output = serde_json::to_value(&reply).unwrap_or(Value::Null);
-                    jobs.push(job(JobStatus::Resolved, output));
-                    return finished(ExecutionStatus::Resolved, jobs, Some(reply), None);
-                }
-                Ok(Outcome::End { status, output }) => {
-                    jobs.push(job(status.job_status(), output));
-                    return finished(status.execution_status(), jobs, None, None);
-                }
-                Err(err) => {
-                    let message = err.to_string();
-                    jobs.push(job(JobStatus::Error, json!({"error": message})));
-                    let error = format!("node \"{}\" ({}): {message}", node.key, node.kind);
-                    return finished(ExecutionStatus::Error, jobs, None, Some(error));
-                }
-            }
+        let end = self.chain(&doc.nodes, &mut scope, &mut jobs).await;
+        let (status, response, error) = match end {
+            ChainEnd::Completed => (ExecutionStatus::Resolved, None, None),
+            ChainEnd::Responded(reply) => (ExecutionStatus::Resolved, Some(reply), None),
+            ChainEnd::Ended(status) => (status.execution_status(), None, None),
+            ChainEnd::Raised(error) => (ExecutionStatus::Error, None, Some(error)),
+        };
+        RunResult {
+            status,
+            jobs,
+            response,
+            error,
         }
     }
 
@@ -169,19 +148,5 @@ impl Engine {
             span.record("otel.status_description", tracing::field::display(err));
         }
         outcome
-    }
-}
-
-fn finished(
-    status: ExecutionStatus,
-    jobs: Vec<JobRecord>,
-    response: Option<HttpReply>,
-    error: Option<String>,
-) -> RunResult {
-    RunResult {
-        status,
-        jobs,
-        response,
-        error,
     }
 }

@@ -20,23 +20,37 @@ pub struct ExecutionMeta {
 }
 
 /// What a node can read while it runs: `$context`, the outputs of the nodes that ran
-/// before it (`$jobsMapByNodeKey`), `$system.now`, `$execution.id` and `$workflow.key`.
+/// before it (`$jobsMapByNodeKey`), `$system.now`, `$execution.id`, `$workflow.key` and,
+/// inside loops, `$scopes.<loopKey>`.
 pub struct RunScope<'a> {
     vars: Value,
     cel: &'a CelCache,
+    /// The index of each loop the running node is inside, outer loop first.
+    iteration: Vec<usize>,
 }
 
 impl<'a> RunScope<'a> {
     pub(crate) fn new(meta: &ExecutionMeta, context: Value, cel: &'a CelCache) -> Self {
         let mut vars = json!({
             "$jobsMapByNodeKey": {},
+            "$scopes": {},
             "$system": {"now": now()},
             "$execution": {"id": meta.execution_id.to_string()},
             "$workflow": {"key": meta.workflow_key, "id": meta.workflow_id.to_string()},
         });
         // Moved in, not written inside `json!`, which would serialise a copy of it.
         vars["$context"] = context;
-        RunScope { vars, cel }
+        RunScope {
+            vars,
+            cel,
+            iteration: Vec::new(),
+        }
+    }
+
+    /// The index of each loop the running node is inside, outer loop first (empty outside
+    /// loops): what tells one iteration's call from another's, e.g. in an idempotency key.
+    pub fn iteration(&self) -> &[usize] {
+        &self.iteration
     }
 
     /// `$execution.id`.
@@ -59,7 +73,7 @@ impl<'a> RunScope<'a> {
         template::render_str(text, &self.vars)
     }
 
-    /// Evaluates a CEL expression over `context`, `jobs` and `system`.
+    /// Evaluates a CEL expression over `context`, `jobs`, `system` and `scopes`.
     pub fn cel(&self, source: &str) -> Result<Value, NodeError> {
         let program = self.cel.get(source).map_err(expression_failed)?;
         expr::evaluate_with(&program, |name| self.cel_variable(name)).map_err(expression_failed)
@@ -77,6 +91,7 @@ impl<'a> RunScope<'a> {
             "context" => "$context",
             "jobs" => "$jobsMapByNodeKey",
             "system" => "$system",
+            "scopes" => "$scopes",
             _ => return None,
         };
         self.vars.get(root)
@@ -86,6 +101,64 @@ impl<'a> RunScope<'a> {
     pub(crate) fn record_output(&mut self, key: &str, output: Value) {
         if let Some(Value::Object(jobs)) = self.vars.get_mut("$jobsMapByNodeKey") {
             jobs.insert(key.to_owned(), output);
+        }
+    }
+
+    /// A copy for a parallel branch, which sees the outputs recorded so far and records its
+    /// own apart from the other branches'.
+    pub(crate) fn fork(&self) -> RunScope<'a> {
+        RunScope {
+            vars: self.vars.clone(),
+            cel: self.cel,
+            iteration: self.iteration.clone(),
+        }
+    }
+
+    /// Takes over the outputs that the nodes named `keys` recorded in a finished or stopped
+    /// branch. Only those: the branch's copy of every other output may be older than what
+    /// another branch recorded meanwhile.
+    pub(crate) fn merge_outputs<'k>(
+        &mut self,
+        branch: RunScope<'_>,
+        keys: impl IntoIterator<Item = &'k str>,
+    ) {
+        let RunScope { mut vars, .. } = branch;
+        let (Some(Value::Object(mine)), Value::Object(mut theirs)) = (
+            self.vars.get_mut("$jobsMapByNodeKey"),
+            vars["$jobsMapByNodeKey"].take(),
+        ) else {
+            return;
+        };
+        for key in keys {
+            if let Some(output) = theirs.remove(key) {
+                mine.insert(key.to_owned(), output);
+            }
+        }
+    }
+
+    /// Opens a loop: the iteration path gets a level for it.
+    pub(crate) fn enter_loop(&mut self) {
+        self.iteration.push(0);
+    }
+
+    /// Sets `$scopes.<key>` to iteration `index` of `length`, whose item is `item`.
+    pub(crate) fn iterate(&mut self, key: &str, index: usize, item: Value, length: usize) {
+        if let Some(level) = self.iteration.last_mut() {
+            *level = index;
+        }
+        if let Some(Value::Object(scopes)) = self.vars.get_mut("$scopes") {
+            scopes.insert(
+                key.to_owned(),
+                json!({"item": item, "index": index, "length": length}),
+            );
+        }
+    }
+
+    /// Closes loop `key`: its `$scopes` entry and iteration level go away.
+    pub(crate) fn leave_loop(&mut self, key: &str) {
+        self.iteration.pop();
+        if let Some(Value::Object(scopes)) = self.vars.get_mut("$scopes") {
+            scopes.remove(key);
         }
     }
 

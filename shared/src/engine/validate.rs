@@ -228,7 +228,7 @@ impl<'a> Walk<'a> {
         }
         for (name, branch) in &node.branches {
             let branch_path = format!("{path}.branches.{name}");
-            if !node_type.branch_names().contains(&name.as_str()) {
+            if !node_type.accepts_branch(node, name) {
                 self.problems.push(Problem::new(
                     branch_path.clone(),
                     format!("a {} node has no \"{name}\" branch", node.kind),

@@ -154,13 +154,14 @@ impl Store for PgStore {
         }
         let insert = tx
             .prepare_cached(
-                "INSERT INTO jobs (execution_id, position, node_key, node_type, status, result, started_at, finished_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO jobs (execution_id, position, node_key, node_type, status, result, started_at, finished_at, iteration) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .await?;
         for (position, job) in result.jobs.iter().enumerate() {
             let position =
                 i32::try_from(position).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let iteration = iteration_column(&job.iteration)?;
             tx.execute(
                 &insert,
                 &[
@@ -172,6 +173,7 @@ impl Store for PgStore {
                     &storable(&job.result).as_ref(),
                     &job.started_at,
                     &job.finished_at,
+                    &iteration,
                 ],
             )
             .await?;
@@ -334,4 +336,16 @@ fn strip_nul(value: &Value) -> Value {
         ),
         other => other.clone(),
     }
+}
+
+/// A job's loop iteration path as stored: `NULL` outside loops.
+fn iteration_column(iteration: &[usize]) -> Result<Option<Vec<i32>>, StoreError> {
+    if iteration.is_empty() {
+        return Ok(None);
+    }
+    iteration
+        .iter()
+        .map(|&index| i32::try_from(index).map_err(|e| StoreError::Invalid(e.to_string())))
+        .collect::<Result<_, _>>()
+        .map(Some)
 }

@@ -25,13 +25,25 @@ pub(crate) enum Test {
     Cel(String),
 }
 
+impl Test {
+    /// Whether the (rendered) test holds.
+    pub(crate) fn holds(&self, scope: &RunScope<'_>) -> Result<bool, NodeError> {
+        match self {
+            Test::Cel(expression) => scope.cel_bool(expression),
+            Test::Basic(calculation) => {
+                condition::evaluate(calculation).map_err(|e| NodeError::Condition(e.to_string()))
+            }
+        }
+    }
+}
+
 /// A condition node's settings.
 #[derive(Debug)]
 pub(crate) struct ConditionConfig {
     /// Whether false fails the workflow instead of running the `false` branch.
     reject_on_false: bool,
     /// How it decides.
-    test: Test,
+    pub(crate) test: Test,
 }
 
 /// Reads a condition node's config.
@@ -82,12 +94,7 @@ impl NodeType for Condition {
 
     async fn run(&self, node: &Node, scope: &RunScope<'_>) -> Result<Outcome, NodeError> {
         let config = parse(&scope.render(&node.config), Stage::Rendered).map_err(config_error)?;
-        let result = match &config.test {
-            Test::Cel(expression) => scope.cel_bool(expression)?,
-            Test::Basic(calculation) => {
-                condition::evaluate(calculation).map_err(|e| NodeError::Condition(e.to_string()))?
-            }
-        };
+        let result = config.test.holds(scope)?;
         if !result && config.reject_on_false {
             return Ok(Outcome::End {
                 status: EndStatus::Failed,

@@ -6,6 +6,8 @@ pub(crate) mod calculation;
 pub(crate) mod condition;
 pub(crate) mod delay;
 pub(crate) mod end;
+pub(crate) mod loops;
+pub(crate) mod parallel;
 pub(crate) mod request;
 pub(crate) mod response;
 

@@ -1,5 +1,7 @@
 //! Engine tests: documents in, jobs and replies out, no service involved.
 
+mod loops;
+mod parallel;
 mod run;
 mod validate;
 
@@ -27,6 +29,26 @@ fn meta() -> ExecutionMeta {
 
 async fn run(doc: &WorkflowDocument, context: Value) -> RunResult {
     Engine::new().run(doc, &meta(), context).await
+}
+
+/// `(key, status, iteration)` of every job, in the order they started.
+fn iterations(result: &RunResult) -> Vec<(String, &'static str, Vec<usize>)> {
+    result
+        .jobs
+        .iter()
+        .map(|job| {
+            (
+                job.node_key.clone(),
+                job.status.as_str(),
+                job.iteration.clone(),
+            )
+        })
+        .collect()
+}
+
+/// A calculation node with a CEL `expression`.
+fn calc(key: &str, expression: &str) -> Value {
+    json!({"key": key, "type": "calculation", "config": {"engine": "cel", "expression": expression}})
 }
 
 /// `(key, status)` of every job, in execution order.

@@ -209,3 +209,91 @@ fn request_nodes_are_checked_where_they_are_and_their_templates_parse() {
         ]
     );
 }
+
+#[test]
+fn loop_and_parallel_documents_of_the_docs_shape_are_valid() {
+    let workflow = doc(json!([
+        {"key": "each", "type": "loop",
+         "config": {"target": "{{$context.body.items}}", "exit": "continue",
+                    "condition": {"engine": "cel", "expression": "scopes.each.index < 10"}},
+         "branches": {"body": [
+            {"key": "fan", "type": "parallel", "config": {"mode": "any"},
+             "branches": {"shop": [{"key": "x", "type": "calculation", "config": {"expression": "1"}}],
+                          "crm": []}}]}},
+        {"key": "count", "type": "loop", "config": {"target": 3, "condition": false},
+         "branches": {"body": []}},
+    ]));
+    assert_eq!(validate_document(&workflow), vec![]);
+}
+
+#[test]
+fn loop_settings_and_branches_are_checked() {
+    let workflow = doc(json!([
+        {"key": "a", "type": "loop", "config": {}},
+        {"key": "b", "type": "loop", "config": {"target": -1, "exit": "retry", "condition": "yes"},
+         "branches": {"body": [], "else": []}},
+        {"key": "c", "type": "loop", "config": {"target": [1],
+                                                "condition": {"engine": "cel", "expression": "1 +"}},
+         "branches": {"body": []}},
+        {"key": "d", "type": "loop", "config": {"target": 2.5}, "branches": {"body": []}},
+    ]));
+    assert_eq!(
+        paths(&workflow),
+        vec![
+            "nodes[0].branches.body",
+            "nodes[0].config.target",
+            "nodes[1].branches.else",
+            "nodes[1].config.condition",
+            "nodes[1].config.exit",
+            "nodes[1].config.target",
+            "nodes[2].config.condition.expression",
+            "nodes[3].config.target",
+        ]
+    );
+}
+
+#[test]
+fn parallel_nodes_need_two_branches_and_a_known_mode() {
+    let workflow = doc(json!([
+        {"key": "one", "type": "parallel", "config": {"mode": "all"}, "branches": {"only": []}},
+        {"key": "none", "type": "parallel"},
+        {"key": "odd", "type": "parallel", "config": {"mode": "some"},
+         "branches": {"a": [], "b": [], "": []}},
+    ]));
+    assert_eq!(
+        paths(&workflow),
+        vec![
+            "nodes[0].branches",
+            "nodes[1].branches",
+            "nodes[2].branches.",
+            "nodes[2].config.mode"
+        ]
+    );
+}
+
+#[test]
+fn nested_chains_follow_the_rules_of_every_chain() {
+    let workflow = document(
+        json!({"title": "t", "sync": false, "trigger": {}, "nodes": [
+            {"key": "l", "type": "loop", "config": {"target": 1}, "branches": {"body": [
+                {"key": "stop", "type": "end"},
+                {"key": "late", "type": "calculation", "config": {"expression": "{{oops"}},
+            ]}},
+            {"key": "p", "type": "parallel", "branches": {
+                "a": [respond("r")],
+                "b": [{"key": "stop", "type": "end"}],
+            }},
+        ]}),
+    );
+    let found = paths(&workflow);
+    assert_eq!(
+        found,
+        vec![
+            "nodes[0].branches.body[1]",
+            "nodes[0].branches.body[1].config.expression",
+            "nodes[1].branches.a[0]",
+            "nodes[1].branches.b[0].key",
+        ],
+        "unreachable node, template, response in an async workflow, duplicate key"
+    );
+}

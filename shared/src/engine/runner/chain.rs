@@ -1,0 +1,150 @@
+//! One chain of nodes, run in order; how it ended tells the chain around it what to do.
+
+use chrono::Utc;
+use futures_util::future::BoxFuture;
+use serde_json::{Value, json};
+
+use super::{Engine, JobRecord};
+use crate::engine::{error::NodeError, node::EndStatus, node::Outcome, scope::RunScope};
+use crate::messages::{HttpReply, JobStatus};
+use crate::model::Node;
+
+/// How a chain ended.
+#[derive(Debug)]
+pub(super) enum ChainEnd {
+    /// Its last node ran and the flow goes on after the node that ran the chain.
+    Completed,
+    /// A response node answered: the workflow ends as resolved.
+    Responded(HttpReply),
+    /// A node ended the workflow (an `end` node, a rejected condition, an expired delay).
+    Ended(EndStatus),
+    /// A node raised; the message names it.
+    Raised(String),
+}
+
+impl ChainEnd {
+    /// Whether the chain failed: a node raised or ended the flow as failed. Inside a loop or
+    /// a parallel branch that is for the loop's `exit` or the parallel's `mode` to handle,
+    /// while a response or a resolved end ends the whole workflow wherever it runs.
+    pub(super) fn failed(&self) -> bool {
+        matches!(
+            self,
+            ChainEnd::Ended(EndStatus::Failed) | ChainEnd::Raised(_)
+        )
+    }
+}
+
+/// How a loop or parallel node ended after running its branches.
+#[derive(Debug)]
+pub(super) struct Container {
+    /// Its job's status.
+    pub(super) status: JobStatus,
+    /// Its output.
+    pub(super) output: Value,
+    /// How the workflow ends because of a branch; `None`: it goes on after the node.
+    pub(super) stop: Option<ChainEnd>,
+}
+
+impl Engine {
+    /// Runs `nodes` in order, recording a job for each into `jobs`.
+    pub(super) fn chain<'s, 'c: 's>(
+        &'s self,
+        nodes: &'s [Node],
+        scope: &'s mut RunScope<'c>,
+        jobs: &'s mut Vec<JobRecord>,
+    ) -> BoxFuture<'s, ChainEnd> {
+        Box::pin(async move {
+            for node in nodes {
+                scope.tick();
+                // Recorded as pending before it runs, so that a branch stopped meanwhile
+                // leaves a record of what it was doing.
+                let slot = open(jobs, node, scope.iteration());
+                let outcome = self.run_node(node, scope).await;
+                let container = match outcome {
+                    Ok(Outcome::Continue(output)) => {
+                        close(jobs, slot, JobStatus::Resolved, output.clone());
+                        scope.record_output(&node.key, output);
+                        continue;
+                    }
+                    Ok(Outcome::Recorded { output, record }) => {
+                        close(jobs, slot, JobStatus::Resolved, record);
+                        scope.record_output(&node.key, output);
+                        continue;
+                    }
+                    Ok(Outcome::Branch { name, output }) => {
+                        close(jobs, slot, JobStatus::Resolved, output.clone());
+                        scope.record_output(&node.key, output);
+                        if let Some(branch) = node.branches.get(name) {
+                            match self.chain(branch, scope, jobs).await {
+                                ChainEnd::Completed => {}
+                                end => return end,
+                            }
+                        }
+                        continue;
+                    }
+                    Ok(Outcome::Respond(reply)) => {
+                        let output = serde_json::to_value(&reply).unwrap_or(Value::Null);
+                        close(jobs, slot, JobStatus::Resolved, output);
+                        return ChainEnd::Responded(reply);
+                    }
+                    Ok(Outcome::End { status, output }) => {
+                        close(jobs, slot, status.job_status(), output);
+                        return ChainEnd::Ended(status);
+                    }
+                    Ok(Outcome::Loop(plan)) => self.run_loop(node, plan, scope, jobs).await,
+                    Ok(Outcome::Parallel(mode)) => {
+                        Ok(self.run_parallel(node, mode, scope, jobs).await)
+                    }
+                    Err(err) => Err(err),
+                };
+                match container {
+                    Ok(Container {
+                        status,
+                        output,
+                        stop,
+                    }) => {
+                        close(jobs, slot, status, output.clone());
+                        if status == JobStatus::Resolved {
+                            scope.record_output(&node.key, output);
+                        }
+                        if let Some(end) = stop {
+                            return end;
+                        }
+                    }
+                    Err(err) => return raised(jobs, slot, node, &err),
+                }
+            }
+            ChainEnd::Completed
+        })
+    }
+}
+
+/// Records that `node` started; its job is pending until [`close`]d.
+fn open(jobs: &mut Vec<JobRecord>, node: &Node, iteration: &[usize]) -> usize {
+    let now = Utc::now();
+    jobs.push(JobRecord {
+        node_key: node.key.clone(),
+        node_type: node.kind.clone(),
+        status: JobStatus::Pending,
+        result: Value::Null,
+        started_at: now,
+        finished_at: now,
+        iteration: iteration.to_vec(),
+    });
+    jobs.len() - 1
+}
+
+/// Records how the job in `slot` ended.
+fn close(jobs: &mut [JobRecord], slot: usize, status: JobStatus, result: Value) {
+    if let Some(job) = jobs.get_mut(slot) {
+        job.status = status;
+        job.result = result;
+        job.finished_at = Utc::now();
+    }
+}
+
+fn raised(jobs: &mut [JobRecord], slot: usize, node: &Node, err: &NodeError) -> ChainEnd {
+    let message = err.to_string();
+    close(jobs, slot, JobStatus::Error, json!({"error": message}));
+    ChainEnd::Raised(format!("node \"{}\" ({}): {message}", node.key, node.kind))
+}
