@@ -6,6 +6,7 @@ mod dead_letters;
 mod idempotency;
 mod instruments;
 mod spans;
+mod variables;
 mod versions;
 mod worker;
 
@@ -22,7 +23,7 @@ use shared::{
 };
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use crate::{consume::Deliveries, versions::Versions, worker::Worker};
+use crate::{consume::Deliveries, variables::Variables, versions::Versions, worker::Worker};
 
 /// Runs executions from RabbitMQ against PostgreSQL until `shutdown` is cancelled, then drains;
 /// health and metrics are served on `listener`.
@@ -59,6 +60,8 @@ pub async fn serve(
     database: Arc<dyn ReadinessCheck>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    // Secret variables are sealed with config-api's keys; without them none can be opened.
+    let secrets = shared::sealing::Secrets::from_config(&config)?;
     instruments::describe();
     let health = Arc::new(Health::new(vec![
         Arc::new(BrokerCheck(Arc::clone(&broker))),
@@ -87,6 +90,11 @@ pub async fn serve(
     let worker = Arc::new(Worker {
         broker,
         versions: Versions::new(Arc::clone(&store)),
+        variables: Variables::new(
+            Arc::clone(&store),
+            secrets,
+            Duration::from_millis(config.variables_refresh_ms),
+        ),
         store,
         engine: Engine::with_outbound(Arc::new(outbound))
             .with_max_loop_iterations(config.max_loop_iterations),

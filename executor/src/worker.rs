@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::{instruments, spans, versions::Versions};
+use crate::{instruments, spans, variables::Variables, versions::Versions};
 
 /// Why a delivery could not be completed now; it is given back to the queue.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +33,8 @@ pub(crate) struct Worker {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) engine: Engine,
     pub(crate) versions: Versions,
+    /// `$env`.
+    pub(crate) variables: Variables,
     /// Queue and exchange names, for the messaging spans.
     pub(crate) topology: Topology,
     /// Cancelled when the service drains: a delivery waiting for the database or to be
@@ -139,8 +141,12 @@ impl Worker {
             workflow_id: message.workflow_id,
             workflow_key: message.workflow_key.clone(),
         };
+        let env = self.patiently(|| self.variables.current()).await?;
         let started = Instant::now();
-        let result = self.engine.run(&document, &meta, context).await;
+        let result = self
+            .engine
+            .run_with_env(&document, &meta, context, &env)
+            .await;
         instruments::run_timed(&result, started.elapsed());
         Ok(result)
     }

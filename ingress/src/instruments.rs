@@ -30,7 +30,7 @@ pub fn sync_wait(delta: f64) {
     metrics::gauge!(SYNC_WAITS).increment(delta);
 }
 
-/// A sync caller got 408.
+/// A sync caller was not answered in time: 408, or the workflow's `timeoutResponse`.
 pub fn sync_timeout() {
     metrics::counter!(SYNC_TIMEOUTS).increment(1);
 }
@@ -77,7 +77,10 @@ pub fn describe() {
         SYNC_WAITS,
         "Sync callers waiting for their workflow's reply."
     );
-    metrics::describe_counter!(SYNC_TIMEOUTS, "Sync callers answered 408.");
+    metrics::describe_counter!(
+        SYNC_TIMEOUTS,
+        "Sync callers not answered in time (408 or the timeoutResponse)."
+    );
     metrics::describe_counter!(
         TRIGGER_CACHE,
         "Trigger lookups answered from the cache (hit) or by config-api (miss)."

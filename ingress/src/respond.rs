@@ -11,7 +11,8 @@ use actix_web::{
 use serde_json::{Value, json};
 use shared::{
     messages::{ExecutionStatus, HttpReply, SyncReply},
-    model::ResponseSpec,
+    model::{HeaderSpec, ResponseSpec},
+    template,
 };
 use uuid::Uuid;
 
@@ -37,6 +38,37 @@ pub fn configured(spec: &ResponseSpec) -> Prepared {
             .body
             .clone()
             .unwrap_or_else(|| Value::String("ok".into())),
+    })
+}
+
+/// A sync workflow's `options.timeoutResponse`, rendered for one call: its templates see
+/// `$execution.id` and `$context`. Rendered before the call waits, so that the wait holds
+/// this small answer rather than the context.
+pub fn timeout_answer(spec: &ResponseSpec, execution_id: Uuid, context: &Value) -> Prepared {
+    let scope = json!({
+        "$execution": {"id": execution_id.to_string()},
+        "$context": context,
+    });
+    let headers = spec
+        .headers
+        .iter()
+        .map(|header| HeaderSpec {
+            name: header.name.clone(),
+            value: match template::render_str(&header.value, &scope) {
+                Value::String(text) => text,
+                Value::Null => String::new(),
+                other => other.to_string(),
+            },
+        })
+        .collect();
+    let body = spec.body.as_ref().map_or_else(
+        || Value::String("ok".into()),
+        |body| template::render_value(body, &scope),
+    );
+    Prepared::new(&HttpReply {
+        status_code: spec.status_code.unwrap_or(200),
+        headers,
+        body,
     })
 }
 

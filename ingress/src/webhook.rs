@@ -179,6 +179,11 @@ async fn handle(
 
     if definition.sync {
         let timeout_ms = definition.options.timeout_ms();
+        let timeout_answer = definition
+            .options
+            .timeout_response
+            .as_ref()
+            .map(|spec| respond::timeout_answer(spec, execution_id, &message.context));
         let waiter = ingress.replies.register(message.execution_id);
         publish(ingress, &message).await?;
         drop(message);
@@ -190,6 +195,9 @@ async fn handle(
             )),
             None => {
                 instruments::sync_timeout();
+                if let Some(answer) = timeout_answer {
+                    return Ok(respond::with_execution_id(answer.response(), execution_id));
+                }
                 Err(WebhookError::Timeout {
                     timeout_ms,
                     execution_id,

@@ -213,6 +213,15 @@ pub struct WorkflowOptions {
         schema(minimum = 1, maximum = 18446744073709551615_u64)
     )]
     pub timeout: Option<u64>,
+    /// Sync workflows: the answer sent instead of `408` when the workflow has not answered
+    /// within `timeout` (templated with `$execution.id` and `$context`); the execution goes
+    /// on either way.
+    #[serde(
+        default,
+        rename = "timeoutResponse",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub timeout_response: Option<ResponseSpec>,
 }
 
 impl WorkflowOptions {

@@ -64,6 +64,26 @@ impl StoreError {
     }
 }
 
+/// One `$env` variable as stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredVariable {
+    /// Its name.
+    pub name: String,
+    /// Its value: sealed when `secret`.
+    pub value: String,
+    /// Whether it is a secret.
+    pub secret: bool,
+}
+
+impl std::fmt::Debug for StoredVariable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredVariable")
+            .field("name", &self.name)
+            .field("secret", &self.secret)
+            .finish_non_exhaustive()
+    }
+}
+
 /// How an execution ended, as recorded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finished {
@@ -131,6 +151,12 @@ pub trait Store: Send + Sync + 'static {
     /// answer [`Begin::Duplicate`] need not implement it.
     async fn purge_expired_keys(&self) -> Result<u64, StoreError> {
         Ok(0)
+    }
+
+    /// Every `$env` variable as stored: a secret's value is sealed (`crate::sealing`).
+    /// Stores without variables need not implement it.
+    async fn variables(&self) -> Result<Vec<StoredVariable>, StoreError> {
+        Ok(Vec::new())
     }
 
     /// Records how the execution ended and its jobs, atomically. When another attempt

@@ -43,6 +43,7 @@ impl ExecutorProcess {
                 config.database_pool_size.to_string(),
             )
             .env("HOOKFLOW_DELIVERY_LIMIT", config.delivery_limit.to_string())
+            .env("HOOKFLOW_SECRET_KEY", shared::testkit::SECRET_KEY)
             .env("RUST_LOG", "warn")
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
             .envs(env.iter().copied())

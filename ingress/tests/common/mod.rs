@@ -95,6 +95,22 @@ impl Stack {
     }
 
     /// Creates a workflow; the answer holds `id`, `key`, `version`, `webhookUrl`.
+    /// Calls config-api's `/api{path}` as the admin, asserting the status.
+    pub async fn admin_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        expected: u16,
+    ) -> Value {
+        let request = self.http.request(method, self.api(path));
+        let request = match body {
+            Some(body) => request.json(&body),
+            None => request,
+        };
+        self.admin(request, expected).await
+    }
+
     pub async fn create_workflow(&self, document: Value) -> Workflow {
         let created = self
             .admin(self.http.post(self.api("/workflows")).json(&document), 201)

@@ -104,6 +104,12 @@ pub const SETTINGS: &[Setting] = &[
         used_by: &[Executor],
     },
     Setting {
+        env: "HOOKFLOW_VARIABLES_REFRESH_MS",
+        help: "How long an executor reuses the $env variables it read, in ms (0 to 60000; 0 reads them for every execution)",
+        default: |_| Some("1000"),
+        used_by: &[Executor],
+    },
+    Setting {
         env: "HOOKFLOW_MAX_INFLIGHT_PUBLISHES",
         help: "Publishes awaiting a confirm before webhook calls get 503 (at least 1)",
         default: |_| Some("1024"),
@@ -177,15 +183,15 @@ pub const SETTINGS: &[Setting] = &[
     },
     Setting {
         env: "HOOKFLOW_SECRET_KEY",
-        help: "Key that encrypts stored secrets: 32 bytes as 64 hex characters",
+        help: "Key that encrypts stored secrets: 32 bytes as 64 hex characters (config-api seals, the executor opens secret variables)",
         default: |_| None,
-        used_by: &[ConfigApi],
+        used_by: &[ConfigApi, Executor],
     },
     Setting {
         env: "HOOKFLOW_SECRET_KEYS_OLD",
         help: "Earlier secret keys, comma-separated: still read, re-encrypted with HOOKFLOW_SECRET_KEY when next written",
         default: |_| None,
-        used_by: &[ConfigApi],
+        used_by: &[ConfigApi, Executor],
     },
     Setting {
         env: "HOOKFLOW_REQUEST_ALLOWED_NETWORKS",

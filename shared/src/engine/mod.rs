@@ -6,6 +6,7 @@
 //! [`Registry::builtin`].
 
 mod cel_cache;
+mod env;
 mod error;
 mod node;
 mod nodes;
@@ -15,6 +16,7 @@ mod scope;
 mod validate;
 
 pub use crate::problem::Problem;
+pub use env::Env;
 pub use error::NodeError;
 pub use node::{
     EndStatus, LoopExit, LoopPlan, LoopTarget, NodeType, Outcome, ParallelMode, ValidationCtx,

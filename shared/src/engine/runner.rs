@@ -13,6 +13,7 @@ use chain::ChainEnd;
 
 use super::{
     cel_cache::CelCache,
+    env::Env,
     error::NodeError,
     node::Outcome,
     registry::Registry,
@@ -106,14 +107,32 @@ impl Engine {
         self
     }
 
-    /// Runs `doc` for one webhook call whose trigger data is `context`.
+    /// Runs `doc` for one webhook call whose trigger data is `context`, without variables.
     pub async fn run(
         &self,
         doc: &WorkflowDocument,
         meta: &ExecutionMeta,
         context: Value,
     ) -> RunResult {
-        let mut scope = RunScope::new(meta, context, &self.cel);
+        self.run_with_env(doc, meta, context, &Env::default()).await
+    }
+
+    /// Runs `doc` with `env` as `$env`. The values of secret variables are masked in the
+    /// result (job results, error, response), which is what gets recorded and replied.
+    pub async fn run_with_env(
+        &self,
+        doc: &WorkflowDocument,
+        meta: &ExecutionMeta,
+        context: Value,
+        env: &Env,
+    ) -> RunResult {
+        let scope = RunScope::new(meta, context, &self.cel).with_env(env);
+        let mut result = self.run_chains(doc, scope).await;
+        env.mask_result(&mut result);
+        result
+    }
+
+    async fn run_chains(&self, doc: &WorkflowDocument, mut scope: RunScope<'_>) -> RunResult {
         let mut jobs = Vec::new();
         let end = self.chain(&doc.nodes, &mut scope, &mut jobs).await;
         let (status, response, error) = match end {
@@ -145,7 +164,11 @@ impl Engine {
         let outcome = node_type.run(node, scope).instrument(span.clone()).await;
         if let Err(err) = &outcome {
             span.record("otel.status_code", "error");
-            span.record("otel.status_description", tracing::field::display(err));
+            let description = err.to_string();
+            span.record(
+                "otel.status_description",
+                tracing::field::display(scope.mask_str(&description)),
+            );
         }
         outcome
     }

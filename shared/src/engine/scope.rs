@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use uuid::Uuid;
 
-use super::{cel_cache::CelCache, error::NodeError};
+use super::{cel_cache::CelCache, env::Env, error::NodeError};
 use crate::{expr, template};
 
 /// Who is running: the ids the templates can read as `$execution` and `$workflow`.
@@ -20,14 +20,18 @@ pub struct ExecutionMeta {
 }
 
 /// What a node can read while it runs: `$context`, the outputs of the nodes that ran
-/// before it (`$jobsMapByNodeKey`), `$system.now`, `$execution.id`, `$workflow.key` and,
-/// inside loops, `$scopes.<loopKey>`.
+/// before it (`$jobsMapByNodeKey`), `$system.now`, `$execution.id`, `$workflow.key`, the
+/// variables (`$env`) and, inside loops, `$scopes.<loopKey>`.
 pub struct RunScope<'a> {
     vars: Value,
     cel: &'a CelCache,
+    env: &'a Env,
     /// The index of each loop the running node is inside, outer loop first.
     iteration: Vec<usize>,
 }
+
+/// The variables of a scope given none.
+static NO_ENV: std::sync::LazyLock<Env> = std::sync::LazyLock::new(Env::default);
 
 impl<'a> RunScope<'a> {
     pub(crate) fn new(meta: &ExecutionMeta, context: Value, cel: &'a CelCache) -> Self {
@@ -37,6 +41,7 @@ impl<'a> RunScope<'a> {
             "$system": {"now": now()},
             "$execution": {"id": meta.execution_id.to_string()},
             "$workflow": {"key": meta.workflow_key, "id": meta.workflow_id.to_string()},
+            "$env": {},
         });
         // Moved in, not written inside `json!`, which would serialise a copy of it.
         vars["$context"] = context;
@@ -44,7 +49,27 @@ impl<'a> RunScope<'a> {
             vars,
             cel,
             iteration: Vec::new(),
+            env: &NO_ENV,
         }
+    }
+
+    /// The scope with `env` as `$env` (CEL `env`).
+    pub(crate) fn with_env(mut self, env: &'a Env) -> Self {
+        self.vars["$env"] = Value::Object(env.values().clone());
+        self.env = env;
+        self
+    }
+
+    /// `value` with the value of every secret variable replaced by `********`: what a node
+    /// records or logs of a rendered value goes through it (the runner masks job results,
+    /// errors and the response itself).
+    pub fn mask(&self, value: &Value) -> Value {
+        self.env.mask(value)
+    }
+
+    /// `text` with the value of every secret variable replaced by `********`.
+    pub fn mask_str<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        self.env.mask_str(text)
     }
 
     /// The index of each loop the running node is inside, outer loop first (empty outside
@@ -73,7 +98,7 @@ impl<'a> RunScope<'a> {
         template::render_str(text, &self.vars)
     }
 
-    /// Evaluates a CEL expression over `context`, `jobs`, `system` and `scopes`.
+    /// Evaluates a CEL expression over `context`, `jobs`, `system`, `env` and `scopes`.
     pub fn cel(&self, source: &str) -> Result<Value, NodeError> {
         let program = self.cel.get(source).map_err(expression_failed)?;
         expr::evaluate_with(&program, |name| self.cel_variable(name)).map_err(expression_failed)
@@ -92,6 +117,7 @@ impl<'a> RunScope<'a> {
             "jobs" => "$jobsMapByNodeKey",
             "system" => "$system",
             "scopes" => "$scopes",
+            "env" => "$env",
             _ => return None,
         };
         self.vars.get(root)
@@ -110,6 +136,7 @@ impl<'a> RunScope<'a> {
         RunScope {
             vars: self.vars.clone(),
             cel: self.cel,
+            env: self.env,
             iteration: self.iteration.clone(),
         }
     }

@@ -7,7 +7,7 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use super::{node::ValidationCtx, registry::Registry};
-use crate::model::{FieldSpec, Node, Trigger, WorkflowDocument};
+use crate::model::{FieldSpec, Node, ResponseSpec, Trigger, WorkflowDocument};
 use crate::problem::Problem;
 use crate::template;
 use crate::trigger_settings;
@@ -78,6 +78,9 @@ fn walk(
             "options.timeout",
             "timeout must be a positive number of milliseconds",
         );
+    }
+    if let Some(answer) = &doc.options.timeout_response {
+        walk.timeout_response(answer, doc.sync);
     }
     walk.chain(&doc.nodes, "nodes");
     walk.problems
@@ -156,6 +159,39 @@ impl<'a> Walk<'a> {
         }
         self.problems.extend(signature_problems);
         self.problems.extend(trigger_settings::problems(trigger));
+    }
+
+    fn timeout_response(&mut self, answer: &ResponseSpec, sync: bool) {
+        if !sync {
+            self.problem(
+                "options.timeoutResponse",
+                "only a sync workflow has a timeout answer: an async caller is answered at once with trigger.response",
+            );
+        }
+        if let Some(code) = answer.status_code
+            && !(200..=599).contains(&code)
+        {
+            self.problem(
+                "options.timeoutResponse.statusCode",
+                format!("the status code must be between 200 and 599, not {code}"),
+            );
+        }
+        if let Some(body) = &answer.body {
+            self.templates(body, "options.timeoutResponse.body");
+        }
+        for (i, header) in answer.headers.iter().enumerate() {
+            if !crate::header_name::is_valid(&header.name) {
+                self.problem(
+                    format!("options.timeoutResponse.headers[{i}].name"),
+                    "a header needs a valid name",
+                );
+            }
+            let value = Value::String(header.value.clone());
+            self.templates(
+                &value,
+                &format!("options.timeoutResponse.headers[{i}].value"),
+            );
+        }
     }
 
     fn declared_keys(&mut self, part: &str, fields: &[FieldSpec]) {

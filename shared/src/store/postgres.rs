@@ -10,7 +10,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::idempotency::{self, Claim};
-use super::{Begin, DeadLetter, Finished, Store, StoreError};
+use super::{Begin, DeadLetter, Finished, Store, StoreError, StoredVariable};
 use crate::engine::RunResult;
 use crate::messages::{ExecutionMessage, ExecutionStatus, HttpReply};
 use crate::model::WorkflowDocument;
@@ -183,6 +183,23 @@ impl Store for PgStore {
             status: result.status,
             response: result.response.clone(),
         })
+    }
+
+    async fn variables(&self) -> Result<Vec<StoredVariable>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached("SELECT name, value, secret FROM variables")
+            .await?;
+        let rows = client.query(&statement, &[]).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredVariable {
+                    name: row.try_get("name")?,
+                    value: row.try_get("value")?,
+                    secret: row.try_get("secret")?,
+                })
+            })
+            .collect()
     }
 
     async fn record_dead_letter(

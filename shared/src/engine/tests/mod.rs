@@ -2,6 +2,7 @@
 
 mod loops;
 mod parallel;
+mod env;
 mod run;
 mod validate;
 
