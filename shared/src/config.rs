@@ -271,7 +271,7 @@ impl Config {
         let secret_key = settings.optional("HOOKFLOW_SECRET_KEY");
         let secret_keys_old = settings.optional("HOOKFLOW_SECRET_KEYS_OLD");
         let request_allowed_networks =
-            settings.parse_with("HOOKFLOW_REQUEST_ALLOWED_NETWORKS", networks);
+            settings.list_with("HOOKFLOW_REQUEST_ALLOWED_NETWORKS", networks);
         let request_max_response_bytes = settings.parse("HOOKFLOW_REQUEST_MAX_RESPONSE_BYTES");
         let console = settings.parse_with("HOOKFLOW_CONSOLE", flag);
         let console_dir = settings.parse("HOOKFLOW_CONSOLE_DIR");

@@ -77,6 +77,21 @@ impl Reader<'_> {
         }
     }
 
+    /// A list setting, empty while it is unset.
+    pub(super) fn list_with<T>(
+        &mut self,
+        env: &'static str,
+        parse: impl Fn(&str) -> Result<Vec<T>, String>,
+    ) -> Result<Vec<T>, Invalid> {
+        match self.optional(env)? {
+            None => Ok(Vec::new()),
+            Some(text) => match parse(&text) {
+                Ok(values) => Ok(values),
+                Err(reason) => self.invalid(env, &text, &reason),
+            },
+        }
+    }
+
     fn invalid<T>(&mut self, env: &str, text: &str, reason: &str) -> Result<T, Invalid> {
         let reason = match reason {
             // `NonZero*` says only "invalid digit" or "number would be zero…".

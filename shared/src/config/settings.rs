@@ -196,7 +196,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         env: "HOOKFLOW_REQUEST_ALLOWED_NETWORKS",
         help: "Comma-separated CIDR ranges (or addresses) that request nodes may call although they are loopback, private, link-local or unique-local",
-        default: |_| Some(""),
+        default: |_| None,
         used_by: &[Executor],
     },
     Setting {

@@ -7,6 +7,7 @@
 
 mod call;
 mod config;
+mod parts;
 
 use std::sync::Arc;
 

@@ -11,6 +11,7 @@ use reqwest::{
     header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER},
 };
 use serde_json::{Map, Value};
+use tracing::Instrument;
 
 use super::config::RequestConfig;
 use crate::outbound::{Outbound, RedirectRefused, RefusedAddress, find_cause};
@@ -58,6 +59,18 @@ impl Failure {
             Failure::Status { answer, .. } => answer.status >= 500 || answer.status == 429,
             Failure::Timeout(_) | Failure::Transport(_) => true,
             Failure::Refused(_) | Failure::TooLarge(_) | Failure::Redirect(_) => false,
+        }
+    }
+
+    /// A short name of the kind of failure, for traces.
+    fn kind(&self) -> &'static str {
+        match self {
+            Failure::Status { .. } => "status",
+            Failure::Timeout(_) => "timeout",
+            Failure::Refused(_) => "refused_address",
+            Failure::TooLarge(_) => "response_too_large",
+            Failure::Redirect(_) => "redirect",
+            Failure::Transport(_) => "transport",
         }
     }
 
@@ -160,10 +173,36 @@ async fn attempt(
             })
         }
     };
-    match tokio::time::timeout(config.timeout, exchange).await {
+    // OpenTelemetry's HTTP client conventions; not the URL, whose query may hold secrets.
+    let span = tracing::info_span!(
+        "http client",
+        otel.name = config.method.as_str(),
+        otel.kind = "client",
+        http.request.method = config.method.as_str(),
+        server.address = config.url.host_str().unwrap_or_default(),
+        http.response.status_code = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+    );
+    let outcome = match tokio::time::timeout(config.timeout, exchange)
+        .instrument(span.clone())
+        .await
+    {
         Ok(outcome) => outcome,
         Err(_) => Err(Failure::Timeout(config.timeout)),
+    };
+    match &outcome {
+        Ok(answer) => {
+            span.record("http.response.status_code", answer.status);
+        }
+        Err(Failure::Status { answer, .. }) => {
+            span.record("http.response.status_code", answer.status);
+            span.record("error.type", answer.status.to_string());
+        }
+        Err(other) => {
+            span.record("error.type", other.kind());
+        }
     }
+    outcome
 }
 
 /// Reads the answer's body as it streams in, failing as soon as it passes `limit`.

@@ -63,6 +63,7 @@ fn every_wrong_setting_is_named() {
             "headers": [{"name": "Bad Name", "value": "x"}],
             "timeout": 0,
             "retry": {"attempts": 9},
+            "onlyData": "yes",
             "contentTypeTypo": null,
         })),
         [
@@ -71,6 +72,7 @@ fn every_wrong_setting_is_named() {
             ("contentType".into(), "contentType must be one of application/json, application/x-www-form-urlencoded, text/plain, application/xml, not \"application/yaml\"".into()),
             ("headers[0].name".into(), "\"Bad Name\" is not a valid header name".into()),
             ("timeout".into(), "timeout must be a whole number of milliseconds from 1 to 60000".into()),
+            ("onlyData".into(), "onlyData must be true or false".into()),
             ("retry.attempts".into(), "retry.attempts must be a whole number from 1 to 5".into()),
         ]
     );
@@ -104,6 +106,9 @@ fn placeholders_are_checked_only_once_rendered() {
         })),
         Vec::<(String, String)>::new()
     );
+    let flags =
+        rendered(json!({"url": "http://x.example/", "ignoreFail": "true", "onlyData": "false"}));
+    assert!(flags.ignore_fail && !flags.only_data);
     let wrong = parse(&json!({"url": "not a url"}), Stage::Rendered).expect_err("invalid");
     assert_eq!(wrong[0].path, "url");
 }
