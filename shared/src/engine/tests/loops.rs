@@ -378,3 +378,60 @@ async fn a_target_beyond_the_iteration_limit_raises_before_any_iteration() {
         .await;
     assert_eq!(result.status, ExecutionStatus::Error);
 }
+
+/// A node type that answers the iteration path its scope reports, as the request node's
+/// idempotency key reads it.
+struct WhereAmI;
+
+#[async_trait::async_trait]
+impl crate::engine::NodeType for WhereAmI {
+    fn kind(&self) -> &'static str {
+        "whereAmI"
+    }
+
+    fn validate(
+        &self,
+        _node: &crate::model::Node,
+        _ctx: &crate::engine::ValidationCtx,
+    ) -> Vec<crate::problem::Problem> {
+        Vec::new()
+    }
+
+    async fn run(
+        &self,
+        _node: &crate::model::Node,
+        scope: &crate::engine::RunScope<'_>,
+    ) -> Result<crate::engine::Outcome, crate::engine::NodeError> {
+        Ok(crate::engine::Outcome::Continue(json!(scope.iteration())))
+    }
+}
+
+#[tokio::test]
+async fn nodes_read_their_iteration_path_from_the_scope() {
+    let mut registry = crate::engine::Registry::builtin();
+    registry.register(WhereAmI);
+    let engine = Engine::with_registry(registry);
+    let workflow = doc(json!([
+        {"key": "outside", "type": "whereAmI"},
+        looping("outer", json!({"target": 2}), json!([
+            looping("inner", json!({"target": 2}), json!([{"key": "here", "type": "whereAmI"}])),
+        ])),
+    ]));
+    let result = engine.run(&workflow, &meta(), json!({})).await;
+    let paths: Vec<&Value> = result
+        .jobs
+        .iter()
+        .filter(|job| job.node_type == "whereAmI")
+        .map(|job| &job.result)
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            &json!([]),
+            &json!([0, 0]),
+            &json!([0, 1]),
+            &json!([1, 0]),
+            &json!([1, 1])
+        ]
+    );
+}
