@@ -146,9 +146,9 @@ export function VariablesPage() {
     if (!window.confirm(`Delete ${variable.name}? Workflows that use {{$env.${variable.name}}} get nothing for it from now on.`)) return;
     try {
       await api.deleteVariable(variable.name);
-      setNotice(`Deleted ${variable.name}.`);
       if (editing?.editing === variable.name) setEditing(null);
       await load();
+      setNotice(`Deleted ${variable.name}.`);
     } catch (err) {
       setError(err);
     }
