@@ -1,8 +1,8 @@
 //! Engine tests: documents in, jobs and replies out, no service involved.
 
+mod env;
 mod loops;
 mod parallel;
-mod env;
 mod run;
 mod validate;
 
