@@ -13,13 +13,14 @@ use shared::store::{Store, StoreError};
 /// Reads, opens and briefly keeps the variables.
 pub(crate) struct Variables {
     store: Arc<dyn Store>,
-    secrets: Secrets,
+    /// `None` when the configuration has no key (only with stand-in stores).
+    secrets: Option<Secrets>,
     refresh: Duration,
     read: Mutex<Option<(Instant, Arc<Env>)>>,
 }
 
 impl Variables {
-    pub(crate) fn new(store: Arc<dyn Store>, secrets: Secrets, refresh: Duration) -> Self {
+    pub(crate) fn new(store: Arc<dyn Store>, secrets: Option<Secrets>, refresh: Duration) -> Self {
         Variables {
             store,
             secrets,
@@ -38,7 +39,11 @@ impl Variables {
             if !variable.secret {
                 return Some((variable.name, variable.value, false));
             }
-            match self.secrets.open(&variable.value) {
+            let opened = match &self.secrets {
+                Some(secrets) => secrets.open(&variable.value).map_err(|err| err.to_string()),
+                None => Err("HOOKFLOW_SECRET_KEY is not set".to_owned()),
+            };
+            match opened {
                 Ok(plain) => Some((variable.name, plain, true)),
                 Err(err) => {
                     // Left out (templates see it as absent) rather than failing every

@@ -90,3 +90,21 @@ fn the_command_line_answers_help_and_version() {
         env!("CARGO_PKG_VERSION"),
     );
 }
+
+/// Secret variables are sealed with config-api's key: an executor without it says so and
+/// does not start.
+#[tokio::test(flavor = "multi_thread")]
+async fn refuses_to_start_without_the_secret_key() {
+    let env = shared::testkit::TestEnv::new().await;
+    let mut config = env.config(shared::config::Service::Executor);
+    config.secret_key = None;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let outcome = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        hookflow_executor::run(config, listener, tokio_util::sync::CancellationToken::new()),
+    )
+    .await
+    .expect("returns at once");
+    let error = format!("{:#}", outcome.expect_err("refused"));
+    assert!(error.contains("HOOKFLOW_SECRET_KEY"), "{error}");
+}

@@ -202,9 +202,11 @@ pub struct HeaderSpec {
     pub value: String,
 }
 
-/// Workflow-wide options.
+/// Workflow-wide options. Read from a JSON object only (serde would also take an array of
+/// the fields in order, which no user means).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(try_from = "serde_json::Map<String, Value>")]
 pub struct WorkflowOptions {
     /// Milliseconds a sync caller waits for the answer (default 30000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -222,6 +224,30 @@ pub struct WorkflowOptions {
         skip_serializing_if = "Option::is_none"
     )]
     pub timeout_response: Option<ResponseSpec>,
+}
+
+/// [`WorkflowOptions`] as serde reads them once they are known to be an object.
+#[derive(Deserialize)]
+struct OptionsObject {
+    #[serde(default)]
+    timeout: Option<u64>,
+    #[serde(default, rename = "timeoutResponse")]
+    timeout_response: Option<ResponseSpec>,
+}
+
+impl TryFrom<serde_json::Map<String, Value>> for WorkflowOptions {
+    type Error = serde_json::Error;
+
+    fn try_from(object: serde_json::Map<String, Value>) -> Result<Self, Self::Error> {
+        let OptionsObject {
+            timeout,
+            timeout_response,
+        } = serde_json::from_value(Value::Object(object))?;
+        Ok(WorkflowOptions {
+            timeout,
+            timeout_response,
+        })
+    }
 }
 
 impl WorkflowOptions {

@@ -1,6 +1,6 @@
 //! `/api/executions`: execution history, newest first (read-only).
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Deserialize;
 use shared::messages::ExecutionStatus;
 use utoipa::IntoParams;
@@ -67,9 +67,15 @@ pub async fn list(
 #[tracing::instrument(skip(state))]
 pub async fn get(
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<String>,
+    request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let execution = repo::get(&state.pool, *id)
+    // `/executions/replay` answers POST only: any other method is a 405, not an unknown id.
+    if id.as_str() == "replay" {
+        return super::unrouted::unrouted(request).await;
+    }
+    let id: Uuid = id.parse().map_err(|_| ApiError::NotFound("execution"))?;
+    let execution = repo::get(&state.pool, id)
         .await?
         .ok_or(ApiError::NotFound("execution"))?;
     Ok(HttpResponse::Ok().json(execution))

@@ -266,12 +266,15 @@ fn parse_optional<T: Default + serde::de::DeserializeOwned>(body: &[u8]) -> Resu
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|err| {
-        ApiError::bad_request(
-            "invalid_json",
-            format!("the request body is not valid JSON for this call: {err}"),
-        )
-    })
+    // `null` is an absent body too.
+    serde_json::from_slice::<Option<T>>(body)
+        .map(Option::unwrap_or_default)
+        .map_err(|err| {
+            ApiError::bad_request(
+                "invalid_json",
+                format!("the request body is not valid JSON for this call: {err}"),
+            )
+        })
 }
 
 fn unprocessable(message: impl Into<String>) -> ApiError {

@@ -76,14 +76,18 @@ async fn every_api_route_needs_the_token() {
     let spec = api.get("/api/openapi.json").await;
     let mut operations = 0;
     for (template, item) in spec.body["paths"].as_object().expect("paths") {
-        let path = template.replace("{key}", key).replace("{n}", "1").replace(
-            "{id}",
-            &if template.starts_with("/api/executions") {
-                execution.to_string()
-            } else {
-                id.to_owned()
-            },
-        );
+        let path = template
+            .replace("{key}", key)
+            .replace("{n}", "1")
+            .replace("{name}", "SOME_VARIABLE")
+            .replace(
+                "{id}",
+                &if template.starts_with("/api/executions") {
+                    execution.to_string()
+                } else {
+                    id.to_owned()
+                },
+            );
         assert!(!path.contains('{'), "unfilled parameter in {template}");
         for method in item.as_object().expect("path item").keys() {
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
@@ -105,6 +109,8 @@ async fn every_api_route_needs_the_token() {
     assert_eq!(workflow.body["version"], 1);
     assert_eq!(workflow.body["title"], "guarded");
     assert_eq!(workflow.body["enabled"], true);
+    assert_eq!(api.get("/api/variables").await.body["items"], json!([]));
+    assert_eq!(api.get("/api/executions").await.body["items"], json!([]));
     api.stop().await;
 }
 

@@ -270,3 +270,29 @@ async fn bulk_replays_follow_the_filters_oldest_first() {
     }
     api.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replay_routes_answer_other_methods_and_null_bodies_plainly() {
+    let api = TestApi::start().await;
+    let (_broker, _messages) = execution_queue(&api).await;
+    let workflow = api.create(simple("plain")).await;
+    let original = insert_execution(&api, id_of(&workflow), 1, "resolved", Utc::now()).await;
+    let wrong_method = api.get("/api/executions/replay").await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_method.body["error"], "method_not_allowed");
+    let null_body = api
+        .post(&format!("/api/executions/{original}/replay"), Value::Null)
+        .await;
+    assert_eq!(
+        null_body.status,
+        StatusCode::CREATED,
+        "{:?}",
+        null_body.body
+    );
+    // Options are an object, not the fields in a list.
+    let mut listed = simple("listed options");
+    listed["options"] = json!([null, null]);
+    let refused = api.post("/api/workflows", listed).await;
+    assert!(refused.status.is_client_error(), "{:?}", refused.body);
+    api.stop().await;
+}

@@ -187,3 +187,56 @@ async fn config_api_refuses_to_start_without_a_secret_key() {
         assert!(error.contains("HOOKFLOW_SECRET_KEY"), "{error}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secret_variables_are_sealed_anew_with_a_rotated_key_at_start() {
+    let api = start(TestEnv::new().await, OLD_KEY, None).await;
+    let created = api
+        .post(
+            "/api/variables",
+            json!({"name": "API_KEY", "value": "var-at-rest", "secret": true}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let TestApi { running, env, .. } = api;
+    running.stop().await.expect("stopped");
+    let stored = |env: &TestEnv| {
+        let pool = env.pool();
+        async move {
+            let client = pool.get().await.expect("connection");
+            let row = client
+                .query_one("SELECT value FROM variables WHERE name = 'API_KEY'", &[])
+                .await
+                .expect("variable");
+            row.get::<_, String>(0)
+        }
+    };
+    let under_old = stored(&env).await;
+    assert!(under_old.starts_with(&format!("sealed:v1:{}:", key_id(OLD_KEY))));
+
+    let api = start(env, NEW_KEY, Some(OLD_KEY)).await;
+    let under_new = stored(&api.env).await;
+    assert!(
+        under_new.starts_with(&format!("sealed:v1:{}:", key_id(NEW_KEY))),
+        "{under_new}"
+    );
+    // What the executor opens with the new key alone.
+    let mut config = api.config.clone();
+    config.secret_key = Some(NEW_KEY.into());
+    config.secret_keys_old = None;
+    let keys = shared::sealing::Secrets::from_config(&config).expect("keys");
+    assert_eq!(keys.open(&under_new).expect("opens"), "var-at-rest");
+    // `********` keeps the value across the rotation.
+    let kept = api
+        .put(
+            "/api/variables/API_KEY",
+            json!({"value": "********", "secret": true}),
+        )
+        .await;
+    assert_eq!(kept.status, StatusCode::OK);
+    assert_eq!(
+        keys.open(&stored(&api.env).await).expect("opens"),
+        "var-at-rest"
+    );
+    api.stop().await;
+}

@@ -34,6 +34,13 @@ impl Env {
         for (name, value, secret) in variables {
             // An empty secret would match everywhere; it is rendered but has nothing to mask.
             if secret && !value.is_empty() {
+                // As a query value or form field the secret is written encoded: that form is
+                // masked as well (a URL the request node records, say).
+                let encoded: String =
+                    url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+                if encoded != value {
+                    env.secrets.push(encoded);
+                }
                 env.secrets.push(value.clone());
             }
             env.values.insert(name, Value::String(value));
@@ -152,6 +159,11 @@ mod tests {
             json!({"a": ["x ******** y", 5], "********": null, "b": {"c": "********"}})
         );
         assert_eq!(env.values()["EMPTY"], "");
+        let spaced = Env::new([("S".into(), "a b&c".into(), true)]);
+        assert_eq!(
+            spaced.mask_str("https://api.example/x?key=a+b%26c&raw=a b&c"),
+            "https://api.example/x?key=********&raw=********"
+        );
         assert_eq!(env.values()["URL"], "https://shop.example");
     }
 
