@@ -146,13 +146,12 @@ impl<'a> RunScope<'a> {
     /// another branch recorded meanwhile.
     pub(crate) fn merge_outputs<'k>(
         &mut self,
-        branch: RunScope<'_>,
+        branch: &mut RunScope<'_>,
         keys: impl IntoIterator<Item = &'k str>,
     ) {
-        let RunScope { mut vars, .. } = branch;
         let (Some(Value::Object(mine)), Value::Object(mut theirs)) = (
             self.vars.get_mut("$jobsMapByNodeKey"),
-            vars["$jobsMapByNodeKey"].take(),
+            branch.vars["$jobsMapByNodeKey"].take(),
         ) else {
             return;
         };

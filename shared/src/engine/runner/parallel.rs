@@ -16,6 +16,34 @@ use crate::engine::scope::RunScope;
 use crate::messages::JobStatus;
 use crate::model::Node;
 
+/// The branches of one parallel node while it runs. However it ends — also when a parallel
+/// node around it stops the branch it is in — dropping it hands the branches' jobs to the
+/// chain around it, branch after branch, the jobs still running recorded as `aborted`.
+struct Lanes<'n, 'j, 'c> {
+    node: &'n Node,
+    lanes: Vec<Lane<'c>>,
+    into: &'j mut Vec<JobRecord>,
+}
+
+impl Drop for Lanes<'_, '_, '_> {
+    fn drop(&mut self) {
+        let stopped_at = Utc::now();
+        for (name, lane) in self.node.branches.keys().zip(&mut self.lanes) {
+            for mut job in lane.jobs.drain(..) {
+                if job.status == JobStatus::Pending {
+                    job.status = JobStatus::Aborted;
+                    job.finished_at = stopped_at;
+                    job.result = json!({"error": format!(
+                        "stopped: branch \"{name}\" of the parallel node \"{}\" was no longer needed",
+                        self.node.key
+                    )});
+                }
+                self.into.push(job);
+            }
+        }
+    }
+}
+
 /// One branch's copy of the flow's state.
 struct Lane<'c> {
     scope: RunScope<'c>,
@@ -64,18 +92,23 @@ impl Engine {
         scope: &mut RunScope<'_>,
         jobs: &mut Vec<JobRecord>,
     ) -> Container {
-        let mut lanes: Vec<Lane<'_>> = node
-            .branches
-            .values()
-            .map(|_| Lane {
-                scope: scope.fork(),
-                jobs: Vec::new(),
-            })
-            .collect();
-        let mut states = vec![BranchState::Running; lanes.len()];
+        let mut lanes = Lanes {
+            node,
+            lanes: node
+                .branches
+                .values()
+                .map(|_| Lane {
+                    scope: scope.fork(),
+                    jobs: Vec::new(),
+                })
+                .collect(),
+            into: jobs,
+        };
+        let mut states = vec![BranchState::Running; lanes.lanes.len()];
         let mut ended = Vec::new();
         let (status, stop) = {
             let mut running: Vec<Option<BoxFuture<'_, ChainEnd>>> = lanes
+                .lanes
                 .iter_mut()
                 .zip(node.branches.values())
                 .map(|(lane, chain)| Some(self.chain(chain, &mut lane.scope, &mut lane.jobs)))
@@ -105,30 +138,14 @@ impl Engine {
             .await
             // Dropping `running` here stops every branch still running.
         };
-        let stopped_at = Utc::now();
         let mut output = Map::new();
-        for ((name, lane), state) in node.branches.keys().zip(lanes).zip(&states) {
+        for ((name, lane), state) in node.branches.keys().zip(&mut lanes.lanes).zip(&states) {
             output.insert(name.clone(), Value::from(state.as_str()));
-            let Lane {
-                scope: lane_scope,
-                jobs: lane_jobs,
-            } = lane;
-            scope.merge_outputs(
-                lane_scope,
-                lane_jobs.iter().map(|job| job.node_key.as_str()),
-            );
-            for mut job in lane_jobs {
-                if job.status == JobStatus::Pending {
-                    job.status = JobStatus::Aborted;
-                    job.finished_at = stopped_at;
-                    job.result = json!({"error": format!(
-                        "stopped: the parallel node \"{}\" no longer needed branch \"{name}\"",
-                        node.key
-                    )});
-                }
-                jobs.push(job);
-            }
+            let keys = lane.jobs.iter().map(|job| job.node_key.as_str());
+            scope.merge_outputs(&mut lane.scope, keys);
         }
+        // Hands the branches' jobs over, those still running recorded as aborted.
+        drop(lanes);
         Container {
             status,
             output: Value::Object(output),

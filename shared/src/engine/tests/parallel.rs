@@ -98,7 +98,7 @@ async fn all_fails_as_soon_as_one_branch_fails_and_stops_the_others() {
         wait.result["error"]
             .as_str()
             .unwrap_or_default()
-            .contains("no longer needed")
+            .contains("was no longer needed")
     );
 }
 
@@ -322,5 +322,33 @@ async fn branches_inside_a_loop_record_the_iteration() {
         job(&result.jobs, "after").result,
         json!(1),
         "the latest iteration's output"
+    );
+}
+
+#[tokio::test]
+async fn a_parallel_node_inside_a_stopped_branch_records_its_branches_as_aborted() {
+    let workflow = doc(json!([parallel(
+        "outer",
+        "race",
+        json!({
+            "fast": [delay("a", 30)],
+            "slow": [parallel("inner", "all", json!({
+                "x": [delay("x1", 10_000)],
+                "y": [calc("y1", "1"), delay("y2", 10_000)],
+            }))],
+        })
+    )]));
+    let result = run(&workflow, json!({})).await;
+    assert_eq!(result.status, ExecutionStatus::Resolved);
+    assert_eq!(
+        trail(&result),
+        keys(&[
+            ("outer", "resolved"),
+            ("a", "resolved"),
+            ("inner", "aborted"),
+            ("x1", "aborted"),
+            ("y1", "resolved"),
+            ("y2", "aborted")
+        ])
     );
 }
