@@ -60,3 +60,41 @@ export async function eventually<T>(attempt: () => Promise<T | undefined>, ms = 
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
+
+/** Signs in through the sign-in screen and waits for the workflows list. */
+export async function signIn(page: Page): Promise<void> {
+  await page.goto(CONSOLE_URL);
+  await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+  await page.getByLabel('Admin token').press('Enter');
+  await page.getByRole('heading', { name: 'Workflows' }).waitFor();
+}
+
+/** Calls the admin API the way a script would, failing the test on an error answer. */
+export async function adminApi<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(`${CONSOLE_URL}${path}`, {
+    ...init,
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json', ...init.headers },
+  });
+  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${response.status} ${await response.text()}`);
+  return (response.status === 204 ? null : await response.json()) as T;
+}
+
+/** Calls a webhook until ingress knows the workflow (it answers 404 before). */
+export async function callWebhook(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown; headers: Headers }> {
+  return eventually(async () => {
+    const answer = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    if (answer.status === 404) return undefined;
+    const text = await answer.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // a text answer stays text
+    }
+    return { status: answer.status, body: parsed, headers: answer.headers };
+  });
+}

@@ -188,6 +188,8 @@ describe('the console', () => {
 
     await page.getByRole('link', { name: 'Executions', exact: true }).click();
     await page.getByRole('heading', { name: 'Executions' }).waitFor();
+    // Other test files share the services: this workflow's executions only.
+    await page.getByLabel('Workflow').selectOption({ label: 'Payment callback' });
     await page.getByRole('row').nth(2).waitFor();
     expect(await page.getByRole('row').count()).toBe(3);
     // A response node ends its workflow as resolved, whichever branch it is in.
@@ -210,6 +212,24 @@ describe('the console', () => {
     expect(await page.getByLabel('Request body').textContent()).toContain('"status": "paid"');
     expect(await page.getByLabel('Request headers').textContent()).toContain('x-request-id');
     await screenshot(page, '08-execution');
+  });
+
+  it('replays the execution with the version that ran it and shows the new one', async () => {
+    const original = page.url().split('/executions/')[1];
+    await page.getByLabel('Replay with').selectOption('original');
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    await page.waitForURL((url) => url.pathname.startsWith('/executions/') && !url.pathname.endsWith(original));
+    const replay = page.url().split('/executions/')[1];
+    // The new execution names the one it replays, and links back to it.
+    await page.getByRole('link', { name: original }).waitFor();
+    // It runs the recorded request again: the same two jobs, resolved.
+    const jobs = page.locator('.jobs > li');
+    await eventually(async () => ((await jobs.count()) === 2 && (await page.locator('h1 .badge').textContent()) === 'resolved' ? true : undefined));
+    expect(await jobs.nth(1).textContent()).toContain('ok');
+    expect(await page.getByLabel('Request body').textContent()).toContain('"status": "paid"');
+    const stored = await api<{ replayOf: string; version: number; status: string }>(`/api/executions/${replay}`);
+    expect(stored).toMatchObject({ replayOf: original, version: 1, status: 'resolved' });
+    await screenshot(page, '10-replay');
   });
 
   it('stores an edit as a new version and lists the versions', async () => {

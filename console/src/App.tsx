@@ -5,6 +5,7 @@ import { Link } from './components/Link';
 import { ExecutionPage } from './pages/ExecutionPage';
 import { ExecutionsPage } from './pages/ExecutionsPage';
 import { SignIn } from './pages/SignIn';
+import { VariablesPage } from './pages/VariablesPage';
 import { WorkflowEditor } from './pages/WorkflowEditor';
 import { WorkflowList } from './pages/WorkflowList';
 import { match, navigate, useLocation } from './router';
@@ -56,6 +57,9 @@ export function App() {
   } else if ((params1 = match('/executions/:id', path))) {
     section = 'executions';
     page = <ExecutionPage id={params1.id} key={params1.id} />;
+  } else if (path === '/variables') {
+    section = 'variables';
+    page = <VariablesPage />;
   } else {
     page = (
       <main className="page">
@@ -79,6 +83,9 @@ export function App() {
           </Link>
           <Link href="/executions" aria-current={section === 'executions' ? 'page' : undefined}>
             Executions
+          </Link>
+          <Link href="/variables" aria-current={section === 'variables' ? 'page' : undefined}>
+            Variables
           </Link>
         </nav>
         <button type="button" className="link" onClick={signOut}>

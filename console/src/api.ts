@@ -2,11 +2,14 @@
 // errors turned into sentences a person can act on.
 
 import type {
+  BulkReplay,
   Execution,
   ExecutionSummary,
   Json,
   Page,
   Problem,
+  ReplayVersion,
+  Variable,
   Version,
   Workflow,
   WorkflowDocument,
@@ -111,4 +114,42 @@ export const api = {
   listExecutions: (params: { workflowId?: string; status?: string; limit?: number; cursor?: string | null }) =>
     request<Page<ExecutionSummary>>('GET', `/api/executions${query(params)}`),
   getExecution: (id: string) => request<Execution>('GET', `/api/executions/${id}`),
+  replayExecution: (id: string, version: ReplayVersion) =>
+    request<Execution>('POST', `/api/executions/${encodeURIComponent(id)}/replay`, replayBody(version)),
+  replayFailed: (workflowId: string, version: ReplayVersion) =>
+    request<BulkReplay>('POST', '/api/executions/replay', bulkReplayBody(workflowId, version)),
+  listVariables: (cursor?: string | null) => request<Page<Variable>>('GET', `/api/variables${query({ limit: 200, cursor })}`),
+  createVariable: (variable: { name: string; value: string; secret: boolean }) =>
+    request<Variable>('POST', '/api/variables', variable),
+  updateVariable: (name: string, change: { value: string; secret: boolean }) =>
+    request<Variable>('PUT', `/api/variables/${encodeURIComponent(name)}`, change),
+  deleteVariable: (name: string) => request<null>('DELETE', `/api/variables/${encodeURIComponent(name)}`),
 };
+
+/** The execution statuses a bulk replay picks up: the runs that did not resolve. */
+export const FAILED_STATUSES = ['error', 'failed'] as const;
+
+/** The body of `POST /api/executions/{id}/replay`. */
+export function replayBody(version: ReplayVersion): { version: ReplayVersion } {
+  return { version };
+}
+
+/** The body of `POST /api/executions/replay`: a workflow's failed executions. */
+export function bulkReplayBody(
+  workflowId: string,
+  version: ReplayVersion,
+): { workflowId: string; status: string[]; version: ReplayVersion } {
+  return { workflowId, status: [...FAILED_STATUSES], version };
+}
+
+/** Every page of a list. */
+export async function listAll<T>(list: (cursor: string | null) => Promise<Page<T>>): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Page<T> = await list(cursor);
+    items.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return items;
+}

@@ -6,7 +6,9 @@ import type { FieldRow } from '../model/form';
 import { mergeParsed } from '../model/parse';
 import { problemsAt } from '../model/problems';
 import type { Problem } from '../model/types';
+import type { VariableGroup } from '../model/variables';
 import { FieldProblems, errorText } from './common';
+import { VariablePicker } from './TemplateInput';
 
 export function FieldTable({
   title,
@@ -159,12 +161,17 @@ export function HeaderTable({
   onChange,
   problems,
   path,
+  groups,
+  addLabel = 'Add header',
 }: {
   title: string;
   rows: { name: string; value: string }[];
   onChange: (rows: { name: string; value: string }[]) => void;
   problems: Problem[];
   path: string;
+  /** When given, each value has a variable picker (the values are templates). */
+  groups?: VariableGroup[];
+  addLabel?: string;
 }) {
   const set = (index: number, change: Partial<{ name: string; value: string }>) =>
     onChange(rows.map((row, i) => (i === index ? { ...row, ...change } : row)));
@@ -179,20 +186,33 @@ export function HeaderTable({
             value={row.name}
             onChange={(e) => set(i, { name: e.target.value })}
           />
-          <input
-            aria-label={`${title} value ${i + 1}`}
-            placeholder="Value"
-            value={row.value}
-            onChange={(e) => set(i, { value: e.target.value })}
-          />
-          <button type="button" className="icon" aria-label={`Remove header ${i + 1}`} onClick={() => onChange(rows.filter((_, j) => j !== i))}>
+          {groups ? (
+            <span className="operand">
+              <input
+                aria-label={`${title} value ${i + 1}`}
+                placeholder="Value"
+                value={row.value}
+                onChange={(e) => set(i, { value: e.target.value })}
+                spellCheck={false}
+              />
+              <VariablePicker groups={groups} label={`${title} value ${i + 1}`} onPick={(text) => set(i, { value: row.value + text })} />
+            </span>
+          ) : (
+            <input
+              aria-label={`${title} value ${i + 1}`}
+              placeholder="Value"
+              value={row.value}
+              onChange={(e) => set(i, { value: e.target.value })}
+            />
+          )}
+          <button type="button" className="icon" aria-label={`Remove row ${i + 1} of ${title}`} onClick={() => onChange(rows.filter((_, j) => j !== i))}>
             ✕
           </button>
           <FieldProblems problems={[...problemsAt(problems, `${path}[${i}].name`), ...problemsAt(problems, `${path}[${i}].value`)]} />
         </div>
       ))}
       <button type="button" onClick={() => onChange([...rows, { name: '', value: '' }])}>
-        Add header
+        {addLabel}
       </button>
     </fieldset>
   );

@@ -83,3 +83,51 @@ describe('body text', () => {
     }
   });
 });
+
+describe('the sync timeout answer (options.timeoutResponse)', () => {
+  const withTimeoutAnswer = (): WorkflowDocument => ({
+    ...payment(),
+    options: {
+      timeout: 5000,
+      timeoutResponse: {
+        statusCode: 202,
+        headers: [{ name: 'Retry-After', value: '5' }],
+        body: { executionId: '{{$execution.id}}', status: 'running' },
+      },
+    },
+  });
+
+  it('round-trips, and shows in form terms', () => {
+    const doc = withTimeoutAnswer();
+    expect(toDocument(toForm(doc))).toEqual(doc);
+    const form = toForm(doc);
+    expect(form.timeoutResponse.enabled).toBe(true);
+    expect(form.timeoutResponse.statusCode).toBe('202');
+    expect(form.timeoutResponse.headers).toEqual([{ name: 'Retry-After', value: '5' }]);
+    expect(JSON.parse(form.timeoutResponse.body)).toEqual({ executionId: '{{$execution.id}}', status: 'running' });
+    // It is no setting the forms leave to the JSON tab.
+    expect(form.rest.options).toEqual({});
+  });
+
+  it('is off (408) unless switched on, and written from the fields', () => {
+    const form = toForm(payment());
+    expect(form.timeoutResponse).toEqual({ enabled: false, statusCode: '', headers: [], body: '' });
+    expect(toDocument(form).options).toEqual({ timeout: 5000 });
+    form.timeoutResponse = { enabled: true, statusCode: '202', headers: [{ name: '', value: '' }], body: '{"executionId": "{{$execution.id}}"}' };
+    expect(toDocument(form).options).toEqual({
+      timeout: 5000,
+      timeoutResponse: { statusCode: 202, body: { executionId: '{{$execution.id}}' } },
+    });
+    form.timeoutResponse.statusCode = '';
+    form.timeoutResponse.body = 'still working';
+    expect(toDocument(form).options?.timeoutResponse).toEqual({ body: 'still working' });
+  });
+
+  it('is dropped with the timeout when the workflow is async, and back when it is sync again', () => {
+    const form = toForm(withTimeoutAnswer());
+    form.sync = false;
+    expect(toDocument(form).options).toBeUndefined();
+    form.sync = true;
+    expect(toDocument(form)).toEqual(withTimeoutAnswer());
+  });
+});

@@ -14,6 +14,13 @@ export interface HeaderRow {
   value: string;
 }
 
+/** An answer as the forms edit it; an empty status means the default (200). */
+export interface ResponseForm {
+  statusCode: string;
+  headers: HeaderRow[];
+  body: string;
+}
+
 export interface FormModel {
   title: string;
   sync: boolean;
@@ -22,10 +29,12 @@ export interface FormModel {
   headers: FieldRow[];
   query: FieldRow[];
   body: FieldRow[];
-  /** The async answer; an empty status means the default (200). */
-  response: { statusCode: string; headers: HeaderRow[]; body: string };
+  /** The async answer. */
+  response: ResponseForm;
   /** The sync timeout in milliseconds; empty means the default. */
   timeout: string;
+  /** The sync answer when the timeout passed (`options.timeoutResponse`); off: 408. */
+  timeoutResponse: ResponseForm & { enabled: boolean };
   nodes: WorkflowNode[];
   /** Document, trigger and option fields the forms do not edit. */
   rest: { document: JsonObject; trigger: JsonObject; options: JsonObject };
@@ -37,7 +46,7 @@ const DOCUMENT_FIELDS = ['title', 'sync', 'enabled', 'trigger', 'options', 'node
 /** What config-api adds to a document when it answers with a workflow or a version. */
 const RECORD_FIELDS = ['id', 'key', 'version', 'webhookUrl', 'createdAt', 'updatedAt'];
 const TRIGGER_FIELDS = ['basicAuthentication', 'request', 'response'];
-const OPTION_FIELDS = ['timeout'];
+const OPTION_FIELDS = ['timeout', 'timeoutResponse'];
 
 function without(object: JsonObject | undefined, fields: string[]): JsonObject {
   return Object.fromEntries(Object.entries(object ?? {}).filter(([name]) => !fields.includes(name)));
@@ -80,6 +89,27 @@ function specs(rows: FieldRow[]): FieldSpec[] {
     .map((row) => (row.alias.trim() ? { key: row.key.trim(), alias: row.alias.trim() } : { key: row.key.trim() }));
 }
 
+function responseToForm(response: { statusCode?: unknown; headers?: HeaderSpec[]; body?: Json } | undefined): ResponseForm {
+  return {
+    statusCode: response?.statusCode === undefined || response.statusCode === null ? '' : String(response.statusCode),
+    headers: (Array.isArray(response?.headers) ? response.headers : []).map((h: HeaderSpec) => ({ name: h.name, value: h.value })),
+    body: valueToText(response?.body),
+  };
+}
+
+function formToResponse(form: ResponseForm): JsonObject {
+  const response: JsonObject = {};
+  const status = numberOrText(form.statusCode);
+  if (status !== undefined) response.statusCode = status;
+  const headers = form.headers.filter((h) => h.name.trim() !== '');
+  if (headers.length > 0) response.headers = headers.map((h) => ({ name: h.name.trim(), value: h.value }));
+  const body = textToValue(form.body);
+  // An unparseable body is sent as text; the form shows why it is not JSON.
+  const bodyValue = 'value' in body ? body.value : form.body;
+  if (bodyValue !== undefined) response.body = bodyValue;
+  return response;
+}
+
 export function emptyDocument(): WorkflowDocument {
   return {
     title: '',
@@ -94,7 +124,7 @@ export function emptyDocument(): WorkflowDocument {
 export function toForm(doc: WorkflowDocument): FormModel {
   const trigger = doc.trigger ?? { type: 'webhook' };
   const auth = trigger.basicAuthentication;
-  const response = trigger.response ?? {};
+  const timeoutResponse = doc.options?.timeoutResponse as { statusCode?: unknown; headers?: HeaderSpec[]; body?: Json } | undefined;
   return {
     title: doc.title ?? '',
     sync: Boolean(doc.sync),
@@ -105,12 +135,12 @@ export function toForm(doc: WorkflowDocument): FormModel {
     headers: rows(trigger.request?.headers),
     query: rows(trigger.request?.query),
     body: rows(trigger.request?.body),
-    response: {
-      statusCode: response.statusCode === undefined ? '' : String(response.statusCode),
-      headers: (response.headers ?? []).map((h: HeaderSpec) => ({ name: h.name, value: h.value })),
-      body: valueToText(response.body),
-    },
+    response: responseToForm(trigger.response),
     timeout: doc.options?.timeout === undefined ? '' : String(doc.options.timeout),
+    timeoutResponse: {
+      enabled: timeoutResponse !== undefined && timeoutResponse !== null && typeof timeoutResponse === 'object',
+      ...responseToForm(timeoutResponse ?? undefined),
+    },
     nodes: doc.nodes ?? [],
     rest: {
       document: without(doc as unknown as JsonObject, [...DOCUMENT_FIELDS, ...RECORD_FIELDS]),
@@ -134,19 +164,13 @@ export function fieldText(value: unknown): string {
 }
 
 export function toDocument(form: FormModel): WorkflowDocument {
-  const response: JsonObject = {};
-  const status = numberOrText(form.response.statusCode);
-  if (status !== undefined) response.statusCode = status;
-  const headers = form.response.headers.filter((h) => h.name.trim() !== '');
-  if (headers.length > 0) response.headers = headers.map((h) => ({ name: h.name.trim(), value: h.value }));
-  const body = textToValue(form.response.body);
-  // An unparseable body is sent as text; the form shows why it is not JSON.
-  const bodyValue = 'value' in body ? body.value : form.response.body;
-  if (bodyValue !== undefined) response.body = bodyValue;
+  const response = formToResponse(form.response);
 
   const options: JsonObject = { ...form.rest.options };
   const timeout = numberOrText(form.timeout);
   if (form.sync && timeout !== undefined) options.timeout = timeout;
+  // Only a sync caller waits; an async workflow keeps neither setting.
+  if (form.sync && form.timeoutResponse.enabled) options.timeoutResponse = formToResponse(form.timeoutResponse);
 
   const doc = {
     ...form.rest.document,

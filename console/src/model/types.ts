@@ -71,6 +71,8 @@ export interface ExecutionSummary {
   version: number;
   status: ExecutionStatus;
   error: string | null;
+  /** The execution this one replays, when it is a replay. */
+  replayOf?: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -92,6 +94,27 @@ export interface Execution extends ExecutionSummary {
   response: Json | null;
   attempts: number;
 }
+
+/** Which version of the workflow a replay runs. */
+export type ReplayVersion = 'current' | 'original';
+
+/** What `POST /api/executions/replay` answers. */
+export interface BulkReplay {
+  queued: number;
+  executionIds: string[];
+}
+
+/** A `$env` variable; a secret's value reads `"********"`. */
+export interface Variable {
+  name: string;
+  value: string;
+  secret: boolean;
+  createdAt?: string;
+  updatedAt?: string;
+}
+
+/** The value the API answers for a secret. */
+export const MASKED = '********';
 
 export interface Page<T> {
   items: T[];

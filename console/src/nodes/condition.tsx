@@ -1,6 +1,7 @@
+import { FieldProblems } from '../components/common';
 import { SelectField, CheckField } from '../components/fields';
 import { TemplateInput, VariablePicker } from '../components/TemplateInput';
-import type { Json, JsonObject } from '../model/types';
+import type { Json, JsonObject, Problem } from '../model/types';
 import { variableGroups, type VariableGroup } from '../model/variables';
 import { ConfigProblems, NodeIdentity, setConfig } from './common';
 import type { NodeFormProps, NodeTypeSpec } from './registry';
@@ -159,14 +160,30 @@ function OperandInput({
   );
 }
 
-function ConditionForm(props: NodeFormProps) {
-  const { node, path, doc, problems, onChange } = props;
-  const engine = node.config.engine === 'cel' ? 'cel' : 'basic';
-  const groups = variableGroups(doc, path);
-  const setGroup = (group: Group) => onChange(setConfig(node, 'calculation', { group } as unknown as Json));
+/**
+ * The engine and its test, as a condition node's config and a loop's `condition` hold them:
+ * `engine` `basic` with `calculation.group`, or `cel` with `expression`. `at` is the document
+ * path of that object, for the problems.
+ */
+export function ConditionFields({
+  value,
+  onChange,
+  groups,
+  problems,
+  at,
+  celLabel = 'CEL expression (true or false)',
+}: {
+  value: JsonObject;
+  onChange: (value: JsonObject) => void;
+  groups: VariableGroup[];
+  problems: Problem[];
+  at: string;
+  celLabel?: string;
+}) {
+  const engine = value.engine === 'cel' ? 'cel' : 'basic';
+  const under = (field: string) => problems.filter((p) => p.path === `${at}.${field}` || p.path.startsWith(`${at}.${field}.`));
   return (
     <>
-      <NodeIdentity {...props} />
       <SelectField
         label="Engine"
         value={engine}
@@ -174,26 +191,48 @@ function ConditionForm(props: NodeFormProps) {
           { value: 'basic', label: 'Basic (calculator groups)' },
           { value: 'cel', label: 'CEL expression' },
         ]}
-        onChange={(value) => onChange(setConfig(node, 'engine', value))}
-        problems={problems.filter((p) => p.path === `${path}.config.engine`)}
+        onChange={(next) => onChange({ ...value, engine: next })}
+        problems={under('engine')}
       />
       {engine === 'basic' ? (
         <>
-          <GroupEditor group={groupOf(node.config)} onChange={setGroup} groups={groups} depth={0} />
-          <ConfigProblems path={path} problems={problems} field="config.calculation" />
+          <GroupEditor
+            group={groupOf(value)}
+            onChange={(group) => onChange({ ...value, calculation: { group } as unknown as Json })}
+            groups={groups}
+            depth={0}
+          />
+          <FieldProblems problems={under('calculation')} />
         </>
       ) : (
         <TemplateInput
-          label="CEL expression (true or false)"
+          label={celLabel}
           multiline
           mode="cel"
-          value={typeof node.config.expression === 'string' ? node.config.expression : ''}
-          onChange={(expression) => onChange(setConfig(node, 'expression', expression))}
+          value={typeof value.expression === 'string' ? value.expression : ''}
+          onChange={(expression) => onChange({ ...value, expression })}
           groups={groups}
           placeholder='context.body.status == "paid"'
-          problems={problems.filter((p) => p.path === `${path}.config.expression`)}
+          problems={under('expression')}
         />
       )}
+    </>
+  );
+}
+
+function ConditionForm(props: NodeFormProps) {
+  const { node, path, doc, problems, onChange } = props;
+  const groups = variableGroups(doc, path, props.env);
+  return (
+    <>
+      <NodeIdentity {...props} />
+      <ConditionFields
+        value={node.config}
+        onChange={(config) => onChange({ ...node, config })}
+        groups={groups}
+        problems={problems}
+        at={`${path}.config`}
+      />
       <CheckField
         label="Fail the workflow when false"
         checked={node.config.rejectOnFalse === true}

@@ -1,10 +1,10 @@
 // Every node type the console can edit: how a new one looks, which branches it has, what
-// its card says, and which config paths its form shows problems at. The executor's future
-// types (request, loop, parallel) are added here with a form each.
+// its card says, and which config paths its form shows problems at.
 
 import type { ComponentType } from 'react';
 
 import type { JsonObject, Problem, WorkflowDocument, WorkflowNode } from '../model/types';
+import type { EnvName } from '../model/variables';
 
 export interface NodeFormProps {
   node: WorkflowNode;
@@ -12,6 +12,8 @@ export interface NodeFormProps {
   path: string;
   doc: WorkflowDocument;
   problems: Problem[];
+  /** The `$env` variables the pickers offer. */
+  env: EnvName[];
   onChange: (node: WorkflowNode) => void;
 }
 

@@ -56,7 +56,7 @@ function ResponseForm(props: NodeFormProps) {
         rows={6}
         value={body}
         onChange={setBodyText}
-        groups={variableGroups(doc, path)}
+        groups={variableGroups(doc, path, props.env)}
         placeholder='{"code": 0, "id": "{{$context.body.id}}"}'
         problems={[
           ...problems.filter((p) => p.path.startsWith(`${path}.config.body`)),
@@ -119,10 +119,10 @@ function CalculationForm(props: NodeFormProps) {
         mode="cel"
         value={typeof node.config.expression === 'string' ? node.config.expression : ''}
         onChange={(expression) => onChange(setConfig({ ...node, config: { ...node.config, engine: 'cel' } }, 'expression', expression))}
-        groups={variableGroups(doc, path)}
+        groups={variableGroups(doc, path, props.env)}
         placeholder="double(context.body.amount) * 1.2"
         problems={[...problemsAt(problems, `${path}.config.expression`), ...problemsAt(problems, `${path}.config.engine`)]}
-        hint="CEL sees context, jobs (earlier nodes' outputs) and system."
+        hint="CEL sees context, jobs (earlier nodes' outputs), env (variables), scopes (loop items) and system."
       />
     </>
   );

@@ -5,7 +5,8 @@ import { useCallback, useEffect, useState } from 'react';
 import { api } from '../api';
 import { ErrorBanner, JsonBlock, StatusBadge, Time, duration, usePolling } from '../components/common';
 import { Link } from '../components/Link';
-import { jobsInFlowOrder } from '../model/jobs';
+import { ReplayExecution } from '../components/Replay';
+import { iterationText, jobsInFlowOrder } from '../model/jobs';
 import { isRunning, type Execution, type Json, type Version } from '../model/types';
 import { nodeType } from '../nodes';
 
@@ -60,6 +61,7 @@ export function ExecutionPage({ id }: { id: string }) {
           </h1>
           <span className="muted small mono">{execution.id}</span>
         </div>
+        <ReplayExecution id={execution.id} version={execution.version} />
       </div>
       <ErrorBanner error={error} />
       <dl className="facts card">
@@ -89,6 +91,16 @@ export function ExecutionPage({ id }: { id: string }) {
           <dt>Deliveries</dt>
           <dd>{execution.attempts}</dd>
         </div>
+        {execution.replayOf && (
+          <div>
+            <dt>Replay of</dt>
+            <dd>
+              <Link href={`/executions/${execution.replayOf}`} className="mono small">
+                {execution.replayOf}
+              </Link>
+            </dd>
+          </div>
+        )}
         {execution.error && (
           <div className="wide">
             <dt>Error</dt>
@@ -115,11 +127,14 @@ export function ExecutionPage({ id }: { id: string }) {
                   <strong>{node?.title || job.nodeKey}</strong>
                   <span className="muted small">
                     {nodeType(job.nodeType)?.label ?? job.nodeType} · key <code>{job.nodeKey}</code>
-                    {job.iteration && job.iteration.length > 0 && ` · iteration ${job.iteration.join('.')}`}
+                    {iterationText(job.iteration) && <> · <span className="iteration">{iterationText(job.iteration)}</span></>}
                   </span>
                   <span className="muted small">{duration(job.startedAt, job.finishedAt)}</span>
                 </div>
-                <JsonBlock value={job.result ?? null} label={`Result of ${job.nodeKey}`} />
+                {job.status === 'aborted' && (
+                  <p className="hint">Stopped before it finished: its branch was no longer needed, or the execution timed out.</p>
+                )}
+                <JsonBlock value={job.result ?? null} label={`Result of ${job.nodeKey}${iterationText(job.iteration) ? ` (${iterationText(job.iteration)})` : ''}`} />
               </li>
             ))}
           </ol>

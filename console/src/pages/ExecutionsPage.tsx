@@ -5,7 +5,8 @@ import { useCallback, useEffect, useState } from 'react';
 import { api } from '../api';
 import { ErrorBanner, StatusBadge, Time, duration, usePolling, TableHead } from '../components/common';
 import { Link } from '../components/Link';
-import { EXECUTION_STATUSES, isRunning, type ExecutionSummary, type Workflow } from '../model/types';
+import { ReplayFailed } from '../components/Replay';
+import { EXECUTION_STATUSES, isRunning, type BulkReplay, type ExecutionSummary, type Workflow } from '../model/types';
 import { navigate } from '../router';
 
 const POLL_MS = 2000;
@@ -16,6 +17,7 @@ export function ExecutionsPage({ workflowId, status }: { workflowId: string | nu
   const [workflows, setWorkflows] = useState<Workflow[]>([]);
   const [error, setError] = useState<unknown>(null);
   const [updated, setUpdated] = useState<Date | null>(null);
+  const [replayed, setReplayed] = useState<BulkReplay | null>(null);
 
   const filter = useCallback(
     (change: { workflowId?: string | null; status?: string | null }) => {
@@ -67,6 +69,14 @@ export function ExecutionsPage({ workflowId, status }: { workflowId: string | nu
   };
 
   const titles = new Map(workflows.map((w) => [w.id, w.title]));
+  const fresh = new Set(replayed?.executionIds ?? []);
+
+  const afterReplay = (result: BulkReplay) => {
+    setReplayed(result);
+    // The replays are queued: show every status so that they are in the list.
+    if (status) filter({ status: null });
+    else void load();
+  };
 
   return (
     <main className="page">
@@ -105,7 +115,34 @@ export function ExecutionsPage({ workflowId, status }: { workflowId: string | nu
             ))}
           </select>
         </label>
+        <ReplayFailed workflowId={workflowId} title={workflowId ? titles.get(workflowId) : undefined} onReplayed={afterReplay} />
       </div>
+      {replayed && (
+        <div className="banner ok" role="status">
+          <div>
+            {replayed.queued === 0 ? (
+              'No failed executions to replay.'
+            ) : (
+              <>
+                Queued {replayed.queued} replay{replayed.queued === 1 ? '' : 's'}:{' '}
+                {replayed.executionIds.slice(0, 10).map((id, i) => (
+                  <span key={id}>
+                    {i > 0 && ', '}
+                    {/* Ids made close together share their first digits (time-ordered), not their last. */}
+                    <Link href={`/executions/${id}`} className="mono small" title={id}>
+                      …{id.slice(-12)}
+                    </Link>
+                  </span>
+                ))}
+                {replayed.executionIds.length > 10 && ` and ${replayed.executionIds.length - 10} more`} (marked below).
+              </>
+            )}
+          </div>
+          <button type="button" className="link" onClick={() => setReplayed(null)}>
+            Dismiss
+          </button>
+        </div>
+      )}
       <ErrorBanner error={error} onDismiss={() => setError(null)} />
       {items === null ? (
         <p className="muted">Loading…</p>
@@ -116,7 +153,7 @@ export function ExecutionsPage({ workflowId, status }: { workflowId: string | nu
           <TableHead columns={['Started', 'Workflow', 'Status', 'Duration', 'Execution']} />
           <tbody>
             {items.map((e) => (
-              <tr key={e.id}>
+              <tr key={e.id} className={fresh.has(e.id) ? 'selected' : undefined}>
                 <td>
                   <Link href={`/executions/${e.id}`}>
                     <Time at={e.createdAt} />
@@ -128,6 +165,7 @@ export function ExecutionsPage({ workflowId, status }: { workflowId: string | nu
                 </td>
                 <td>
                   <StatusBadge status={e.status} />
+                  {e.replayOf && <span className="badge">replay</span>}
                   {e.error && <div className="error-text small">{e.error}</div>}
                 </td>
                 <td>{duration(e.createdAt, e.finishedAt)}</td>

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { FieldProblems } from '../components/common';
 import { nodeProblems } from '../model/problems';
 import type { JsonObject, Problem, WorkflowDocument, WorkflowNode } from '../model/types';
+import type { EnvName } from '../model/variables';
 import { nodeType } from '../nodes';
 
 export function NodePanel({
@@ -12,6 +13,7 @@ export function NodePanel({
   path,
   doc,
   problems,
+  env,
   onChange,
   onClose,
 }: {
@@ -19,6 +21,7 @@ export function NodePanel({
   path: string;
   doc: WorkflowDocument;
   problems: Problem[];
+  env: EnvName[];
   onChange: (node: WorkflowNode) => void;
   onClose: () => void;
 }) {
@@ -41,7 +44,7 @@ export function NodePanel({
         <code>{path}</code>
       </p>
       <FieldProblems problems={leftovers} />
-      {spec ? <spec.Form node={node} path={path} doc={doc} problems={problems} onChange={onChange} /> : <RawConfig node={node} onChange={onChange} />}
+      {spec ? <spec.Form node={node} path={path} doc={doc} problems={problems} env={env} onChange={onChange} /> : <RawConfig node={node} onChange={onChange} />}
     </aside>
   );
 }

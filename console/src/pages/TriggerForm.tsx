@@ -20,6 +20,8 @@ const SHOWN = [
   'trigger.response.statusCode',
   'trigger.response.body',
   'options.timeout',
+  'options.timeoutResponse',
+  'options.timeoutResponse.statusCode',
 ];
 
 /** The three tables of declared variables, each with its way of parsing an example. */
@@ -85,8 +87,13 @@ export function TriggerForm({
   const at = (path: string) => problemsAt(problems, path);
   // Problems the tables and the guarding form show themselves are not repeated on top.
   const shownBelow = new RegExp(`^trigger\\.(request\\.(headers|query|body)|response\\.(headers|body)|${GUARD_SETTINGS.join('|')})([.[]|$)`);
-  const others = sectionProblems(problems, 'trigger', SHOWN).filter((p) => !shownBelow.test(p.path));
+  const others = sectionProblems(problems, 'trigger', SHOWN).filter(
+    (p) => !shownBelow.test(p.path) && !/^options\.timeoutResponse\.(headers|body)([.[]|$)/.test(p.path),
+  );
   const bodyParse = textToValue(form.response.body);
+  const timeoutBodyParse = textToValue(form.timeoutResponse.body);
+  const setTimeoutResponse = (change: Partial<FormModel['timeoutResponse']>) =>
+    onChange({ timeoutResponse: { ...form.timeoutResponse, ...change } });
   const groups = variableGroups(doc, null);
   return (
     <div className="trigger-form">
@@ -145,10 +152,56 @@ export function TriggerForm({
             placeholder={String(DEFAULT_TIMEOUT_MS)}
             onChange={(timeout) => onChange({ timeout })}
             problems={at('options.timeout')}
-            hint={`How long the caller waits for a Response node; then 408. Empty: ${DEFAULT_TIMEOUT_MS} ms.`}
+            hint={`How long the caller waits for a Response node; then 408 or the timeout answer. Empty: ${DEFAULT_TIMEOUT_MS} ms.`}
           />
         )}
       </section>
+
+      {form.sync && (
+        <section className="card" aria-labelledby="timeout-response-title">
+          <h2 id="timeout-response-title">Sync timeout answer</h2>
+          <CheckField
+            label="Answer with my own response when the timeout passes"
+            checked={form.timeoutResponse.enabled}
+            onChange={(enabled) => setTimeoutResponse({ enabled })}
+            hint="Otherwise the caller gets 408. Either way the execution goes on and is recorded."
+          />
+          <FieldProblems problems={at('options.timeoutResponse')} />
+          {form.timeoutResponse.enabled && (
+            <div className="indent">
+              <TextField
+                label="Timeout answer status code"
+                inputMode="numeric"
+                placeholder="200"
+                value={form.timeoutResponse.statusCode}
+                onChange={(statusCode) => setTimeoutResponse({ statusCode })}
+                problems={at('options.timeoutResponse.statusCode')}
+              />
+              <HeaderTable
+                title="Timeout answer headers"
+                rows={form.timeoutResponse.headers}
+                onChange={(headers) => setTimeoutResponse({ headers })}
+                problems={problems}
+                path="options.timeoutResponse.headers"
+                groups={groups}
+              />
+              <TemplateInput
+                label="Timeout answer body (text, or JSON with templates in its strings)"
+                multiline
+                value={form.timeoutResponse.body}
+                onChange={(body) => setTimeoutResponse({ body })}
+                groups={groups}
+                placeholder='{"executionId": "{{$execution.id}}", "status": "running"}'
+                hint="Templates see $context and $execution.id."
+                problems={[
+                  ...problems.filter((p) => p.path.startsWith('options.timeoutResponse.body')),
+                  ...('error' in timeoutBodyParse ? [{ path: 'options.timeoutResponse.body', message: timeoutBodyParse.error }] : []),
+                ]}
+              />
+            </div>
+          )}
+        </section>
+      )}
 
       <section className="card" aria-labelledby="vars-title">
         <h2 id="vars-title">Request variables</h2>

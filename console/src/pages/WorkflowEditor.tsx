@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useMemo, useState } from 'react';
 
-import { ApiError, api } from '../api';
+import { ApiError, api, listAll } from '../api';
 import { ErrorBanner, FieldProblems } from '../components/common';
 import { CheckField, TextField } from '../components/fields';
 import { Link } from '../components/Link';
@@ -10,6 +10,7 @@ import { freshKey, getChain, getNode, insertNode, moveNode, nodePath, removeNode
 import { emptyDocument, toDocument, toForm, type FormModel } from '../model/form';
 import { describePath, problemCounts, problemTarget, problemsAt, type Section } from '../model/problems';
 import type { Problem, Workflow } from '../model/types';
+import type { EnvName } from '../model/variables';
 import { newNode } from '../nodes';
 import { navigate } from '../router';
 import { JsonView } from './JsonView';
@@ -37,6 +38,15 @@ export function WorkflowEditor({ id }: { id: string | null }) {
   });
   const [saving, setSaving] = useState(false);
   const [dirty, setDirty] = useState(false);
+  const [env, setEnv] = useState<EnvName[]>([]);
+
+  useEffect(() => {
+    // The pickers offer the $env variables; without them the editor works all the same.
+    listAll(api.listVariables).then(
+      (variables) => setEnv(variables.map(({ name, secret }) => ({ name, secret }))),
+      () => setEnv([]),
+    );
+  }, []);
 
   useEffect(() => {
     if (!id) return;
@@ -257,6 +267,7 @@ export function WorkflowEditor({ id }: { id: string | null }) {
                 path={selected}
                 doc={doc}
                 problems={problems}
+                env={env}
                 onChange={(node) => change((f) => ({ ...f, nodes: updateNode(f.nodes, selected, () => node) }))}
                 onClose={() => setSelected(null)}
               />
