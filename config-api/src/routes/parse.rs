@@ -51,6 +51,7 @@ pub struct ParsedBody {
     request_body = QueryExample,
     responses(
         (status = 200, description = "Parsed", body = ParsedQuery),
+        (status = 400, description = "Not a JSON object with an `example` string (every query string parses)", body = ErrorBody),
     )
 )]
 #[post("/parse/query")]
