@@ -290,9 +290,10 @@ mod tests {
 
     use super::*;
 
-    /// A config-api that knows no workflow, counting how often it is asked for `hot`.
-    fn stub_config_api(hot_fetches: Arc<AtomicUsize>) -> (String, ServerHandle) {
-        shared::testkit::http_stub(move |routes| {
+    /// A client of a config-api that knows no workflow, counting how often it is asked for
+    /// `hot`; the handle stops that config-api.
+    fn stub_config_api(hot_fetches: Arc<AtomicUsize>) -> (ConfigApiClient, ServerHandle) {
+        let (base_url, server) = shared::testkit::http_stub(move |routes| {
             let hot_fetches = Arc::clone(&hot_fetches);
             routes.route(
                 "/internal/triggers/{key}",
@@ -303,13 +304,7 @@ mod tests {
                     async { HttpResponse::NotFound().finish() }
                 }),
             );
-        })
-    }
-
-    #[tokio::test]
-    async fn a_full_cache_keeps_serving_the_keys_in_use() {
-        let hot_fetches = Arc::new(AtomicUsize::new(0));
-        let (base_url, server) = stub_config_api(Arc::clone(&hot_fetches));
+        });
         let client = ConfigApiClient {
             http: shared::tls::http_client_builder(&Default::default())
                 .build()
@@ -317,6 +312,13 @@ mod tests {
             base_url,
             internal_token: "t".into(),
         };
+        (client, server)
+    }
+
+    #[tokio::test]
+    async fn a_full_cache_keeps_serving_the_keys_in_use() {
+        let hot_fetches = Arc::new(AtomicUsize::new(0));
+        let (client, server) = stub_config_api(Arc::clone(&hot_fetches));
         let cache = TriggerCache::with_capacity(client, 100, Duration::from_secs(60));
         for n in 0..1_000 {
             assert!(
@@ -337,12 +339,7 @@ mod tests {
     #[tokio::test]
     async fn entries_past_the_max_age_are_fetched_again_once_however_many_ask() {
         let hot_fetches = Arc::new(AtomicUsize::new(0));
-        let (base_url, server) = stub_config_api(Arc::clone(&hot_fetches));
-        let client = ConfigApiClient {
-            http: reqwest::Client::new(),
-            base_url,
-            internal_token: "t".into(),
-        };
+        let (client, server) = stub_config_api(Arc::clone(&hot_fetches));
         let cache = TriggerCache::with_capacity(client, 100, Duration::from_millis(200));
         assert!(cache.get("hot").await.expect("fetch").is_none());
         assert!(cache.get("hot").await.expect("cached").is_none());
@@ -360,12 +357,7 @@ mod tests {
     #[tokio::test]
     async fn a_stale_entry_goes_on_serving_while_config_api_cannot_answer() {
         let hot_fetches = Arc::new(AtomicUsize::new(0));
-        let (base_url, server) = stub_config_api(Arc::clone(&hot_fetches));
-        let client = ConfigApiClient {
-            http: reqwest::Client::new(),
-            base_url,
-            internal_token: "t".into(),
-        };
+        let (client, server) = stub_config_api(Arc::clone(&hot_fetches));
         let cache = TriggerCache::with_capacity(client, 100, Duration::from_millis(100));
         assert!(cache.get("hot").await.expect("fetch").is_none());
         server.stop(false).await;
