@@ -320,6 +320,34 @@ async fn retries_carry_the_same_idempotency_key_and_wait_out_retry_after() {
 }
 
 #[tokio::test]
+async fn calls_in_a_loop_carry_a_key_per_iteration() {
+    let api = OutsideApi::start().await;
+    let harness = Harness::start_with(allow_loopback).await;
+    let (execution, status, jobs) = run(
+        &harness,
+        &asynchronous(json!([
+            {"key": "each", "type": "loop", "config": {"target": 2},
+             "branches": {"body": [
+                {"key": "call", "type": "request",
+                 "config": {"url": format!("{}/echo", api.url)}}]}},
+        ])),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, "resolved");
+    assert_eq!(jobs.len(), 3);
+    let keys: Vec<String> = api
+        .seen()
+        .iter()
+        .map(|call| call.headers["idempotency-key"].clone())
+        .collect();
+    assert_eq!(
+        keys,
+        [format!("{execution}:call:0"), format!("{execution}:call:1")]
+    );
+}
+
+#[tokio::test]
 async fn an_answer_past_the_size_limit_fails_the_job() {
     let api = OutsideApi::start().await;
     let harness = Harness::start_with(|config| {
