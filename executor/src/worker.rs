@@ -162,40 +162,44 @@ impl Worker {
             && !self
                 .patiently(|| self.is_recorded(message.execution_id))
                 .await?;
-        let finished = if fresh {
-            self.run_and_record(&mut message, payload, false).await?
-        } else {
-            match self.patiently(|| self.store.begin(&message)).await? {
-                Begin::Finished(finished) => {
-                    tracing::info!(
-                        status = finished.status.as_str(),
-                        "already finished; not running it again"
-                    );
-                    finished
-                }
-                Begin::Duplicate { original } => {
-                    return self.answer_repeat(&message, incoming, original).await;
-                }
-                Begin::Conflict { original } => {
-                    return self.answer_conflict(&message, incoming, original).await;
-                }
-                Begin::Run => self.run_and_record(&mut message, payload, true).await?,
-            }
-        };
-        if message.sync {
-            self.reply(message.execution_id, incoming, finished).await?;
+        if fresh {
+            return self
+                .run_and_record(&mut message, payload, false, incoming)
+                .await;
         }
-        Ok(())
+        match self.patiently(|| self.store.begin(&message)).await? {
+            Begin::Finished(finished) => {
+                tracing::info!(
+                    status = finished.status.as_str(),
+                    "already finished; not running it again"
+                );
+                if message.sync {
+                    self.reply(message.execution_id, incoming, finished).await?;
+                }
+                Ok(())
+            }
+            Begin::Duplicate { original } => self.answer_repeat(&message, incoming, original).await,
+            Begin::Conflict { original } => {
+                self.answer_conflict(&message, incoming, original).await
+            }
+            Begin::Run => {
+                self.run_and_record(&mut message, payload, true, incoming)
+                    .await
+            }
+        }
     }
 
     /// Runs `message` and records how it ended; `begun` when [`Store::begin`] recorded it
-    /// first, else it is recorded as `started` only if it takes a while.
+    /// first, else it is recorded as `started` only if it takes a while. A sync caller is
+    /// answered as soon as the run ended, while the record is written: the message is
+    /// acknowledged only once both are done, so a crash in between runs it again.
     async fn run_and_record(
         &self,
         message: &mut ExecutionMessage,
         payload: Vec<u8>,
         begun: bool,
-    ) -> Result<Finished, StoreError> {
+        incoming: &Incoming,
+    ) -> Result<(), RetryLater> {
         // The record takes the context from the message text, so the engine gets the parsed
         // one without a copy, unless PostgreSQL cannot read that text (`\u0000`).
         let context = if has_nul_escape(&payload) {
@@ -219,16 +223,26 @@ impl Worker {
             self.noting_a_wait(run, &execution).await?
         };
         let recording = Arc::new(Recording { execution, result });
-        let finished = self
-            .patiently(|| self.record(Arc::clone(&recording)))
-            .await?;
+        let record = self.patiently(|| self.record(Arc::clone(&recording)));
+        let (recorded, replied) = if message.sync {
+            let outcome = Finished {
+                status: recording.result.status,
+                response: recording.result.response.clone(),
+            };
+            tokio::join!(record, self.reply(message.execution_id, incoming, outcome))
+        } else {
+            (record.await, Ok(()))
+        };
+        let finished = recorded?;
         instruments::execution_recorded(finished.status);
         tracing::info!(
             status = finished.status.as_str(),
             jobs = recording.result.jobs.len(),
             "execution recorded"
         );
-        Ok(finished)
+        // A reply that could not be sent is sent again from the record on redelivery.
+        replied?;
+        Ok(())
     }
 
     /// Awaits `run`; once it has taken [`STARTED_AFTER`], `execution` is recorded as

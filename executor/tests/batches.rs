@@ -98,7 +98,7 @@ async fn many_executions_at_once_are_each_recorded_once_with_their_jobs() {
 }
 
 #[tokio::test]
-async fn executions_delivered_twice_at_once_are_recorded_once_and_answered_alike() {
+async fn executions_delivered_twice_at_once_are_recorded_once() {
     let mut harness = Harness::start().await;
     let workflow = harness
         .create_workflow(&json!({"title": "t", "sync": true, "trigger": {}, "nodes": [
@@ -129,7 +129,8 @@ async fn executions_delivered_twice_at_once_are_recorded_once_and_answered_alike
         assert_eq!((status.as_str(), *jobs), ("resolved", 2), "recorded once");
         let answered = &answers[&message.execution_id];
         assert_eq!(answered.len(), 2);
-        // Both callers get the recorded answer, whichever copy ran first.
+        // Each copy is answered as soon as it ran, before the record: one of the two
+        // answers is the recorded one (docs/guarantees.md, sync answers).
         let response: Value = client
             .query_one(
                 "SELECT response FROM executions WHERE id = $1",
@@ -138,8 +139,10 @@ async fn executions_delivered_twice_at_once_are_recorded_once_and_answered_alike
             .await
             .expect("select")
             .get(0);
-        assert_eq!(answered[0], response["body"]);
-        assert_eq!(answered[1], response["body"]);
+        assert!(
+            answered.contains(&response["body"]),
+            "{answered:?} holds the recorded {response}"
+        );
     }
 }
 

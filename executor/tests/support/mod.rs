@@ -284,8 +284,10 @@ impl Harness {
         }
     }
 
-    /// `(node key, node type, status, result)` of each job, in order.
+    /// `(node key, node type, status, result)` of each job, in order, once the execution
+    /// is recorded as finished (a sync reply can arrive before the record).
     pub async fn jobs(&self, id: Uuid) -> Vec<(String, String, String, Value)> {
+        self.finished(id).await;
         let client = self.pool.get().await.expect("db");
         client
             .query(

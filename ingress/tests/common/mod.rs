@@ -140,10 +140,33 @@ impl Stack {
         self.admin(self.http.delete(self.api(&path)), 204).await;
     }
 
-    /// `GET /api/executions/{id}`.
+    /// `GET /api/executions/{id}` once the execution is recorded in a final state: a sync
+    /// caller's answer can arrive before the record is written.
     pub async fn execution(&self, id: &str) -> Value {
-        self.admin(self.http.get(self.api(&format!("/executions/{id}"))), 200)
-            .await
+        let deadline = Instant::now() + RECORD_WAIT;
+        loop {
+            let response = (self.http.get(self.api(&format!("/executions/{id}"))))
+                .bearer_auth(ADMIN_TOKEN)
+                .send()
+                .await
+                .expect("config-api");
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let settled =
+                status == 200 && !matches!(body["status"].as_str(), Some("queued" | "started"));
+            if settled {
+                return body;
+            }
+            assert!(
+                status == 200 || status == 404,
+                "config-api answered {status}: {body}"
+            );
+            assert!(
+                Instant::now() < deadline,
+                "execution {id} not recorded as finished in time: {status} {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// `GET /api/executions?workflowId=`: the first page, newest first.
