@@ -100,13 +100,13 @@ pub async fn consume(broker: Arc<dyn Broker>, replies: Arc<Replies>) {
     };
     replies.consuming.store(true, Ordering::SeqCst);
     while let Some(message) = stream.next().await {
-        deliver(&replies, message).await;
+        deliver(&replies, message);
     }
     replies.consuming.store(false, Ordering::SeqCst);
     tracing::info!("sync reply consumer stopped: broker closed");
 }
 
-async fn deliver(replies: &Replies, message: Incoming) {
+fn deliver(replies: &Replies, message: Incoming) {
     match serde_json::from_slice::<SyncReply>(&message.payload) {
         Ok(reply) => {
             let execution_id = message
@@ -120,9 +120,7 @@ async fn deliver(replies: &Replies, message: Incoming) {
         }
         Err(err) => tracing::warn!(error = %err, "undecodable sync reply dropped"),
     }
-    if let Err(err) = message.settle.ack().await {
-        tracing::debug!(error = %err, "acknowledging a sync reply failed");
-    }
+    // Replies are consumed without acknowledgements (`Source::Replies`): nothing to settle.
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use shared::{
-    broker::{AmqpBroker, Broker, Outgoing, Route, Source},
+    broker::{AmqpBroker, Broker, Incoming, Outgoing, Route, Source},
     config::Service,
     testkit::TestEnv,
 };
@@ -98,6 +98,89 @@ async fn a_message_past_its_delivery_limit_is_dead_lettered() {
         .expect("open");
     assert_eq!(parked.payload, b"poison");
     parked.settle.ack().await.expect("ack");
+}
+
+/// The next delivery of `stream`, waiting at most 5 s.
+async fn next(stream: &mut futures_util::stream::BoxStream<'static, Incoming>) -> Incoming {
+    tokio::time::timeout(Duration::from_secs(5), stream.next())
+        .await
+        .expect("a delivery in time")
+        .expect("stream open")
+}
+
+#[tokio::test]
+async fn acknowledgements_sent_together_settle_exactly_the_acknowledged_deliveries() {
+    let env = TestEnv::new().await;
+    let broker = connected(&env).await;
+    let mut executions = broker
+        .subscribe(Source::Executions {
+            sync: false,
+            prefetch: 40,
+        })
+        .await
+        .expect("subscribe");
+    let mut dead = broker.subscribe(Source::DeadLetters).await.expect("dead");
+    for n in 0..30 {
+        broker
+            .publish(Route::Execution { sync: false }, message(&format!("m{n}")))
+            .await
+            .expect("publish");
+    }
+    let mut held = Vec::new();
+    for _ in 0..30 {
+        held.push(next(&mut executions).await);
+    }
+    // m5 stays unsettled while the rest are settled around it: acknowledgements after it
+    // must not cover it, and none may cover the requeued m10 or the rejected m20.
+    let slow = held.remove(5);
+    for delivery in held {
+        match delivery.message_id.as_deref() {
+            Some("m10") => delivery.settle.requeue().await.expect("requeue"),
+            Some("m20") => delivery.settle.reject().await.expect("reject"),
+            _ => delivery.settle.ack().await.expect("ack"),
+        }
+    }
+    let requeued = next(&mut executions).await;
+    assert_eq!(requeued.message_id.as_deref(), Some("m10"));
+    assert!(requeued.redelivered, "given back, not acknowledged");
+    let parked = next(&mut dead).await;
+    assert_eq!(parked.message_id.as_deref(), Some("m20"));
+    parked.settle.ack().await.expect("ack");
+    requeued.settle.ack().await.expect("ack");
+    // Had an acknowledgement covered m5 meanwhile, giving it back would fail.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    slow.settle.requeue().await.expect("requeue");
+    let slow = next(&mut executions).await;
+    assert_eq!(slow.message_id.as_deref(), Some("m5"));
+    assert!(slow.redelivered);
+    slow.settle.ack().await.expect("ack");
+
+    // The channel is still healthy (an acknowledgement of an unknown tag would have closed
+    // it, and the re-subscription would redeliver what it held): the next message is new.
+    broker
+        .publish(Route::Execution { sync: false }, message("after"))
+        .await
+        .expect("publish");
+    let after = next(&mut executions).await;
+    assert_eq!(after.message_id.as_deref(), Some("after"));
+    assert!(!after.redelivered);
+    after.settle.ack().await.expect("ack");
+    drop(executions);
+
+    // Nothing is left unacknowledged: a fresh consumer gets nothing.
+    let mut again = broker
+        .subscribe(Source::Executions {
+            sync: false,
+            prefetch: 40,
+        })
+        .await
+        .expect("subscribe again");
+    let leftover = tokio::time::timeout(Duration::from_secs(2), again.next()).await;
+    assert!(
+        leftover.is_err(),
+        "a delivery was left unacknowledged: {:?}",
+        leftover.ok().flatten()
+    );
 }
 
 #[tokio::test]

@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::retry::{self, BackoffBuilder};
 use crate::tls;
 
+mod acks;
 mod deliveries;
 mod stream;
 

@@ -161,13 +161,12 @@ pub async fn consumer(
     channel
         .basic_qos(prefetch, BasicQosOptions::default())
         .await?;
+    let options = BasicConsumeOptions {
+        no_ack: !source.acknowledged(),
+        ..BasicConsumeOptions::default()
+    };
     let consumer = channel
-        .basic_consume(
-            queue.into(),
-            tag.into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
+        .basic_consume(queue.into(), tag.into(), options, FieldTable::default())
         .await?;
     Ok((channel, consumer))
 }

@@ -63,10 +63,20 @@ pub enum Source {
     },
     /// Messages dead-lettered after their delivery limit.
     DeadLetters,
-    /// This instance's sync replies.
+    /// This instance's sync replies, consumed without acknowledgements
+    /// ([`Source::acknowledged`]): settling one does nothing.
     Replies,
     /// Workflow change events.
     Changes,
+}
+
+impl Source {
+    /// Whether its deliveries are acknowledged; sync replies are not (consumed with
+    /// `no_ack`): one frame less per reply, and nothing to redeliver, since a reply whose
+    /// caller is gone is dropped anyway.
+    pub fn acknowledged(self) -> bool {
+        self != Source::Replies
+    }
 }
 
 /// A message to publish.

@@ -4,18 +4,18 @@
 
 use std::{
     collections::BTreeMap,
-    sync::{Weak, atomic::Ordering},
+    sync::{Arc, Weak, atomic::Ordering},
 };
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
 use lapin::{
-    options::{BasicAckOptions, BasicNackOptions, BasicRejectOptions},
-    types::AMQPValue,
+    options::{BasicNackOptions, BasicRejectOptions},
+    types::{AMQPValue, DeliveryTag},
 };
 use tokio::sync::{mpsc, watch};
 
-use super::{Inner, Session};
+use super::{Inner, Session, acks::Acks};
 use crate::broker::{BrokerError, Incoming, Settle, Source, declare};
 use crate::retry::{self, BackoffBuilder};
 
@@ -33,39 +33,67 @@ fn header_text(value: &AMQPValue) -> Option<String> {
     }
 }
 
-struct AmqpSettle(lapin::Acker);
+/// Settles a delivery of an acknowledged subscription: acknowledgements go through the
+/// channel's [`Acks`], coalesced; requeues and rejections are sent at once.
+struct AmqpSettle {
+    acker: lapin::Acker,
+    tag: DeliveryTag,
+    acks: Arc<Acks>,
+}
 
 fn settle_error(err: lapin::Error) -> BrokerError {
     BrokerError::Unavailable(err.to_string())
 }
 
+impl AmqpSettle {
+    /// The outcome of a requeue or rejection; once it is sent, acknowledgements sent
+    /// together may cover its tag.
+    fn settled(&self, sent: Result<bool, lapin::Error>) -> Result<(), BrokerError> {
+        self.acks.settled(self.tag);
+        sent.map(|_| ()).map_err(settle_error)
+    }
+}
+
 #[async_trait]
 impl Settle for AmqpSettle {
     async fn ack(&self) -> Result<(), BrokerError> {
-        self.0
-            .ack(BasicAckOptions::default())
-            .await
-            .map(|_| ())
-            .map_err(settle_error)
+        self.acks.ack(self.tag);
+        Ok(())
     }
     async fn requeue(&self) -> Result<(), BrokerError> {
         let options = BasicNackOptions {
             requeue: true,
             ..BasicNackOptions::default()
         };
-        self.0.nack(options).await.map(|_| ()).map_err(settle_error)
+        let sent = self.acker.nack(options).await;
+        self.settled(sent)
     }
     async fn reject(&self) -> Result<(), BrokerError> {
         let options = BasicRejectOptions { requeue: false };
-        self.0
-            .reject(options)
-            .await
-            .map(|_| ())
-            .map_err(settle_error)
+        let sent = self.acker.reject(options).await;
+        self.settled(sent)
     }
 }
 
-fn incoming(delivery: lapin::message::Delivery) -> Incoming {
+/// How a delivery of a subscription consumed without acknowledgements is settled: it was
+/// settled when it was delivered, and acknowledging it again would close the channel.
+struct Settled;
+
+#[async_trait]
+impl Settle for Settled {
+    async fn ack(&self) -> Result<(), BrokerError> {
+        Ok(())
+    }
+    async fn requeue(&self) -> Result<(), BrokerError> {
+        Ok(())
+    }
+    async fn reject(&self) -> Result<(), BrokerError> {
+        Ok(())
+    }
+}
+
+/// `delivery` as an [`Incoming`]; `acks` for an acknowledged subscription.
+fn incoming(delivery: lapin::message::Delivery, acks: Option<&Arc<Acks>>) -> Incoming {
     let props = &delivery.properties;
     let headers: BTreeMap<String, String> = props
         .headers()
@@ -88,8 +116,28 @@ fn incoming(delivery: lapin::message::Delivery) -> Incoming {
         reply_to: props.reply_to().as_ref().map(|s| s.as_str().to_owned()),
         redelivered: delivery.redelivered,
         payload: delivery.data,
-        settle: Box::new(AmqpSettle(delivery.acker)),
+        settle: match acks {
+            Some(acks) => {
+                acks.delivered(delivery.delivery_tag);
+                Box::new(AmqpSettle {
+                    acker: delivery.acker,
+                    tag: delivery.delivery_tag,
+                    acks: Arc::clone(acks),
+                })
+            }
+            None => Box::new(Settled),
+        },
     }
+}
+
+/// Closes a consuming channel once the acknowledgements still pending on it are sent.
+async fn unsubscribe(channel: &lapin::Channel, acks: Option<&Acks>) {
+    if let Some(acks) = acks
+        && let Err(err) = acks.send().await
+    {
+        tracing::warn!(error = %err, "acknowledging deliveries failed; they will be delivered again");
+    }
+    let _ = channel.close(200, "unsubscribed".into()).await;
 }
 
 async fn next_session(sessions: &mut watch::Receiver<Option<Session>>) -> Option<Session> {
@@ -149,12 +197,13 @@ pub(super) async fn consume(weak: Weak<Inner>, source: Source, tx: mpsc::Sender<
         };
         pauses = retry::reconnect().build();
         let (channel, mut deliveries) = consumer;
+        let acks = source.acknowledged().then(|| Acks::start(channel.clone()));
         loop {
             tokio::select! {
                 delivery = deliveries.next() => match delivery {
                     Some(Ok(delivery)) => {
-                        if tx.send(incoming(delivery)).await.is_err() {
-                            let _ = channel.close(200, "unsubscribed".into()).await;
+                        if tx.send(incoming(delivery, acks.as_ref())).await.is_err() {
+                            unsubscribe(&channel, acks.as_deref()).await;
                             return;
                         }
                     }
@@ -165,7 +214,7 @@ pub(super) async fn consume(weak: Weak<Inner>, source: Source, tx: mpsc::Sender<
                     None => break,
                 },
                 _ = tx.closed() => {
-                    let _ = channel.close(200, "unsubscribed".into()).await;
+                    unsubscribe(&channel, acks.as_deref()).await;
                     return;
                 }
                 _ = until_closed(&mut closed) => return,
