@@ -10,8 +10,10 @@
 
 mod bounded;
 mod limits;
+mod reads;
 mod rewrite;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -83,7 +85,13 @@ pub struct Expression {
     source: String,
     /// The identifiers the expression mentions, so that only those variables are converted.
     variables: Vec<String>,
+    /// What it reads of each, so that only that is converted.
+    reads: BTreeMap<String, reads::Read>,
 }
+
+/// The variables of one evaluation, converted: what an expression reads of them
+/// ([`Expression::inputs`]). They can be handed to another thread.
+pub struct Inputs(Vec<(String, cel::Value)>);
 
 impl Expression {
     /// The text the expression was compiled from.
@@ -94,6 +102,35 @@ impl Expression {
     /// The top-level variables it mentions (`context`, `jobs`...).
     pub fn variables(&self) -> &[String] {
         &self.variables
+    }
+
+    /// The variables `variable` gives by name, converted for an evaluation: only what the
+    /// expression reads of them (`context.body.amount` of the whole context), so that its
+    /// cost does not grow with the request or with earlier nodes' outputs.
+    pub fn inputs<'v>(&self, variable: impl Fn(&str) -> Option<&'v Value>) -> Inputs {
+        let map = |entries: Vec<(String, cel::Value)>| {
+            cel::Value::Map(CelMap {
+                map: Arc::new(
+                    entries
+                        .into_iter()
+                        .map(|(key, value)| (Key::String(Arc::new(key)), value))
+                        .collect(),
+                ),
+            })
+        };
+        Inputs(
+            self.variables
+                .iter()
+                .filter_map(|name| {
+                    let value = variable(name)?;
+                    let converted = match self.reads.get(name) {
+                        Some(read) => reads::convert(value, read, &to_cel, &map),
+                        None => to_cel(value),
+                    };
+                    Some((name.clone(), converted))
+                })
+                .collect(),
+        )
     }
 }
 
@@ -129,12 +166,14 @@ pub fn compile(expression: &str) -> Result<Expression, ExprError> {
         .into_iter()
         .map(str::to_owned)
         .collect();
+    let reads = reads::of(program.expression());
     let mut bounded = program.expression().clone();
     rewrite::rewrite(&mut bounded);
     Ok(Expression {
         bounded,
         source: expression.to_owned(),
         variables,
+        reads,
     })
 }
 
@@ -167,11 +206,18 @@ pub fn evaluate_within<'v>(
     variable: impl Fn(&str) -> Option<&'v Value>,
     bounds: Bounds,
 ) -> Result<Value, ExprError> {
+    evaluate_inputs_within(expr, expr.inputs(variable), bounds)
+}
+
+/// Evaluates `expr` like [`evaluate_within`], over variables converted before.
+pub fn evaluate_inputs_within(
+    expr: &Expression,
+    inputs: Inputs,
+    bounds: Bounds,
+) -> Result<Value, ExprError> {
     let mut context = Context::with_env(Arc::clone(env()));
-    for name in &expr.variables {
-        if let Some(value) = variable(name) {
-            context.add_variable_from_value(name.as_str(), to_cel(value));
-        }
+    for (name, value) in inputs.0 {
+        context.add_variable_from_value(name, value);
     }
     let (result, hit) = limits::within(bounds, || cel::Value::resolve(&expr.bounded, &context));
     match hit {

@@ -17,7 +17,7 @@ use serde_json::Value;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{cel_cache::CelCache, error::NodeError};
-use crate::expr::{self, Bounds, ExprError, Expression};
+use crate::expr::{self, Bounds, ExprError, Expression, Inputs};
 
 /// How much evaluating may take (docs/limits.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,12 +94,12 @@ impl Evaluator {
             .map_err(|_| NodeError::Expression("the evaluation threads are closed".to_owned()))
     }
 
-    /// Evaluates `program` over `data` (its variables by name) on a blocking thread,
-    /// charging the time it takes to `budget`.
+    /// Evaluates `program` over `inputs` on a blocking thread, charging the time it takes
+    /// to `budget`.
     pub(crate) async fn evaluate(
         &self,
         program: Arc<Expression>,
-        data: Vec<(String, Value)>,
+        inputs: Inputs,
         budget: &Budget,
     ) -> Result<Value, NodeError> {
         let (limit, which) = budget.next_limit(self.limits.node_time)?;
@@ -111,8 +111,7 @@ impl Evaluator {
         };
         let task = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let variable = |name: &str| data.iter().find(|(n, _)| n == name).map(|(_, v)| v);
-            expr::evaluate_within(&program, variable, bounds)
+            expr::evaluate_inputs_within(&program, inputs, bounds)
         });
         // A function that runs long without a loop cannot be interrupted: the node stops
         // waiting at the deadline and the thread finishes on its own.

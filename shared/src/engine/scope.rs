@@ -110,13 +110,9 @@ impl<'a> RunScope<'a> {
     /// runtime and within the node and execution time limits and the value limit.
     pub async fn cel(&self, source: &str) -> Result<Value, NodeError> {
         let program = self.eval.compile(source).await?;
-        // Copied, as the evaluation runs on another thread: only the roots it mentions.
-        let data = program
-            .variables()
-            .iter()
-            .filter_map(|name| Some((name.clone(), self.cel_variable(name)?.clone())))
-            .collect();
-        self.eval.evaluate(program, data, &self.budget).await
+        // Converted here, as the evaluation runs on another thread: only what it reads.
+        let inputs = program.inputs(|name| self.cel_variable(name));
+        self.eval.evaluate(program, inputs, &self.budget).await
     }
 
     /// Evaluates a CEL expression that must yield a boolean.
