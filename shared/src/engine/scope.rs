@@ -1,5 +1,8 @@
 //! The variables a running node sees: the template scope and the CEL data.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Value, json};
 
@@ -28,17 +31,26 @@ pub struct RunScope<'a> {
     vars: Value,
     eval: &'a Evaluator,
     /// The execution's evaluation time (docs/limits.md).
-    budget: std::sync::Arc<Budget>,
+    budget: Arc<Budget>,
     /// The index of each loop the running node is inside, outer loop first.
     iteration: Vec<usize>,
     env: &'a Env,
+    /// What the execution's jobs hold, shared by its loops and parallel branches.
+    held: Arc<Held>,
 }
 
 /// The variables of a scope given none.
 static NO_ENV: std::sync::LazyLock<Env> = std::sync::LazyLock::new(Env::default);
 
 impl<'a> RunScope<'a> {
-    pub(crate) fn new(meta: &ExecutionMeta, context: Value, eval: &'a Evaluator) -> Self {
+    /// The scope of one execution whose trigger data is `context`; its jobs may hold
+    /// `max_execution_bytes` together.
+    pub(crate) fn new(
+        meta: &ExecutionMeta,
+        context: Value,
+        eval: &'a Evaluator,
+        max_execution_bytes: usize,
+    ) -> Self {
         let mut vars = json!({
             "$jobsMapByNodeKey": {},
             "$scopes": {},
@@ -49,13 +61,14 @@ impl<'a> RunScope<'a> {
         });
         // Moved in, not written inside `json!`, which would serialise a copy of it.
         vars["$context"] = context;
-        let budget = std::sync::Arc::new(Budget::new(eval.limits().execution_time));
+        let budget = Arc::new(Budget::new(eval.limits().execution_time));
         RunScope {
             vars,
             eval,
             budget,
             iteration: Vec::new(),
             env: &NO_ENV,
+            held: Arc::new(Held::new(max_execution_bytes)),
         }
     }
 
@@ -129,6 +142,31 @@ impl<'a> RunScope<'a> {
         self.budget.check()
     }
 
+    /// Counts `bytes` more held by the execution's jobs; fails when that takes the total
+    /// past `HOOKFLOW_MAX_EXECUTION_BYTES`.
+    pub(crate) fn hold(&self, bytes: usize) -> Result<(), NodeError> {
+        self.held.add(bytes);
+        self.check_held()
+    }
+
+    /// Counts `bytes` more held by the execution's jobs, without failing: for what is
+    /// recorded while the flow already ends (a node raised); the next check fails.
+    pub(crate) fn charge(&self, bytes: usize) {
+        self.held.add(bytes);
+    }
+
+    /// Fails once the execution's jobs hold more than their limit: checked before each
+    /// node, so a bound once hit fails every later node.
+    pub(crate) fn check_held(&self) -> Result<(), NodeError> {
+        self.held.check()
+    }
+
+    /// Whether the execution's jobs hold more than their limit: a failure that neither a
+    /// loop's `exit` nor a parallel node's `mode` may absorb.
+    pub(crate) fn over_held_limit(&self) -> bool {
+        self.held.check().is_err()
+    }
+
     /// The template root CEL sees under `name`, borrowed: a node evaluating an expression
     /// must not copy the whole context.
     fn cel_variable(&self, name: &str) -> Option<&Value> {
@@ -157,9 +195,11 @@ impl<'a> RunScope<'a> {
             vars: self.vars.clone(),
             eval: self.eval,
             // Shared: the execution's evaluation time counts every branch's.
-            budget: std::sync::Arc::clone(&self.budget),
+            budget: Arc::clone(&self.budget),
             iteration: self.iteration.clone(),
             env: self.env,
+            // Shared: every branch's jobs count toward the one execution's.
+            held: Arc::clone(&self.held),
         }
     }
 
@@ -213,6 +253,41 @@ impl<'a> RunScope<'a> {
     /// Moves `$system.now` to the present, before each node.
     pub(crate) fn tick(&mut self) {
         self.vars["$system"]["now"] = Value::String(now());
+    }
+}
+
+/// The bytes an execution's jobs hold, counted as each job finishes, and their limit
+/// (`HOOKFLOW_MAX_EXECUTION_BYTES`).
+struct Held {
+    limit: usize,
+    bytes: AtomicUsize,
+}
+
+impl Held {
+    fn new(limit: usize) -> Self {
+        Held {
+            limit,
+            bytes: AtomicUsize::new(0),
+        }
+    }
+
+    fn add(&self, bytes: usize) {
+        // Saturating: a total stuck at the maximum is still past any limit.
+        let _ = self
+            .bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                Some(held.saturating_add(bytes))
+            });
+    }
+
+    fn check(&self) -> Result<(), NodeError> {
+        if self.bytes.load(Ordering::Relaxed) > self.limit {
+            return Err(NodeError::Limit(format!(
+                "the execution's job results exceeded the {} execution limit",
+                crate::expr::size_text(self.limit)
+            )));
+        }
+        Ok(())
     }
 }
 

@@ -126,6 +126,13 @@ impl Engine {
                     }
                 }
                 for end in ended.drain(..) {
+                    // Past the execution's size limit the node fails whatever its mode:
+                    // every branch's later nodes would raise too.
+                    let mode = if end.failed() && scope.over_held_limit() {
+                        ParallelMode::All
+                    } else {
+                        mode
+                    };
                     if let Some(verdict) = decide(mode, &states, end) {
                         return Poll::Ready(verdict);
                     }

@@ -220,3 +220,147 @@ async fn a_runaway_gives_its_thread_back() {
     .expect("the evaluation thread was given back");
     assert_eq!(next.status, ExecutionStatus::Resolved, "{:?}", next.error);
 }
+
+/// An engine whose executions may hold `bytes` of job results.
+fn holding(bytes: usize) -> Engine {
+    Engine::new().with_max_execution_bytes(bytes)
+}
+
+fn looping(key: &str, config: Value, body: Value) -> Value {
+    json!({"key": key, "type": "loop", "config": config, "branches": {"body": body}})
+}
+
+fn count(result: &RunResult, key: &str) -> usize {
+    result.jobs.iter().filter(|job| job.node_key == key).count()
+}
+
+#[tokio::test]
+async fn a_loop_whose_results_pile_up_past_the_execution_limit_ends_as_error() {
+    // Each iteration's result is 10 kB of the caller's text: 20 of them are 200 kB.
+    let context = json!({"body": {"s": "x".repeat(10_000), "n": 20}});
+    let workflow = doc(json!([
+        looping(
+            "l",
+            // `continue` absorbs a failed iteration, but not this limit.
+            json!({"target": "{{$context.body.n}}", "exit": "continue"}),
+            json!([calc("grow", "context.body.s + string(scopes.l.index)")])
+        ),
+        calc("after", "1"),
+    ]));
+
+    let result = holding(64 * 1024)
+        .run(&workflow, &meta(), context.clone())
+        .await;
+    let message = "the execution's job results exceeded the 64 KiB execution limit";
+    assert_error(&result, &format!("node \"grow\" (calculation): {message}"));
+    assert_eq!(
+        result.jobs.last().map(|job| &job.result),
+        Some(&json!({"error": message}))
+    );
+    // It stopped at the iteration that crossed the limit, the loop failed, nothing after it ran.
+    assert_eq!(count(&result, "grow"), 7);
+    assert_eq!(result.jobs[0].node_key, "l");
+    assert_eq!(result.jobs[0].status, JobStatus::Failed);
+    assert_eq!(count(&result, "after"), 0);
+
+    // The same loop within the default limit runs to its end.
+    let result = Engine::new().run(&workflow, &meta(), context).await;
+    assert_eq!(
+        result.status,
+        ExecutionStatus::Resolved,
+        "{:?}",
+        result.error
+    );
+    assert_eq!(count(&result, "grow"), 20);
+}
+
+#[tokio::test]
+async fn nested_loops_count_their_jobs_not_only_their_results() {
+    // 100 × 100 tiny results: what piles up is ten thousand job records.
+    let workflow = doc(json!([looping(
+        "rows",
+        json!({"target": 100}),
+        json!([looping(
+            "cols",
+            json!({"target": 100}),
+            json!([calc("cell", "1")])
+        )])
+    )]));
+    let result = holding(256 * 1024).run(&workflow, &meta(), json!({})).await;
+    assert_eq!(result.status, ExecutionStatus::Error, "{:?}", result.error);
+    let error = result.error.as_deref().unwrap_or_default();
+    assert!(
+        error.ends_with("the execution's job results exceeded the 256 KiB execution limit"),
+        "{error}"
+    );
+    assert!(count(&result, "cell") < 10_000);
+}
+
+#[tokio::test]
+async fn parallel_branches_count_toward_one_execution_limit() {
+    let context = json!({"body": {"s": "x".repeat(10_000)}});
+    let branch = |name: &str| {
+        json!([
+            calc(&format!("{name}1"), "context.body.s"),
+            {"key": format!("{name}Wait"), "type": "delay", "config": {"duration": 50}},
+            calc(&format!("{name}2"), "context.body.s"),
+            {"key": format!("{name}Wait2"), "type": "delay", "config": {"duration": 50}},
+            calc(&format!("{name}3"), "context.body.s"),
+        ])
+    };
+    let workflow = |branches: Value| {
+        doc(json!([
+            // `any` goes on while another branch may still resolve, but not past this limit.
+            {"key": "p", "type": "parallel", "config": {"mode": "any"}, "branches": branches},
+            calc("after", "1"),
+        ]))
+    };
+    let engine = holding(48 * 1024);
+
+    // One branch alone holds about 30 kB: within the limit.
+    let alone = engine
+        .run(
+            &workflow(json!({"a": branch("a")})),
+            &meta(),
+            context.clone(),
+        )
+        .await;
+    assert_eq!(alone.status, ExecutionStatus::Resolved, "{:?}", alone.error);
+
+    // Two hold about 60 kB together.
+    let both = engine
+        .run(
+            &workflow(json!({"a": branch("a"), "b": branch("b")})),
+            &meta(),
+            context,
+        )
+        .await;
+    let message = "the execution's job results exceeded the 48 KiB execution limit";
+    assert_eq!(both.status, ExecutionStatus::Error, "{:?}", both.error);
+    let error = both.error.as_deref().unwrap_or_default();
+    assert!(
+        error.starts_with("node \"") && error.ends_with(message),
+        "{error}"
+    );
+    // The job that crossed it raised; a job of the other branch that finished in the same
+    // round is refused too. No branch went on.
+    let raised: Vec<_> = both
+        .jobs
+        .iter()
+        .filter(|job| job.status == JobStatus::Error)
+        .collect();
+    assert!(!raised.is_empty());
+    for job in raised {
+        assert_eq!(job.result, json!({"error": message}), "{}", job.node_key);
+    }
+    assert!(
+        !both
+            .jobs
+            .iter()
+            .any(|job| job.node_key.ends_with('3') && job.status == JobStatus::Resolved),
+        "a branch ran past the limit"
+    );
+    assert_eq!(both.jobs[0].node_key, "p");
+    assert_eq!(both.jobs[0].status, JobStatus::Failed);
+    assert_eq!(count(&both, "after"), 0);
+}
