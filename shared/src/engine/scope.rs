@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::env::Env;
 use super::error::NodeError;
 use super::evaluator::{Budget, Evaluator, expression_failed, limit_hit};
-use crate::{expr, template};
+use crate::{expr, paths, template};
 
 /// Who is running: the ids the templates can read as `$execution` and `$workflow`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +28,9 @@ pub struct ExecutionMeta {
 /// before it (`$jobsMapByNodeKey`), `$system.now`, `$execution.id`, `$workflow.key` and,
 /// inside loops, `$scopes.<loopKey>`, and the variables (`$env`).
 pub struct RunScope<'a> {
+    /// `$context`: shared, not copied, by the branches of parallel nodes.
+    context: Arc<Value>,
+    /// The other roots, keyed by their names.
     vars: Value,
     eval: &'a Evaluator,
     /// The execution's evaluation time (docs/limits.md).
@@ -51,7 +54,7 @@ impl<'a> RunScope<'a> {
         eval: &'a Evaluator,
         max_execution_bytes: usize,
     ) -> Self {
-        let mut vars = json!({
+        let vars = json!({
             "$jobsMapByNodeKey": {},
             "$scopes": {},
             "$system": {"now": now()},
@@ -59,10 +62,10 @@ impl<'a> RunScope<'a> {
             "$workflow": {"key": meta.workflow_key, "id": meta.workflow_id.to_string()},
             "$env": {},
         });
-        // Moved in, not written inside `json!`, which would serialise a copy of it.
-        vars["$context"] = context;
         let budget = Arc::new(Budget::new(eval.limits().execution_time));
         RunScope {
+            // Moved in, never copied: not by `json!`, nor for a parallel branch.
+            context: Arc::new(context),
             vars,
             eval,
             budget,
@@ -102,15 +105,10 @@ impl<'a> RunScope<'a> {
         self.env.mask_str(text)
     }
 
-    /// The template scope, one object keyed by the `$` roots.
-    pub fn vars(&self) -> &Value {
-        &self.vars
-    }
-
     /// Renders the templates inside `value` (a single placeholder keeps its type); a
     /// string that would grow past the value limit is an error.
     pub fn render(&self, value: &Value) -> Result<Value, NodeError> {
-        template::render_value_within(value, &self.vars, self.eval.limits().max_value_bytes)
+        template::render_value_within(value, self, self.eval.limits().max_value_bytes)
             .map_err(|too_large| limit_hit("size", too_large.to_string()))
     }
 
@@ -171,7 +169,7 @@ impl<'a> RunScope<'a> {
     /// must not copy the whole context.
     fn cel_variable(&self, name: &str) -> Option<&Value> {
         let root = match name {
-            "context" => "$context",
+            "context" => return Some(&self.context),
             "jobs" => "$jobsMapByNodeKey",
             "system" => "$system",
             "scopes" => "$scopes",
@@ -189,9 +187,10 @@ impl<'a> RunScope<'a> {
     }
 
     /// A copy for a parallel branch, which sees the outputs recorded so far and records its
-    /// own apart from the other branches'.
+    /// own apart from the other branches'; `$context` is shared, not copied.
     pub(crate) fn fork(&self) -> RunScope<'a> {
         RunScope {
+            context: Arc::clone(&self.context),
             vars: self.vars.clone(),
             eval: self.eval,
             // Shared: the execution's evaluation time counts every branch's.
@@ -256,6 +255,23 @@ impl<'a> RunScope<'a> {
     }
 }
 
+/// Placeholders read `$context` from the shared context and the other roots from `vars`,
+/// as if they were one object keyed by the roots.
+impl template::Scope for RunScope<'_> {
+    fn lookup(&self, path: &str) -> Option<&Value> {
+        match path.strip_prefix("$context") {
+            Some("") => Some(&self.context),
+            Some(rest) if rest.starts_with('[') => paths::get(&self.context, rest),
+            Some(rest) => match rest.strip_prefix('.') {
+                Some(below) => paths::get(&self.context, below),
+                // `$contextual`, `$context]`: not the context root.
+                None => paths::get(&self.vars, path),
+            },
+            None => paths::get(&self.vars, path),
+        }
+    }
+}
+
 /// The bytes an execution's jobs hold, counted as each job finishes, and their limit
 /// (`HOOKFLOW_MAX_EXECUTION_BYTES`).
 struct Held {
@@ -293,4 +309,50 @@ impl Held {
 
 fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::evaluator::EvalLimits;
+    use crate::template::Scope as _;
+
+    #[test]
+    fn placeholders_see_the_shared_context_as_one_object_of_roots() {
+        let eval = Evaluator::new(EvalLimits::default());
+        let meta = ExecutionMeta {
+            execution_id: uuid::Uuid::now_v7(),
+            workflow_id: uuid::Uuid::now_v7(),
+            workflow_key: "k".into(),
+        };
+        let context = json!({"body": {"items": [{"id": 7}], "$x": 1}, "0": "zero"});
+        let mut scope = RunScope::new(&meta, context.clone(), &eval, usize::MAX);
+        scope.record_output("calc", json!({"n": 2}));
+        // What the roots were before `$context` was kept apart.
+        let mut one = scope.vars.clone();
+        one["$context"] = context;
+        let branch = scope.fork();
+        for path in [
+            "$context",
+            "$context.body",
+            "$context.body.items[0].id",
+            "$context.body.items.0.id",
+            "$context[0]",
+            "$context.0",
+            "$context.body.$x",
+            "$context.",
+            "$context..body",
+            "$context]",
+            "$contextual",
+            "$context.missing",
+            "$jobsMapByNodeKey.calc.n",
+            "$workflow.key",
+            "$execution",
+            "",
+        ] {
+            assert_eq!(scope.lookup(path), one.lookup(path), "{path}");
+            assert_eq!(branch.lookup(path), one.lookup(path), "{path} in a branch");
+        }
+        assert!(Arc::ptr_eq(&scope.context, &branch.context));
+    }
 }
