@@ -106,7 +106,8 @@ pub async fn serve(
         store,
         engine: Engine::with_outbound(Arc::new(outbound))
             .with_limits(config.eval_limits())
-            .with_max_loop_iterations(config.max_loop_iterations),
+            .with_max_loop_iterations(config.max_loop_iterations)
+            .with_max_execution_bytes(config.max_execution_bytes),
         topology: Topology::new(config.amqp_prefix.clone()),
         stopping: shutdown.clone(),
     });

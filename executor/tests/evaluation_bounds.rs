@@ -141,3 +141,76 @@ async fn runaway_expressions_end_as_errors_while_other_executions_go_on() {
         assert!(metrics.contains(&line), "{line} missing from {metrics}");
     }
 }
+
+#[tokio::test]
+async fn a_loop_whose_results_pile_up_past_the_execution_limit_ends_as_error_while_others_go_on() {
+    let mut harness = Harness::start_with(|config| config.max_execution_bytes = 64 * 1024).await;
+    // Each iteration holds the caller's `pad` once more: the caller decides how much piles up.
+    let grow = harness
+        .create_workflow(&workflow(
+            true,
+            json!([
+                {"key": "each", "type": "loop", "config": {"target": "{{$context.body.items}}"},
+                 "branches": {"body": [calc("grow", "context.body.pad + string(scopes.each.item)")]}},
+                {"key": "ok", "type": "response", "config": {"body": {"done": "{{$jobsMapByNodeKey.each}}"}}},
+            ]),
+        ))
+        .await;
+    let items: Vec<u32> = (0..100).collect();
+    let piling = support::message(
+        grow,
+        true,
+        json!({"body": {"items": items, "pad": "x".repeat(10_000)}}),
+    );
+    let small = support::message(grow, true, json!({"body": {"items": [1, 2], "pad": "x"}}));
+    harness.publish(&piling).await;
+    harness.publish(&small).await;
+
+    let mut replies = Vec::new();
+    for _ in 0..2 {
+        replies.push(harness.next_reply().await.0);
+    }
+    let reply = |id| {
+        replies
+            .iter()
+            .find(|reply| reply.execution_id == id)
+            .expect("a reply for each caller")
+    };
+    // The sync caller of the runaway gets the error answer (500 from ingress), no response.
+    assert_eq!(reply(piling.execution_id).status, ExecutionStatus::Error);
+    assert!(reply(piling.execution_id).response.is_none());
+    let answered = reply(small.execution_id);
+    assert_eq!(answered.status, ExecutionStatus::Resolved);
+    assert_eq!(
+        answered.response.as_ref().expect("the answer").body,
+        json!({"done": 2})
+    );
+
+    let message = "the execution's job results exceeded the 64 KiB execution limit";
+    let piled = harness.finished(piling.execution_id).await;
+    assert_eq!(piled.status, "error");
+    assert_eq!(
+        piled.error.as_deref(),
+        Some(format!("node \"grow\" (calculation): {message}").as_str())
+    );
+    let jobs = harness.jobs(piling.execution_id).await;
+    let last = jobs.last().expect("the job that crossed the limit");
+    assert_eq!((last.0.as_str(), last.2.as_str()), ("grow", "error"));
+    assert_eq!(last.3, json!({"error": message}));
+    // It stopped where it crossed the limit: 7 iterations of 10 kB, not 100.
+    assert_eq!(jobs.iter().filter(|job| job.0 == "grow").count(), 7);
+    assert_eq!(jobs[0].0, "each");
+    assert_eq!(jobs[0].2, "failed");
+    assert!(!jobs.iter().any(|job| job.0 == "ok"));
+
+    // The executor goes on serving: a later execution runs as usual.
+    let after = support::message(grow, true, json!({"body": {"items": [1], "pad": "y"}}));
+    harness.publish(&after).await;
+    let (next, _) = harness.next_reply().await;
+    assert_eq!(next.execution_id, after.execution_id);
+    assert_eq!(next.status, ExecutionStatus::Resolved);
+    assert_eq!(
+        harness.finished(after.execution_id).await.status,
+        "resolved"
+    );
+}

@@ -196,6 +196,8 @@ pub struct Config {
     pub execution_timeout_ms: u64,
     /// Largest string or list an expression or template may build, in bytes (executor).
     pub max_value_bytes: usize,
+    /// Bytes the job results of one execution may hold together (executor).
+    pub max_execution_bytes: usize,
     /// CEL expressions an executor evaluates at once (executor).
     pub eval_threads: usize,
     /// The credential with which ingress fetches trigger definitions (secrets included)
@@ -297,6 +299,8 @@ impl Config {
             settings.parse_with("HOOKFLOW_EXECUTION_TIMEOUT_MS", within(1, 3_600_000));
         let max_value_bytes =
             settings.parse_with("HOOKFLOW_MAX_VALUE_BYTES", within(1024, 1 << 30));
+        let max_execution_bytes =
+            settings.parse_with("HOOKFLOW_MAX_EXECUTION_BYTES", within(1024, 1 << 30));
         let eval_threads = settings.parse_with("HOOKFLOW_EVAL_THREADS", within(1, 256));
         let internal_token = settings.optional("HOOKFLOW_INTERNAL_TOKEN");
         let secret_key = settings.optional("HOOKFLOW_SECRET_KEY");
@@ -346,6 +350,7 @@ impl Config {
             node_timeout_ms: node_timeout_ms?,
             execution_timeout_ms: execution_timeout_ms?,
             max_value_bytes: max_value_bytes?,
+            max_execution_bytes: max_execution_bytes?,
             eval_threads: eval_threads?,
             internal_token: internal_token?.map(SecretString::from),
             secret_key: secret_key?.map(SecretString::from),

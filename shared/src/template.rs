@@ -1,8 +1,8 @@
 //! `{{path}}` templates in node configs (docs/workflows.md "Templates").
 //!
 //! The scope is one JSON object whose keys are the roots (`$context`, `$jobsMapByNodeKey`,
-//! `$system`, `$execution`, `$workflow`); a placeholder's path is looked up in it with
-//! [`paths::get`]. A string that is exactly one placeholder yields the typed value; otherwise
+//! `$system`, `$execution`, `$workflow`), or anything else that looks a path up like
+//! [`paths::get`] on such an object ([`Scope`]). A string that is exactly one placeholder yields the typed value; otherwise
 //! values are written into the text. `{{path:default}}` supplies a default for a missing or null
 //! value: JSON when the text parses as JSON (`0`, `true`, `"a"`), else the text itself. A path
 //! cannot contain `:`, and a default cannot contain `}}`.
@@ -40,6 +40,20 @@ pub enum TemplateError {
         /// What is wrong with the path.
         source: PathError,
     },
+}
+
+/// Where placeholders look their paths up: a JSON object keyed by the roots, or roots kept
+/// apart (the engine shares one `$context` between the branches of a parallel node).
+pub trait Scope {
+    /// The value at `path` (`$context.body.id`), or `None` when it is missing or the path
+    /// does not parse.
+    fn lookup(&self, path: &str) -> Option<&Value>;
+}
+
+impl Scope for Value {
+    fn lookup(&self, path: &str) -> Option<&Value> {
+        paths::get(self, path)
+    }
 }
 
 /// A rendered string would have been larger than the limit (in bytes).
@@ -132,8 +146,8 @@ fn parts(template: &str) -> Parts<'_> {
 }
 
 impl Placeholder<'_> {
-    fn resolve<'s>(&self, scope: &'s Value) -> Resolved<'s> {
-        match paths::get(scope, self.path) {
+    fn resolve<'s>(&self, scope: &'s impl Scope) -> Resolved<'s> {
+        match scope.lookup(self.path) {
             Some(value) if !value.is_null() => Resolved::Found(value),
             _ => match self.default {
                 Some(default) => Resolved::Default(
@@ -196,14 +210,18 @@ impl Resolved<'_> {
 /// missing as nothing, numbers and booleans as text, objects and arrays as compact JSON). Rendering
 /// never fails: a path that does not parse counts as missing and an unclosed `{{` stays text
 /// ([`check`] reports both when the workflow is saved).
-pub fn render_str(template: &str, scope: &Value) -> Value {
+pub fn render_str(template: &str, scope: &impl Scope) -> Value {
     render_str_within(template, scope, usize::MAX).unwrap_or(Value::Null)
 }
 
 /// Renders `template` like [`render_str`], failing when the string it writes would be
 /// larger than `max` bytes (a single placeholder's typed value is not written, so it
 /// counts for nothing).
-pub fn render_str_within(template: &str, scope: &Value, max: usize) -> Result<Value, TooLarge> {
+pub fn render_str_within(
+    template: &str,
+    scope: &impl Scope,
+    max: usize,
+) -> Result<Value, TooLarge> {
     if !template.contains("{{") {
         return Ok(Value::String(template.to_owned()));
     }
@@ -228,13 +246,17 @@ pub fn render_str_within(template: &str, scope: &Value, max: usize) -> Result<Va
 
 /// Renders every string inside `value` (object values and array items, at any depth); object
 /// keys are left as they are.
-pub fn render_value(value: &Value, scope: &Value) -> Value {
+pub fn render_value(value: &Value, scope: &impl Scope) -> Value {
     render_value_within(value, scope, usize::MAX).unwrap_or(Value::Null)
 }
 
 /// Renders `value` like [`render_value`], failing when a string it writes would be larger
 /// than `max` bytes.
-pub fn render_value_within(value: &Value, scope: &Value, max: usize) -> Result<Value, TooLarge> {
+pub fn render_value_within(
+    value: &Value,
+    scope: &impl Scope,
+    max: usize,
+) -> Result<Value, TooLarge> {
     Ok(match value {
         Value::String(text) => render_str_within(text, scope, max)?,
         Value::Array(items) => Value::Array(

@@ -200,6 +200,12 @@ pub const SETTINGS: &[Setting] = &[
         used_by: &[Executor],
     },
     Setting {
+        env: "HOOKFLOW_MAX_EXECUTION_BYTES",
+        help: "Bytes the job results of one execution may hold together, loops and parallel branches included; past it the execution ends as error (1024 to 1073741824)",
+        default: |_| Some("16777216"),
+        used_by: &[Executor],
+    },
+    Setting {
         env: "HOOKFLOW_EVAL_THREADS",
         help: "CEL expressions an executor evaluates at once, each on a blocking thread (1 to 256)",
         default: |_| Some("4"),

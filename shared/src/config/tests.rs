@@ -163,6 +163,28 @@ fn the_loop_iteration_limit_is_checked_against_its_range() {
 }
 
 #[test]
+fn the_execution_size_limit_is_checked_against_its_range() {
+    assert_eq!(
+        Config::defaults(Service::Executor).max_execution_bytes,
+        crate::engine::DEFAULT_MAX_EXECUTION_BYTES
+    );
+    for value in ["1023", "1073741825"] {
+        assert_eq!(
+            errors(&[("HOOKFLOW_MAX_EXECUTION_BYTES", value)]),
+            [format!(
+                "HOOKFLOW_MAX_EXECUTION_BYTES=\"{value}\": must be from 1024 to 1073741824"
+            )]
+        );
+    }
+    let config = with(
+        Service::Executor,
+        &[("HOOKFLOW_MAX_EXECUTION_BYTES", "65536")],
+    )
+    .expect("64 KiB");
+    assert_eq!(config.max_execution_bytes, 65536);
+}
+
+#[test]
 fn numbers_out_of_range_or_not_numbers_are_refused() {
     assert_eq!(
         errors(&[("HOOKFLOW_EXECUTOR_PREFETCH", "70000")]),

@@ -24,7 +24,9 @@ pub use node::{
     EndStatus, LoopExit, LoopPlan, LoopTarget, NodeType, Outcome, ParallelMode, ValidationCtx,
 };
 pub use registry::Registry;
-pub use runner::{DEFAULT_MAX_LOOP_ITERATIONS, Engine, JobRecord, RunResult};
+pub use runner::{
+    DEFAULT_MAX_EXECUTION_BYTES, DEFAULT_MAX_LOOP_ITERATIONS, Engine, JobRecord, RunResult,
+};
 pub use scope::{ExecutionMeta, RunScope};
 pub use validate::{parse_document, read_document, validate_document};
 

@@ -64,10 +64,14 @@ pub struct Engine {
     registry: Registry,
     eval: Evaluator,
     max_loop_iterations: u32,
+    max_execution_bytes: usize,
 }
 
 /// `HOOKFLOW_MAX_LOOP_ITERATIONS` when nothing else is set.
 pub const DEFAULT_MAX_LOOP_ITERATIONS: u32 = 1000;
+
+/// `HOOKFLOW_MAX_EXECUTION_BYTES` when nothing else is set: 16 MiB.
+pub const DEFAULT_MAX_EXECUTION_BYTES: usize = 16 * 1024 * 1024;
 
 impl Default for Engine {
     fn default() -> Self {
@@ -92,6 +96,7 @@ impl Engine {
             registry,
             eval: Evaluator::new(EvalLimits::default()),
             max_loop_iterations: DEFAULT_MAX_LOOP_ITERATIONS,
+            max_execution_bytes: DEFAULT_MAX_EXECUTION_BYTES,
         }
     }
 
@@ -115,6 +120,14 @@ impl Engine {
         self
     }
 
+    /// At most `limit` bytes of job results per execution (`HOOKFLOW_MAX_EXECUTION_BYTES`),
+    /// counted as each job finishes across all its loops and parallel branches; the job
+    /// that takes the total past it raises.
+    pub fn with_max_execution_bytes(mut self, limit: usize) -> Self {
+        self.max_execution_bytes = limit;
+        self
+    }
+
     /// Runs `doc` for one webhook call whose trigger data is `context`, without variables.
     pub async fn run(
         &self,
@@ -134,7 +147,8 @@ impl Engine {
         context: Value,
         env: &Env,
     ) -> RunResult {
-        let scope = RunScope::new(meta, context, &self.eval).with_env(env);
+        let scope =
+            RunScope::new(meta, context, &self.eval, self.max_execution_bytes).with_env(env);
         let mut result = self.run_chains(doc, scope).await;
         env.mask_result(&mut result);
         result
@@ -162,6 +176,7 @@ impl Engine {
             return Err(NodeError::UnknownType(node.kind.clone()));
         };
         scope.check_budget()?;
+        scope.check_held()?;
         let span = tracing::info_span!(
             "node",
             otel.name = format!("node {}", node.key),

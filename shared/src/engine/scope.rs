@@ -1,5 +1,8 @@
 //! The variables a running node sees: the template scope and the CEL data.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Value, json};
 
@@ -8,7 +11,7 @@ use uuid::Uuid;
 use super::env::Env;
 use super::error::NodeError;
 use super::evaluator::{Budget, Evaluator, expression_failed, limit_hit};
-use crate::{expr, template};
+use crate::{expr, paths, template};
 
 /// Who is running: the ids the templates can read as `$execution` and `$workflow`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,21 +28,33 @@ pub struct ExecutionMeta {
 /// before it (`$jobsMapByNodeKey`), `$system.now`, `$execution.id`, `$workflow.key` and,
 /// inside loops, `$scopes.<loopKey>`, and the variables (`$env`).
 pub struct RunScope<'a> {
+    /// `$context`: shared, not copied, by the branches of parallel nodes.
+    context: Arc<Value>,
+    /// The other roots, keyed by their names.
     vars: Value,
     eval: &'a Evaluator,
     /// The execution's evaluation time (docs/limits.md).
-    budget: std::sync::Arc<Budget>,
+    budget: Arc<Budget>,
     /// The index of each loop the running node is inside, outer loop first.
     iteration: Vec<usize>,
     env: &'a Env,
+    /// What the execution's jobs hold, shared by its loops and parallel branches.
+    held: Arc<Held>,
 }
 
 /// The variables of a scope given none.
 static NO_ENV: std::sync::LazyLock<Env> = std::sync::LazyLock::new(Env::default);
 
 impl<'a> RunScope<'a> {
-    pub(crate) fn new(meta: &ExecutionMeta, context: Value, eval: &'a Evaluator) -> Self {
-        let mut vars = json!({
+    /// The scope of one execution whose trigger data is `context`; its jobs may hold
+    /// `max_execution_bytes` together.
+    pub(crate) fn new(
+        meta: &ExecutionMeta,
+        context: Value,
+        eval: &'a Evaluator,
+        max_execution_bytes: usize,
+    ) -> Self {
+        let vars = json!({
             "$jobsMapByNodeKey": {},
             "$scopes": {},
             "$system": {"now": now()},
@@ -47,15 +62,16 @@ impl<'a> RunScope<'a> {
             "$workflow": {"key": meta.workflow_key, "id": meta.workflow_id.to_string()},
             "$env": {},
         });
-        // Moved in, not written inside `json!`, which would serialise a copy of it.
-        vars["$context"] = context;
-        let budget = std::sync::Arc::new(Budget::new(eval.limits().execution_time));
+        let budget = Arc::new(Budget::new(eval.limits().execution_time));
         RunScope {
+            // Moved in, never copied: not by `json!`, nor for a parallel branch.
+            context: Arc::new(context),
             vars,
             eval,
             budget,
             iteration: Vec::new(),
             env: &NO_ENV,
+            held: Arc::new(Held::new(max_execution_bytes)),
         }
     }
 
@@ -89,15 +105,10 @@ impl<'a> RunScope<'a> {
         self.env.mask_str(text)
     }
 
-    /// The template scope, one object keyed by the `$` roots.
-    pub fn vars(&self) -> &Value {
-        &self.vars
-    }
-
     /// Renders the templates inside `value` (a single placeholder keeps its type); a
     /// string that would grow past the value limit is an error.
     pub fn render(&self, value: &Value) -> Result<Value, NodeError> {
-        template::render_value_within(value, &self.vars, self.eval.limits().max_value_bytes)
+        template::render_value_within(value, self, self.eval.limits().max_value_bytes)
             .map_err(|too_large| limit_hit("size", too_large.to_string()))
     }
 
@@ -125,11 +136,36 @@ impl<'a> RunScope<'a> {
         self.budget.check()
     }
 
+    /// Counts `bytes` more held by the execution's jobs; fails when that takes the total
+    /// past `HOOKFLOW_MAX_EXECUTION_BYTES`.
+    pub(crate) fn hold(&self, bytes: usize) -> Result<(), NodeError> {
+        self.held.add(bytes);
+        self.check_held()
+    }
+
+    /// Counts `bytes` more held by the execution's jobs, without failing: for what is
+    /// recorded while the flow already ends (a node raised); the next check fails.
+    pub(crate) fn charge(&self, bytes: usize) {
+        self.held.add(bytes);
+    }
+
+    /// Fails once the execution's jobs hold more than their limit: checked before each
+    /// node, so a bound once hit fails every later node.
+    pub(crate) fn check_held(&self) -> Result<(), NodeError> {
+        self.held.check()
+    }
+
+    /// Whether the execution's jobs hold more than their limit: a failure that neither a
+    /// loop's `exit` nor a parallel node's `mode` may absorb.
+    pub(crate) fn over_held_limit(&self) -> bool {
+        self.held.check().is_err()
+    }
+
     /// The template root CEL sees under `name`, borrowed: a node evaluating an expression
     /// must not copy the whole context.
     fn cel_variable(&self, name: &str) -> Option<&Value> {
         let root = match name {
-            "context" => "$context",
+            "context" => return Some(&self.context),
             "jobs" => "$jobsMapByNodeKey",
             "system" => "$system",
             "scopes" => "$scopes",
@@ -147,15 +183,18 @@ impl<'a> RunScope<'a> {
     }
 
     /// A copy for a parallel branch, which sees the outputs recorded so far and records its
-    /// own apart from the other branches'.
+    /// own apart from the other branches'; `$context` is shared, not copied.
     pub(crate) fn fork(&self) -> RunScope<'a> {
         RunScope {
+            context: Arc::clone(&self.context),
             vars: self.vars.clone(),
             eval: self.eval,
             // Shared: the execution's evaluation time counts every branch's.
-            budget: std::sync::Arc::clone(&self.budget),
+            budget: Arc::clone(&self.budget),
             iteration: self.iteration.clone(),
             env: self.env,
+            // Shared: every branch's jobs count toward the one execution's.
+            held: Arc::clone(&self.held),
         }
     }
 
@@ -212,6 +251,104 @@ impl<'a> RunScope<'a> {
     }
 }
 
+/// Placeholders read `$context` from the shared context and the other roots from `vars`,
+/// as if they were one object keyed by the roots.
+impl template::Scope for RunScope<'_> {
+    fn lookup(&self, path: &str) -> Option<&Value> {
+        match path.strip_prefix("$context") {
+            Some("") => Some(&self.context),
+            Some(rest) if rest.starts_with('[') => paths::get(&self.context, rest),
+            Some(rest) => match rest.strip_prefix('.') {
+                Some(below) => paths::get(&self.context, below),
+                // `$contextual`, `$context]`: not the context root.
+                None => paths::get(&self.vars, path),
+            },
+            None => paths::get(&self.vars, path),
+        }
+    }
+}
+
+/// The bytes an execution's jobs hold, counted as each job finishes, and their limit
+/// (`HOOKFLOW_MAX_EXECUTION_BYTES`).
+struct Held {
+    limit: usize,
+    bytes: AtomicUsize,
+}
+
+impl Held {
+    fn new(limit: usize) -> Self {
+        Held {
+            limit,
+            bytes: AtomicUsize::new(0),
+        }
+    }
+
+    fn add(&self, bytes: usize) {
+        // Saturating: a total stuck at the maximum is still past any limit.
+        let _ = self
+            .bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                Some(held.saturating_add(bytes))
+            });
+    }
+
+    fn check(&self) -> Result<(), NodeError> {
+        if self.bytes.load(Ordering::Relaxed) > self.limit {
+            return Err(NodeError::Limit(format!(
+                "the execution's job results exceeded the {} execution limit",
+                crate::expr::size_text(self.limit)
+            )));
+        }
+        Ok(())
+    }
+}
+
 fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::evaluator::EvalLimits;
+    use crate::template::Scope as _;
+
+    #[test]
+    fn placeholders_see_the_shared_context_as_one_object_of_roots() {
+        let eval = Evaluator::new(EvalLimits::default());
+        let meta = ExecutionMeta {
+            execution_id: uuid::Uuid::now_v7(),
+            workflow_id: uuid::Uuid::now_v7(),
+            workflow_key: "k".into(),
+        };
+        let context = json!({"body": {"items": [{"id": 7}], "$x": 1}, "0": "zero"});
+        let mut scope = RunScope::new(&meta, context.clone(), &eval, usize::MAX);
+        scope.record_output("calc", json!({"n": 2}));
+        // What the roots were before `$context` was kept apart.
+        let mut one = scope.vars.clone();
+        one["$context"] = context;
+        let branch = scope.fork();
+        for path in [
+            "$context",
+            "$context.body",
+            "$context.body.items[0].id",
+            "$context.body.items.0.id",
+            "$context[0]",
+            "$context.0",
+            "$context.body.$x",
+            "$context.",
+            "$context..body",
+            "$context]",
+            "$contextual",
+            "$context.missing",
+            "$jobsMapByNodeKey.calc.n",
+            "$workflow.key",
+            "$execution",
+            "",
+        ] {
+            assert_eq!(scope.lookup(path), one.lookup(path), "{path}");
+            assert_eq!(branch.lookup(path), one.lookup(path), "{path} in a branch");
+        }
+        assert!(Arc::ptr_eq(&scope.context, &branch.context));
+    }
 }

@@ -8,6 +8,7 @@ use super::{Engine, JobRecord};
 use crate::engine::{error::NodeError, node::EndStatus, node::Outcome, scope::RunScope};
 use crate::messages::{HttpReply, JobStatus};
 use crate::model::Node;
+use crate::shape::approximate_size;
 
 /// How a chain ended.
 #[derive(Debug)]
@@ -62,16 +63,25 @@ impl Engine {
                 let outcome = self.run_node(node, scope).await;
                 let container = match outcome {
                     Ok(Outcome::Continue(output)) => {
+                        if let Err(err) = hold(jobs, slot, &output, scope) {
+                            return raised(jobs, slot, node, &err, scope);
+                        }
                         close(jobs, slot, JobStatus::Resolved, output.clone());
                         scope.record_output(&node.key, output);
                         continue;
                     }
                     Ok(Outcome::Recorded { output, record }) => {
+                        if let Err(err) = hold(jobs, slot, &record, scope) {
+                            return raised(jobs, slot, node, &err, scope);
+                        }
                         close(jobs, slot, JobStatus::Resolved, record);
                         scope.record_output(&node.key, output);
                         continue;
                     }
                     Ok(Outcome::Branch { name, output }) => {
+                        if let Err(err) = hold(jobs, slot, &output, scope) {
+                            return raised(jobs, slot, node, &err, scope);
+                        }
                         close(jobs, slot, JobStatus::Resolved, output.clone());
                         scope.record_output(&node.key, output);
                         if let Some(branch) = node.branches.get(name) {
@@ -84,10 +94,16 @@ impl Engine {
                     }
                     Ok(Outcome::Respond(reply)) => {
                         let output = serde_json::to_value(&reply).unwrap_or(Value::Null);
+                        if let Err(err) = hold(jobs, slot, &output, scope) {
+                            return raised(jobs, slot, node, &err, scope);
+                        }
                         close(jobs, slot, JobStatus::Resolved, output);
                         return ChainEnd::Responded(reply);
                     }
                     Ok(Outcome::End { status, output }) => {
+                        if let Err(err) = hold(jobs, slot, &output, scope) {
+                            return raised(jobs, slot, node, &err, scope);
+                        }
                         close(jobs, slot, status.job_status(), output);
                         return ChainEnd::Ended(status);
                     }
@@ -103,6 +119,12 @@ impl Engine {
                         output,
                         stop,
                     }) => {
+                        if stop.is_some() {
+                            // The flow ends because of a branch, which says why.
+                            scope.charge(held_by(jobs, slot, &output));
+                        } else if let Err(err) = hold(jobs, slot, &output, scope) {
+                            return raised(jobs, slot, node, &err, scope);
+                        }
                         close(jobs, slot, status, output.clone());
                         if status == JobStatus::Resolved {
                             scope.record_output(&node.key, output);
@@ -111,7 +133,7 @@ impl Engine {
                             return end;
                         }
                     }
-                    Err(err) => return raised(jobs, slot, node, &err),
+                    Err(err) => return raised(jobs, slot, node, &err, scope),
                 }
             }
             ChainEnd::Completed
@@ -143,8 +165,43 @@ fn close(jobs: &mut [JobRecord], slot: usize, status: JobStatus, result: Value) 
     }
 }
 
-fn raised(jobs: &mut [JobRecord], slot: usize, node: &Node, err: &NodeError) -> ChainEnd {
+/// What the job in `slot` holds once it ends with `result`: its result as
+/// [`approximate_size`] measures it, and the record around it. Counting the record too
+/// bounds how many jobs nested loops may pile up, not only how large their results are.
+fn held_by(jobs: &[JobRecord], slot: usize, result: &Value) -> usize {
+    let record = jobs.get(slot).map_or(0, |job| {
+        std::mem::size_of::<JobRecord>()
+            + job.node_key.len()
+            + job.node_type.len()
+            + job.iteration.len() * std::mem::size_of::<usize>()
+    });
+    record + approximate_size(result)
+}
+
+/// Counts what the job in `slot` holds once it ends with `result` toward the execution's
+/// limit; past it, the job is for [`raised`] to record.
+fn hold(
+    jobs: &[JobRecord],
+    slot: usize,
+    result: &Value,
+    scope: &RunScope<'_>,
+) -> Result<(), NodeError> {
+    scope.hold(held_by(jobs, slot, result))
+}
+
+/// Records that `node` raised `err`: its job is `error` with the message, which the chain
+/// ends with, naming the node.
+fn raised(
+    jobs: &mut [JobRecord],
+    slot: usize,
+    node: &Node,
+    err: &NodeError,
+    scope: &RunScope<'_>,
+) -> ChainEnd {
     let message = err.to_string();
-    close(jobs, slot, JobStatus::Error, json!({"error": message}));
+    let result = json!({"error": message});
+    // Counted, never refused: the chain ends here, and the next node's check fails.
+    scope.charge(held_by(jobs, slot, &result));
+    close(jobs, slot, JobStatus::Error, result);
     ChainEnd::Raised(format!("node \"{}\" ({}): {message}", node.key, node.kind))
 }

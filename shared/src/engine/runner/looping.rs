@@ -62,6 +62,11 @@ impl Engine {
             }
             ran += 1;
             let end = self.chain(body, scope, jobs).await;
+            // Past the execution's size limit every later node would raise too: the loop
+            // fails whatever its `exit` says.
+            if end.failed() && scope.over_held_limit() {
+                return Ok(done(JobStatus::Failed, ran, Some(end)));
+            }
             if end.failed() {
                 match plan.exit {
                     LoopExit::Fail => return Ok(done(JobStatus::Failed, ran, Some(end))),

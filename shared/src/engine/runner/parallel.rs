@@ -1,6 +1,7 @@
 //! A parallel node's branches, run at once in the executor's task (their waits overlap),
-//! each with its own copy of the scope; the mode decides when the node is done, and the
-//! branches still running then are dropped, which stops them where they wait.
+//! each with its own copy of the scope (all sharing one `$context`); the mode decides when
+//! the node is done, and the branches still running then are dropped, which stops them
+//! where they wait.
 
 use chrono::Utc;
 use std::future::poll_fn;
@@ -126,6 +127,13 @@ impl Engine {
                     }
                 }
                 for end in ended.drain(..) {
+                    // Past the execution's size limit the node fails whatever its mode:
+                    // every branch's later nodes would raise too.
+                    let mode = if end.failed() && scope.over_held_limit() {
+                        ParallelMode::All
+                    } else {
+                        mode
+                    };
                     if let Some(verdict) = decide(mode, &states, end) {
                         return Poll::Ready(verdict);
                     }

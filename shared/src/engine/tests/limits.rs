@@ -220,3 +220,141 @@ async fn a_runaway_gives_its_thread_back() {
     .expect("the evaluation thread was given back");
     assert_eq!(next.status, ExecutionStatus::Resolved, "{:?}", next.error);
 }
+
+/// An engine whose executions may hold `bytes` of job results.
+fn holding(bytes: usize) -> Engine {
+    Engine::new().with_max_execution_bytes(bytes)
+}
+
+fn looping(key: &str, config: Value, body: Value) -> Value {
+    json!({"key": key, "type": "loop", "config": config, "branches": {"body": body}})
+}
+
+fn count(result: &RunResult, key: &str) -> usize {
+    result.jobs.iter().filter(|job| job.node_key == key).count()
+}
+
+#[tokio::test]
+async fn a_loop_whose_results_pile_up_past_the_execution_limit_ends_as_error() {
+    // Each iteration's result is 10 kB of the caller's text: 20 of them are 200 kB.
+    let context = json!({"body": {"s": "x".repeat(10_000), "n": 20}});
+    let workflow = doc(json!([
+        looping(
+            "l",
+            // `continue` absorbs a failed iteration, but not this limit.
+            json!({"target": "{{$context.body.n}}", "exit": "continue"}),
+            json!([calc("grow", "context.body.s + string(scopes.l.index)")])
+        ),
+        calc("after", "1"),
+    ]));
+
+    let result = holding(64 * 1024)
+        .run(&workflow, &meta(), context.clone())
+        .await;
+    let message = "the execution's job results exceeded the 64 KiB execution limit";
+    assert_error(&result, &format!("node \"grow\" (calculation): {message}"));
+    assert_eq!(
+        result.jobs.last().map(|job| &job.result),
+        Some(&json!({"error": message}))
+    );
+    // It stopped at the iteration that crossed the limit, the loop failed, nothing after it ran.
+    assert_eq!(count(&result, "grow"), 7);
+    assert_eq!(result.jobs[0].node_key, "l");
+    assert_eq!(result.jobs[0].status, JobStatus::Failed);
+    assert_eq!(count(&result, "after"), 0);
+
+    // The same loop within the default limit runs to its end.
+    let result = Engine::new().run(&workflow, &meta(), context).await;
+    assert_eq!(
+        result.status,
+        ExecutionStatus::Resolved,
+        "{:?}",
+        result.error
+    );
+    assert_eq!(count(&result, "grow"), 20);
+}
+
+#[tokio::test]
+async fn nested_loops_count_their_jobs_not_only_their_results() {
+    // 100 × 100 tiny results: what piles up is ten thousand job records.
+    let workflow = doc(json!([looping(
+        "rows",
+        json!({"target": 100}),
+        json!([looping(
+            "cols",
+            json!({"target": 100}),
+            json!([calc("cell", "1")])
+        )])
+    )]));
+    let result = holding(256 * 1024).run(&workflow, &meta(), json!({})).await;
+    assert_eq!(result.status, ExecutionStatus::Error, "{:?}", result.error);
+    let error = result.error.as_deref().unwrap_or_default();
+    assert!(
+        error.ends_with("the execution's job results exceeded the 256 KiB execution limit"),
+        "{error}"
+    );
+    assert!(count(&result, "cell") < 10_000);
+}
+
+#[tokio::test]
+async fn parallel_branches_count_toward_one_execution_limit() {
+    let context = json!({"body": {"s": "x".repeat(10_000)}});
+    let big = |key: &str| calc(key, "context.body.s");
+    let wait =
+        |key: &str, ms: u64| json!({"key": key, "type": "delay", "config": {"duration": ms}});
+    // About 10 kB per result: `a` holds 30 kB, `b` 20 kB before it sleeps. `a` waits so that
+    // its third result comes after `b`'s two, and takes the total past 48 KiB.
+    let a = json!([
+        big("a1"),
+        wait("aWait", 300),
+        big("a2"),
+        wait("aWait2", 300),
+        big("a3")
+    ]);
+    let b = json!([big("b1"), big("b2"), wait("bSleep", 10_000), big("b3")]);
+    let workflow = |branches: Value| {
+        doc(json!([
+            // `any` goes on while another branch may still resolve, but not past this limit.
+            {"key": "p", "type": "parallel", "config": {"mode": "any"}, "branches": branches},
+            calc("after", "1"),
+        ]))
+    };
+    let engine = holding(48 * 1024);
+
+    // One branch alone is within the limit.
+    let alone = engine
+        .run(&workflow(json!({"a": a.clone()})), &meta(), context.clone())
+        .await;
+    assert_eq!(alone.status, ExecutionStatus::Resolved, "{:?}", alone.error);
+
+    // Both together are not: the node fails at once, stopping the sleeping branch.
+    let both = engine
+        .run(&workflow(json!({"a": a, "b": b})), &meta(), context)
+        .await;
+    let message = "the execution's job results exceeded the 48 KiB execution limit";
+    assert_eq!(both.status, ExecutionStatus::Error);
+    assert_eq!(
+        both.error,
+        Some(format!("node \"a3\" (calculation): {message}"))
+    );
+    let status = |key: &str| {
+        both.jobs
+            .iter()
+            .find(|job| job.node_key == key)
+            .map(|job| (job.status, job.result.clone()))
+    };
+    assert_eq!(
+        status("a3"),
+        Some((JobStatus::Error, json!({"error": message})))
+    );
+    assert_eq!(
+        status("p").map(|(status, _)| status),
+        Some(JobStatus::Failed)
+    );
+    assert_eq!(
+        status("bSleep").map(|(status, _)| status),
+        Some(JobStatus::Aborted)
+    );
+    assert_eq!(status("b3"), None);
+    assert_eq!(count(&both, "after"), 0);
+}

@@ -352,3 +352,32 @@ async fn a_parallel_node_inside_a_stopped_branch_records_its_branches_as_aborted
         ])
     );
 }
+
+#[tokio::test]
+async fn every_branch_reads_the_one_context_by_template_and_expression() {
+    let respond_body = json!({"a": "{{$jobsMapByNodeKey.a}}", "b": "{{$jobsMapByNodeKey.b}}",
+        "id": "{{$context.body.items[0].id}}", "text": "id {{$context.body.items.0.id}}"});
+    let workflow = doc(json!([
+        parallel(
+            "p",
+            "all",
+            json!({
+                "a": [calc("a", "context.body.items[0].id + 1")],
+                "b": [{"key": "l", "type": "loop", "config": {"target": "{{$context.body.items}}"},
+                    "branches": {"body": [calc("b", "scopes.l.item.id + 2")]}}],
+            })
+        ),
+        {"key": "answer", "type": "response", "config": {"body": respond_body}},
+    ]));
+    let result = run(&workflow, json!({"body": {"items": [{"id": 40}]}})).await;
+    assert_eq!(
+        result.status,
+        ExecutionStatus::Resolved,
+        "{:?}",
+        result.error
+    );
+    assert_eq!(
+        result.response.map(|reply| reply.body),
+        Some(json!({"a": 41, "b": 42, "id": 40, "text": "id 40"}))
+    );
+}
