@@ -315,8 +315,10 @@ pub struct JobRow {
 }
 
 impl Harness {
-    /// Every job of execution `id` in order, with iteration paths and times.
+    /// Every job of execution `id` in order, with iteration paths and times, once it is
+    /// recorded as finished.
     pub async fn job_rows(&self, id: Uuid) -> Vec<JobRow> {
+        self.finished(id).await;
         let client = self.pool.get().await.expect("db");
         client
             .query(
