@@ -1,8 +1,12 @@
 //! `cargo bench -p hookflow-ingress --bench webhook`: webhook throughput and latency of the
-//! whole stack in-process, each measured against a baseline run in the same process (raw
-//! RabbitMQ through the same broker code, or plain JSON work), so that the ratios say how
-//! close Hookflow gets to what its parts allow on this machine. Needs the local PostgreSQL
-//! and RabbitMQ; it creates its own database and AMQP prefixes and removes them.
+//! whole stack, config-api, executor and ingress each in its own process (the benchmark
+//! binary re-executes itself as each, see `webhook/services.rs`), driven over HTTP from
+//! this process; each figure is measured against a ceiling run in the same process (raw
+//! RabbitMQ through the same broker code, a bare lapin consumer, a bare actix handler,
+//! batched PostgreSQL inserts, or plain JSON work), so that the ratios say how close
+//! Hookflow gets to what its parts allow on this machine. The resident memory of each
+//! service is sampled during the load. Needs the local PostgreSQL and RabbitMQ; it creates
+//! its own database and AMQP prefixes and removes them.
 //!
 //! Settings (environment): `HOOKFLOW_BENCH_REQUESTS` per round (2000),
 //! `HOOKFLOW_BENCH_CONCURRENCY` clients (16), `HOOKFLOW_BENCH_ROUNDS` (3),
@@ -22,28 +26,44 @@ mod raw_amqp;
 mod recorded;
 #[path = "webhook/report.rs"]
 mod report;
+#[path = "webhook/services.rs"]
+mod services;
 
 use shared::fixtures::payment_callback;
-use std::time::{Duration, Instant};
+use std::{
+    process::ExitCode,
+    time::{Duration, Instant},
+};
 
 use futures_util::{FutureExt, StreamExt, future::BoxFuture};
 use serde_json::{Value, json};
 use shared::{
-    broker::Broker,
     config::{Config, Service},
     testkit::TestEnv,
 };
 
 use crate::{
-    common::{Stack, Workflow},
+    common::Workflow,
     load::{Outcome, Round, Summary, drive, drive_at_rate, median},
-    raw_amqp::RoundTrips,
+    raw_amqp::{BrokerCeiling, RoundTrips},
     recorded::Recorded,
     report::{Report, Row},
+    services::Services,
 };
 
 /// How long the executor may take to record one round's async executions.
 const RECORD_LIMIT: Duration = Duration::from_secs(120);
+
+/// Workflows created through config-api at once before the round-robin case.
+const CREATE_CONCURRENCY: usize = 32;
+
+/// The issue's memory targets, in MiB.
+const INGRESS_RSS_TARGET_MIB: u64 = 64;
+const EXECUTOR_RSS_TARGET_MIB: u64 = 128;
+
+/// Entries ingress's trigger cache holds (`MAX_ENTRIES` in ingress/src/triggers.rs; no
+/// setting changes it).
+const TRIGGER_CACHE_ENTRIES: usize = 10_000;
 
 /// Sizes of the run.
 pub struct Settings {
@@ -83,13 +103,17 @@ impl Settings {
     }
 }
 
-fn main() {
+fn main() -> ExitCode {
+    // Re-executed as one of the services by `Services::start`.
+    if let Some(code) = services::serve_if_child() {
+        return code;
+    }
     // `cargo bench` passes `--bench`; `cargo test --all-targets` does not, and gets no load.
     if !std::env::args().any(|arg| arg == "--bench") {
         println!(
             "webhook benchmark: run it with `cargo bench -p hookflow-ingress --bench webhook`"
         );
-        return;
+        return ExitCode::SUCCESS;
     }
     let settings = Settings::from_env();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -99,64 +123,144 @@ fn main() {
     let report = runtime.block_on(run(&settings));
     report.print(&settings);
     report.write(&settings);
+    ExitCode::SUCCESS
+}
+
+/// What the parts allow on this machine, measured in the same run.
+#[derive(Clone)]
+struct Ceilings {
+    /// A bare actix handler.
+    http: Summary,
+    /// Batched inserts of execution rows.
+    postgres: Summary,
+    /// Persistent publishes with confirms to the async quorum queue.
+    publishes: Summary,
+    /// The same publishes consumed and acked by a bare lapin consumer, end to end.
+    consumed: Summary,
+}
+
+impl Ceilings {
+    /// `accepted` against the confirmed publishes, noting its share of the bare handler.
+    fn accepted(&self, name: &'static str, accepted: Summary) -> Row {
+        let of_http = accepted.rate / self.http.rate.max(f64::EPSILON);
+        Row::measured(name, accepted)
+            .against(&self.publishes, "of broker publishes")
+            .note(format!("{of_http:.3} of the bare HTTP handler"))
+    }
+
+    /// The rows of the broker ceilings: publishes, and the same consumed.
+    fn broker_rows(&self, names: (&'static str, &'static str), prefetch: u16) -> Vec<Row> {
+        vec![
+            Row::baseline(names.0, self.publishes.clone()),
+            Row::baseline(names.1, self.consumed.clone()).note(format!(
+                "prefetch {prefetch}, from the first publish to the last ack"
+            )),
+        ]
+    }
+
+    /// `recorded` against the consumed publishes, noting its share of batched inserts.
+    fn recorded(&self, name: &'static str, recorded: Summary) -> Row {
+        let of_postgres = recorded.rate / self.postgres.rate.max(f64::EPSILON);
+        Row::measured(name, recorded)
+            .against(&self.consumed, "of broker publishes consumed")
+            .note(format!("{of_postgres:.3} of PostgreSQL batched inserts"))
+    }
 }
 
 async fn run(settings: &Settings) -> Report {
     eprintln!("engine alone…");
     let engine_rows = engine::measure(&payment_callback(), &webhook_body(), settings).await;
-    eprintln!("starting the stack…");
-    let stack = Stack::start_in(TestEnv::new().await, production_sizes).await;
+    eprintln!("starting config-api, executor and ingress, each in its own process…");
+    let stack = Services::start(TestEnv::new().await, production_sizes).await;
     let records = Recorded::new(&stack.env);
     // Baselines publish to a prefix of their own so that no executor consumes them.
     let raw = TestEnv::new().await;
+    let mut raw_config = raw.config(Service::Executor);
+    production_sizes(Service::Executor, &mut raw_config);
+    let broker = BrokerCeiling::start(&raw_config).await;
     eprintln!("ceilings: bare HTTP handler, PostgreSQL batched inserts…");
     let http = http_ceiling(settings).await;
     let postgres = postgres_ceiling(&stack.env, &webhook_body(), settings).await;
-    eprintln!("async webhooks…");
-    let (async_rows, publishes) =
-        async_webhooks(&stack, &records, &raw, &http, &postgres, settings).await;
+    eprintln!("async webhooks, against publishes consumed by a bare consumer…");
+    let (async_rows, ceilings) =
+        async_webhooks(&stack, &records, &broker, http, postgres, settings).await;
     eprintln!("sync webhooks…");
     let sync_rows = sync_webhooks(&stack, &raw, settings).await;
     eprintln!("how cost grows: 64 KiB bodies, a 20-node workflow, many workflows…");
-    let growth_rows = growth(&stack, &records, &publishes, settings).await;
+    let growth_rows = growth(&stack, &records, &broker, &ceilings, settings).await;
     records.close();
-    let facts = memory();
-    if let Err(err) = stack.stop().await {
-        eprintln!("the stack did not stop cleanly: {err:#}");
+    broker.close().await;
+    let memory_rows = memory_rows(&stack.memory());
+    if let Err(err) = stack.stop() {
+        eprintln!("the services did not stop cleanly: {err}");
     }
     drop(raw);
-    let ceilings = vec![
-        Row::baseline("bare actix handler, HTTP POST", http),
+    let ceiling_rows = vec![
+        Row::baseline("bare actix handler, HTTP POST", ceilings.http),
         Row::baseline(
             "PostgreSQL batched inserts (rows of executions, 64 per statement, 4 connections)",
-            postgres,
+            ceilings.postgres,
         ),
     ];
+    let me = std::process::id();
+    let generator = format!(
+        "{} at the peak",
+        services::status_kib(me, "VmHWM:").map_or_else(|| "unknown".to_owned(), mib)
+    );
     Report {
-        rows: [async_rows, sync_rows, growth_rows, ceilings, engine_rows]
-            .into_iter()
-            .flatten()
-            .collect(),
-        facts,
+        rows: [
+            async_rows,
+            sync_rows,
+            growth_rows,
+            ceiling_rows,
+            engine_rows,
+            memory_rows,
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        facts: vec![
+            (
+                "RSS targets (issue 9)".to_owned(),
+                format!(
+                    "ingress ≤ {INGRESS_RSS_TARGET_MIB} MiB, executor ≤ {EXECUTOR_RSS_TARGET_MIB} MiB; \
+                     peaks are VmRSS sampled every 100 ms from the service's start to the end of the load, \
+                     VmHWM is the kernel's high-water mark at the end"
+                ),
+            ),
+            (
+                "RSS of the benchmark process (load generator and ceilings, no service)".to_owned(),
+                generator,
+            ),
+        ],
     }
 }
 
-/// The process's resident memory now and at its peak. The three services run in this one
-/// process, with the load generator, so this is their sum.
-fn memory() -> Vec<(String, String)> {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .map(|value| value.trim().to_owned())
-            .unwrap_or_else(|| "unknown".to_owned())
-    };
-    vec![(
-        "RSS of the benchmark process (ingress, executor, config-api and load generator together)"
-            .to_owned(),
-        format!("{} now, {} at the peak", field("VmRSS:"), field("VmHWM:")),
-    )]
+/// One row per service: its peak resident memory under load, against the issue's target.
+fn memory_rows(memory: &[services::Rss]) -> Vec<Row> {
+    memory
+        .iter()
+        .map(|rss| {
+            let (name, target) = match rss.service {
+                Service::Ingress => ("RSS, ingress peak under load", Some(INGRESS_RSS_TARGET_MIB)),
+                Service::Executor => (
+                    "RSS, executor peak under load",
+                    Some(EXECUTOR_RSS_TARGET_MIB),
+                ),
+                Service::ConfigApi => ("RSS, config-api peak under load", None),
+            };
+            let high_water = rss.high_water_kib.map_or_else(|| "unknown".to_owned(), mib);
+            Row::memory(name, rss.peak_kib, target.map(|target| target * 1024)).note(format!(
+                "VmHWM {high_water}, {} when ready",
+                mib(rss.at_start_kib)
+            ))
+        })
+        .collect()
+}
+
+/// KiB as MiB with one decimal.
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
 /// What a bare actix-web handler answering `ok` to a POST serves to the same clients.
@@ -257,9 +361,10 @@ async fn postgres_ceiling(env: &TestEnv, body: &Value, settings: &Settings) -> S
 /// How cost grows with the body, the workflow and the number of workflows: async calls of
 /// each, accepted and recorded, against the confirmed publishes of the same run.
 async fn growth(
-    stack: &Stack,
+    stack: &Services,
     records: &Recorded,
-    publishes: &Summary,
+    broker: &BrokerCeiling,
+    ceilings: &Ceilings,
     settings: &Settings,
 ) -> Vec<Row> {
     let c = settings.concurrency;
@@ -268,6 +373,15 @@ async fn growth(
 
     let workflow = stack.create_workflow(async_calculation()).await;
     let large = json!({"amount": 25, "blob": "x".repeat(64 * 1024 - 32)});
+    // The broker's ceilings for messages of this size.
+    let payload = raw_amqp::execution_payload(&large, false);
+    broker.round(payload.clone(), c * 4, c, RECORD_LIMIT).await;
+    let (publishes, consumed) = broker.round(payload, n / 2, c, RECORD_LIMIT).await;
+    let large_ceilings = Ceilings {
+        publishes: Summary::of(&[publishes]),
+        consumed: Summary::rate_only(consumed),
+        ..ceilings.clone()
+    };
     let call = poster(vec![stack.webhook(&workflow.key)], &large, Auth::None, c);
     rows.extend(
         async_round(
@@ -279,10 +393,17 @@ async fn growth(
             call,
             n / 2,
             c,
-            publishes,
+            &large_ceilings,
         )
         .await,
     );
+    rows.extend(large_ceilings.broker_rows(
+        (
+            "broker, the same with 64 KiB messages",
+            "broker, 64 KiB messages consumed + acked by a bare consumer",
+        ),
+        broker.prefetch,
+    ));
 
     let workflow = stack.create_workflow(twenty_nodes()).await;
     let call = poster(
@@ -301,46 +422,101 @@ async fn growth(
             call,
             n,
             c,
-            publishes,
+            ceilings,
         )
         .await,
     );
 
-    eprintln!("creating {} workflows…", settings.workflows);
-    let urls = create_many(stack, settings.workflows).await;
+    let many = settings.workflows;
+    eprintln!("creating {many} workflows ({CREATE_CONCURRENCY} at once)…");
+    let started = Instant::now();
+    let urls = create_many(stack, many).await;
+    let created_in = started.elapsed();
+    eprintln!(
+        "{many} workflows created in {:.1} s",
+        created_in.as_secs_f64()
+    );
     let call = poster(urls, &webhook_body(), Auth::None, c);
     // Each workflow is called once before: its trigger is then cached, as in steady use.
-    drive(settings.workflows, c, call.clone()).await;
-    let count = n.max(settings.workflows);
-    rows.extend(
-        async_round(
-            records,
-            (
-                "async, workflows round-robin, accepted",
-                "async, workflows round-robin, recorded",
-            ),
-            call,
-            count,
-            c,
-            publishes,
-        )
-        .await
-        .into_iter()
-        .map(|row| row.note(format!("{} workflows", settings.workflows))),
+    drive(many, c, call.clone()).await;
+    let cache_before = TriggerCacheCounts::of(stack).await;
+    let count = n.max(many);
+    let round = async_round(
+        records,
+        (
+            "async, workflows round-robin, accepted",
+            "async, workflows round-robin, recorded",
+        ),
+        call,
+        count,
+        c,
+        ceilings,
+    )
+    .await;
+    let cache = TriggerCacheCounts::of(stack).await.since(&cache_before);
+    let mut note = format!(
+        "{many} workflows, created through the API in {:.1} s",
+        created_in.as_secs_f64()
     );
+    if many > TRIGGER_CACHE_ENTRIES {
+        note.push_str(&format!(
+            "; more than the {TRIGGER_CACHE_ENTRIES} triggers ingress caches"
+        ));
+    }
+    note.push_str(&format!(
+        "; ingress's trigger cache in the round: {:.0} hits, {:.0} misses, {:.0} re-validations \
+         (it holds at most {TRIGGER_CACHE_ENTRIES}, a constant: no setting)",
+        cache.hits, cache.misses, cache.revalidations
+    ));
+    let [accepted, recorded] = round;
+    rows.push(accepted.note(note));
+    rows.push(recorded.note(format!("{many} workflows")));
     rows
 }
 
+/// Ingress's trigger cache counters (`/metrics`).
+struct TriggerCacheCounts {
+    hits: f64,
+    misses: f64,
+    revalidations: f64,
+}
+
+impl TriggerCacheCounts {
+    async fn of(stack: &Services) -> TriggerCacheCounts {
+        let ingress = &stack.ingress;
+        let cache = "hookflow_trigger_cache_total";
+        let revalidations = "hookflow_trigger_revalidations_total";
+        TriggerCacheCounts {
+            hits: stack.counter(ingress, cache, "result=\"hit\"").await,
+            misses: stack.counter(ingress, cache, "result=\"miss\"").await,
+            revalidations: stack
+                .counter(ingress, revalidations, "outcome=\"fetched\"")
+                .await
+                + stack
+                    .counter(ingress, revalidations, "outcome=\"failed\"")
+                    .await,
+        }
+    }
+
+    fn since(&self, before: &TriggerCacheCounts) -> TriggerCacheCounts {
+        TriggerCacheCounts {
+            hits: self.hits - before.hits,
+            misses: self.misses - before.misses,
+            revalidations: self.revalidations - before.revalidations,
+        }
+    }
+}
+
 /// One round of `count` async calls: accepted per second, and recorded per second end to
-/// end, each against `publishes`.
+/// end, each against its ceilings.
 async fn async_round(
     records: &Recorded,
     names: (&'static str, &'static str),
     call: impl Fn() -> BoxFuture<'static, Outcome> + Clone + Send + 'static,
     count: usize,
     concurrency: usize,
-    publishes: &Summary,
-) -> Vec<Row> {
+    ceilings: &Ceilings,
+) -> [Row; 2] {
     let before = records.total().await;
     let started = Instant::now();
     let round = drive(count, concurrency, call).await;
@@ -349,22 +525,21 @@ async fn async_round(
         Err(total) => (Instant::now(), total.saturating_sub(before)),
     };
     let rate = recorded as f64 / (done_at - started).as_secs_f64();
-    vec![
-        Row::measured(names.0, Summary::of(&[round])).against(publishes, "of confirmed publishes"),
-        Row::measured(names.1, Summary::rate_only(rate))
-            .against(publishes, "of confirmed publishes"),
+    [
+        ceilings.accepted(names.0, Summary::of(&[round])),
+        ceilings.recorded(names.1, Summary::rate_only(rate)),
     ]
 }
 
 /// `count` async workflows with one calculation node each; their webhook URLs.
-async fn create_many(stack: &Stack, count: usize) -> Vec<String> {
+async fn create_many(stack: &Services, count: usize) -> Vec<String> {
     let created = futures_util::stream::iter(0..count)
         .map(|n| async move {
             let mut document = async_calculation();
             document["title"] = json!(format!("Benchmark: workflow {n}"));
             stack.create_workflow(document).await
         })
-        .buffer_unordered(8)
+        .buffer_unordered(CREATE_CONCURRENCY)
         .collect::<Vec<_>>()
         .await;
     created
@@ -392,15 +567,17 @@ fn production_sizes(service: Service, config: &mut Config) {
     config.publish_timeout_ms = defaults.publish_timeout_ms;
 }
 
-/// Accepted async calls against confirmed raw publishes, and executions recorded.
+/// Accepted async calls against confirmed raw publishes, and executions recorded against
+/// the same publishes consumed and acked by a bare consumer; the rounds of both measure
+/// the broker ceilings that the other figures are compared with too.
 async fn async_webhooks(
-    stack: &Stack,
+    stack: &Services,
     records: &Recorded,
-    raw: &TestEnv,
-    http: &Summary,
-    postgres: &Summary,
+    broker: &BrokerCeiling,
+    http: Summary,
+    postgres: Summary,
     settings: &Settings,
-) -> (Vec<Row>, Summary) {
+) -> (Vec<Row>, Ceilings) {
     let workflow = stack.create_workflow(async_calculation()).await;
     let body = webhook_body();
     let call = poster(
@@ -409,18 +586,23 @@ async fn async_webhooks(
         Auth::None,
         settings.concurrency,
     );
-    let broker = raw_amqp::connect(&raw.config(Service::Ingress)).await;
-    let publish = raw_amqp::publisher(broker.clone(), raw_amqp::execution_payload(&body, false));
+    let payload = raw_amqp::execution_payload(&body, false);
 
     let (n, c) = (settings.requests, settings.concurrency);
     let mut expected = drive(settings.warm_up(), c, call.clone()).await.ok;
     // A shortfall is reported by `wait_recorded` and shows in the first round's numbers.
     let _ = wait_recorded(records, &workflow, expected).await;
-    drive(settings.warm_up(), c, publish.clone()).await;
-    let (mut webhook, mut baseline, mut recorded) = (Vec::new(), Vec::new(), Vec::new());
+    broker
+        .round(payload.clone(), settings.warm_up(), c, RECORD_LIMIT)
+        .await;
+    let (mut webhook, mut recorded) = (Vec::new(), Vec::new());
+    let (mut publishes, mut consumed) = (Vec::new(), Vec::new());
     // Rounds alternate so that noise from other work on the machine hits both sides.
     for _ in 0..settings.rounds {
-        baseline.push(drive(n, c, publish.clone()).await);
+        let (round, rate) = broker.round(payload.clone(), n, c, RECORD_LIMIT).await;
+        publishes.push(round);
+        consumed.push(rate);
+
         let started = Instant::now();
         let round = drive(n, c, call.clone()).await;
         expected += round.ok;
@@ -431,31 +613,28 @@ async fn async_webhooks(
         recorded.push(count as f64 / (done_at - started).as_secs_f64());
         webhook.push(round);
     }
-    broker.close().await;
 
-    let baseline = Summary::of(&baseline);
-    let accepted = Summary::of(&webhook);
-    let of_http = accepted.rate / http.rate.max(f64::EPSILON);
-    let accepted = Row::measured("async webhook, accepted", accepted)
-        .against(&baseline, "of raw confirmed publishes")
-        .note(format!("{of_http:.3} of the bare HTTP handler"));
-    let recorded = Summary::rate_only(median(recorded).unwrap_or(0.0));
-    let of_postgres = recorded.rate / postgres.rate.max(f64::EPSILON);
-    let recorded = Row::measured("async executions recorded, end-to-end", recorded)
-        .against(&baseline, "of raw confirmed publishes")
-        .note(format!("{of_postgres:.3} of PostgreSQL batched inserts"));
-    let rows = vec![
-        accepted,
-        recorded,
-        Row::baseline(
-            "raw AMQP publish + confirm (not consumed)",
-            Summary {
-                failures: baseline.failures.clone(),
-                ..baseline
-            },
+    let ceilings = Ceilings {
+        http,
+        postgres,
+        publishes: Summary::of(&publishes),
+        consumed: Summary::rate_only(median(consumed).unwrap_or(0.0)),
+    };
+    let mut rows = vec![
+        ceilings.accepted("async webhook, accepted", Summary::of(&webhook)),
+        ceilings.recorded(
+            "async executions recorded, end-to-end",
+            Summary::rate_only(median(recorded).unwrap_or(0.0)),
         ),
     ];
-    (rows, baseline)
+    rows.extend(ceilings.broker_rows(
+        (
+            "broker, persistent publishes + confirms (quorum queue)",
+            "broker, the same consumed + acked by a bare consumer",
+        ),
+        broker.prefetch,
+    ));
+    (rows, ceilings)
 }
 
 /// Waits until the executor has recorded `expected` executions; how many are missing when
@@ -475,7 +654,7 @@ async fn wait_recorded(
 }
 
 /// Sync payment calls against raw AMQP request/reply round trips.
-async fn sync_webhooks(stack: &Stack, raw: &TestEnv, settings: &Settings) -> Vec<Row> {
+async fn sync_webhooks(stack: &Services, raw: &TestEnv, settings: &Settings) -> Vec<Row> {
     let workflow = stack.create_workflow(payment_callback()).await;
     let body = webhook_body();
     let url = stack.webhook(&workflow.key);
@@ -524,6 +703,7 @@ async fn sync_webhooks(stack: &Stack, raw: &TestEnv, settings: &Settings) -> Vec
             "sync, 4 connections, fixed-rate arrivals",
             Summary::of(&at_rate),
         )
+        .against(&baseline, "of raw request/reply")
         .note(format!(
             "arrivals at {rate:.0}/s = 70 % of the {capacity:.0}/s 4 connections manage"
         )),
