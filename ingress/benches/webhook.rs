@@ -14,12 +14,20 @@
 //! round-robin (10000). The table is printed and written to `bench/results/` as JSON and
 //! Markdown.
 
+#[path = "webhook/broker_ceiling.rs"]
+mod broker_ceiling;
+#[path = "webhook/ceilings.rs"]
+mod ceilings;
 #[path = "../tests/common/mod.rs"]
 mod common;
 #[path = "webhook/engine.rs"]
 mod engine;
+#[path = "webhook/growth.rs"]
+mod growth;
 #[path = "webhook/load.rs"]
 mod load;
+#[path = "webhook/memory.rs"]
+mod memory;
 #[path = "webhook/raw_amqp.rs"]
 mod raw_amqp;
 #[path = "webhook/recorded.rs"]
@@ -35,7 +43,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures_util::{FutureExt, StreamExt, future::BoxFuture};
+use futures_util::{FutureExt, future::BoxFuture};
 use serde_json::{Value, json};
 use shared::{
     config::{Config, Service},
@@ -43,9 +51,13 @@ use shared::{
 };
 
 use crate::{
+    broker_ceiling::BrokerCeiling,
+    ceilings::{Ceilings, http_ceiling, postgres_ceiling},
     common::Workflow,
-    load::{Outcome, Round, Summary, drive, drive_at_rate, median},
-    raw_amqp::{BrokerCeiling, RoundTrips},
+    growth::growth,
+    load::{Outcome, Summary, drive, drive_at_rate, median},
+    memory::{EXECUTOR_RSS_TARGET_MIB, INGRESS_RSS_TARGET_MIB, mib},
+    raw_amqp::RoundTrips,
     recorded::Recorded,
     report::{Report, Row},
     services::Services,
@@ -53,17 +65,6 @@ use crate::{
 
 /// How long the executor may take to record one round's async executions.
 const RECORD_LIMIT: Duration = Duration::from_secs(120);
-
-/// Workflows created through config-api at once before the round-robin case.
-const CREATE_CONCURRENCY: usize = 32;
-
-/// The issue's memory targets, in MiB.
-const INGRESS_RSS_TARGET_MIB: u64 = 64;
-const EXECUTOR_RSS_TARGET_MIB: u64 = 128;
-
-/// Entries ingress's trigger cache holds (`MAX_ENTRIES` in ingress/src/triggers.rs; no
-/// setting changes it).
-const TRIGGER_CACHE_ENTRIES: usize = 10_000;
 
 /// Sizes of the run.
 pub struct Settings {
@@ -126,47 +127,6 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// What the parts allow on this machine, measured in the same run.
-#[derive(Clone)]
-struct Ceilings {
-    /// A bare actix handler.
-    http: Summary,
-    /// Batched inserts of execution rows.
-    postgres: Summary,
-    /// Persistent publishes with confirms to the async quorum queue.
-    publishes: Summary,
-    /// The same publishes consumed and acked by a bare lapin consumer, end to end.
-    consumed: Summary,
-}
-
-impl Ceilings {
-    /// `accepted` against the confirmed publishes, noting its share of the bare handler.
-    fn accepted(&self, name: &'static str, accepted: Summary) -> Row {
-        let of_http = accepted.rate / self.http.rate.max(f64::EPSILON);
-        Row::measured(name, accepted)
-            .against(&self.publishes, "of broker publishes")
-            .note(format!("{of_http:.3} of the bare HTTP handler"))
-    }
-
-    /// The rows of the broker ceilings: publishes, and the same consumed.
-    fn broker_rows(&self, names: (&'static str, &'static str), prefetch: u16) -> Vec<Row> {
-        vec![
-            Row::baseline(names.0, self.publishes.clone()),
-            Row::baseline(names.1, self.consumed.clone()).note(format!(
-                "prefetch {prefetch}, from the first publish to the last ack"
-            )),
-        ]
-    }
-
-    /// `recorded` against the consumed publishes, noting its share of batched inserts.
-    fn recorded(&self, name: &'static str, recorded: Summary) -> Row {
-        let of_postgres = recorded.rate / self.postgres.rate.max(f64::EPSILON);
-        Row::measured(name, recorded)
-            .against(&self.consumed, "of broker publishes consumed")
-            .note(format!("{of_postgres:.3} of PostgreSQL batched inserts"))
-    }
-}
-
 async fn run(settings: &Settings) -> Report {
     eprintln!("engine alone…");
     let engine_rows = engine::measure(&payment_callback(), &webhook_body(), settings).await;
@@ -190,7 +150,7 @@ async fn run(settings: &Settings) -> Report {
     let growth_rows = growth(&stack, &records, &broker, &ceilings, settings).await;
     records.close();
     broker.close().await;
-    let memory_rows = memory_rows(&stack.memory());
+    let memory_rows = memory::rows(&stack.memory());
     if let Err(err) = stack.stop() {
         eprintln!("the services did not stop cleanly: {err}");
     }
@@ -205,7 +165,7 @@ async fn run(settings: &Settings) -> Report {
     let me = std::process::id();
     let generator = format!(
         "{} at the peak",
-        services::status_kib(me, "VmHWM:").map_or_else(|| "unknown".to_owned(), mib)
+        memory::status_kib(me, "VmHWM:").map_or_else(|| "unknown".to_owned(), mib)
     );
     Report {
         rows: [
@@ -234,329 +194,6 @@ async fn run(settings: &Settings) -> Report {
             ),
         ],
     }
-}
-
-/// One row per service: its peak resident memory under load, against the issue's target.
-fn memory_rows(memory: &[services::Rss]) -> Vec<Row> {
-    memory
-        .iter()
-        .map(|rss| {
-            let (name, target) = match rss.service {
-                Service::Ingress => ("RSS, ingress peak under load", Some(INGRESS_RSS_TARGET_MIB)),
-                Service::Executor => (
-                    "RSS, executor peak under load",
-                    Some(EXECUTOR_RSS_TARGET_MIB),
-                ),
-                Service::ConfigApi => ("RSS, config-api peak under load", None),
-            };
-            let high_water = rss.high_water_kib.map_or_else(|| "unknown".to_owned(), mib);
-            Row::memory(name, rss.peak_kib, target.map(|target| target * 1024)).note(format!(
-                "VmHWM {high_water}, {} when ready",
-                mib(rss.at_start_kib)
-            ))
-        })
-        .collect()
-}
-
-/// KiB as MiB with one decimal.
-fn mib(kib: u64) -> String {
-    format!("{:.1} MiB", kib as f64 / 1024.0)
-}
-
-/// What a bare actix-web handler answering `ok` to a POST serves to the same clients.
-async fn http_ceiling(settings: &Settings) -> Summary {
-    use actix_web::{App, HttpResponse, HttpServer, web};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let address = listener.local_addr().expect("address");
-    let server = HttpServer::new(|| {
-        App::new().route(
-            "/{tail:.*}",
-            web::post().to(|_body: web::Bytes| async { HttpResponse::Ok().body("ok") }),
-        )
-    })
-    .workers(2)
-    .listen(listener)
-    .expect("listen")
-    .disable_signals()
-    .run();
-    let handle = server.handle();
-    let running = tokio::spawn(server);
-    let call = poster(
-        vec![format!("http://{address}/bare")],
-        &webhook_body(),
-        Auth::None,
-        settings.concurrency,
-    );
-    let (n, c) = (settings.requests, settings.concurrency);
-    drive(settings.warm_up(), c, call.clone()).await;
-    let mut rounds = Vec::new();
-    for _ in 0..settings.rounds {
-        rounds.push(drive(n, c, call.clone()).await);
-    }
-    handle.stop(true).await;
-    let _ = running.await;
-    Summary::of(&rounds)
-}
-
-/// Rows of executions written as fast as PostgreSQL takes them: batches of 64 through
-/// `unnest`, on 4 connections, into a copy of the executions table (dropped after).
-async fn postgres_ceiling(env: &TestEnv, body: &Value, settings: &Settings) -> Summary {
-    const BATCH: usize = 64;
-    const CONNECTIONS: usize = 4;
-    let pool = env.pool();
-    let setup = pool.get().await.expect("database");
-    setup
-        .batch_execute("CREATE TABLE bench_ceiling (LIKE executions INCLUDING ALL)")
-        .await
-        .expect("scratch table");
-    let context = json!({"headers": {"x-request-id": "r-1"}, "query": {}, "body": body});
-    let mut rounds = Vec::new();
-    for _ in 0..settings.rounds {
-        let batches = settings.requests.div_ceil(BATCH);
-        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let started = Instant::now();
-        let writers: Vec<_> = (0..CONNECTIONS)
-            .map(|_| {
-                let (pool, next, context) = (pool.clone(), next.clone(), context.clone());
-                tokio::spawn(async move {
-                    let client = pool.get().await.expect("database");
-                    let statement = client
-                        .prepare(
-                            "INSERT INTO bench_ceiling (id, workflow_id, version, status, context, created_at, started_at, finished_at) \
-                             SELECT id, $2, 1, 'resolved', c, now(), now(), now() FROM unnest($1::uuid[], $3::jsonb[]) AS t(id, c)",
-                        )
-                        .await
-                        .expect("prepare");
-                    let workflow = uuid::Uuid::now_v7();
-                    let mut written = 0;
-                    while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < batches {
-                        let ids: Vec<uuid::Uuid> = (0..BATCH).map(|_| uuid::Uuid::now_v7()).collect();
-                        let contexts: Vec<&Value> = (0..BATCH).map(|_| &context).collect();
-                        client
-                            .execute(&statement, &[&ids, &workflow, &contexts])
-                            .await
-                            .expect("insert");
-                        written += BATCH;
-                    }
-                    written
-                })
-            })
-            .collect();
-        let mut ok = 0;
-        for writer in writers {
-            ok += writer.await.expect("writer");
-        }
-        rounds.push(Round {
-            ok,
-            failures: Default::default(),
-            elapsed: started.elapsed(),
-            latencies: Vec::new(),
-        });
-    }
-    let _ = setup.batch_execute("DROP TABLE bench_ceiling").await;
-    pool.close();
-    Summary::of(&rounds)
-}
-
-/// How cost grows with the body, the workflow and the number of workflows: async calls of
-/// each, accepted and recorded, against the confirmed publishes of the same run.
-async fn growth(
-    stack: &Services,
-    records: &Recorded,
-    broker: &BrokerCeiling,
-    ceilings: &Ceilings,
-    settings: &Settings,
-) -> Vec<Row> {
-    let c = settings.concurrency;
-    let n = settings.requests;
-    let mut rows = Vec::new();
-
-    let workflow = stack.create_workflow(async_calculation()).await;
-    let large = json!({"amount": 25, "blob": "x".repeat(64 * 1024 - 32)});
-    // The broker's ceilings for messages of this size.
-    let payload = raw_amqp::execution_payload(&large, false);
-    broker.round(payload.clone(), c * 4, c, RECORD_LIMIT).await;
-    let (publishes, consumed) = broker.round(payload, n / 2, c, RECORD_LIMIT).await;
-    let large_ceilings = Ceilings {
-        publishes: Summary::of(&[publishes]),
-        consumed: Summary::rate_only(consumed),
-        ..ceilings.clone()
-    };
-    let call = poster(vec![stack.webhook(&workflow.key)], &large, Auth::None, c);
-    rows.extend(
-        async_round(
-            records,
-            (
-                "async, 64 KiB body, accepted",
-                "async, 64 KiB body, recorded",
-            ),
-            call,
-            n / 2,
-            c,
-            &large_ceilings,
-        )
-        .await,
-    );
-    rows.extend(large_ceilings.broker_rows(
-        (
-            "broker, the same with 64 KiB messages",
-            "broker, 64 KiB messages consumed + acked by a bare consumer",
-        ),
-        broker.prefetch,
-    ));
-
-    let workflow = stack.create_workflow(twenty_nodes()).await;
-    let call = poster(
-        vec![stack.webhook(&workflow.key)],
-        &webhook_body(),
-        Auth::None,
-        c,
-    );
-    rows.extend(
-        async_round(
-            records,
-            (
-                "async, 20-node workflow, accepted",
-                "async, 20-node workflow, recorded",
-            ),
-            call,
-            n,
-            c,
-            ceilings,
-        )
-        .await,
-    );
-
-    let many = settings.workflows;
-    eprintln!("creating {many} workflows ({CREATE_CONCURRENCY} at once)…");
-    let started = Instant::now();
-    let urls = create_many(stack, many).await;
-    let created_in = started.elapsed();
-    eprintln!(
-        "{many} workflows created in {:.1} s",
-        created_in.as_secs_f64()
-    );
-    let call = poster(urls, &webhook_body(), Auth::None, c);
-    // Each workflow is called once before: its trigger is then cached, as in steady use.
-    drive(many, c, call.clone()).await;
-    let cache_before = TriggerCacheCounts::of(stack).await;
-    let count = n.max(many);
-    let round = async_round(
-        records,
-        (
-            "async, workflows round-robin, accepted",
-            "async, workflows round-robin, recorded",
-        ),
-        call,
-        count,
-        c,
-        ceilings,
-    )
-    .await;
-    let cache = TriggerCacheCounts::of(stack).await.since(&cache_before);
-    let mut note = format!(
-        "{many} workflows, created through the API in {:.1} s",
-        created_in.as_secs_f64()
-    );
-    if many > TRIGGER_CACHE_ENTRIES {
-        note.push_str(&format!(
-            "; more than the {TRIGGER_CACHE_ENTRIES} triggers ingress caches"
-        ));
-    }
-    note.push_str(&format!(
-        "; ingress's trigger cache in the round: {:.0} hits, {:.0} misses, {:.0} re-validations \
-         (it holds at most {TRIGGER_CACHE_ENTRIES}, a constant: no setting)",
-        cache.hits, cache.misses, cache.revalidations
-    ));
-    let [accepted, recorded] = round;
-    rows.push(accepted.note(note));
-    rows.push(recorded.note(format!("{many} workflows")));
-    rows
-}
-
-/// Ingress's trigger cache counters (`/metrics`).
-struct TriggerCacheCounts {
-    hits: f64,
-    misses: f64,
-    revalidations: f64,
-}
-
-impl TriggerCacheCounts {
-    async fn of(stack: &Services) -> TriggerCacheCounts {
-        let ingress = &stack.ingress;
-        let cache = "hookflow_trigger_cache_total";
-        let revalidations = "hookflow_trigger_revalidations_total";
-        TriggerCacheCounts {
-            hits: stack.counter(ingress, cache, "result=\"hit\"").await,
-            misses: stack.counter(ingress, cache, "result=\"miss\"").await,
-            revalidations: stack
-                .counter(ingress, revalidations, "outcome=\"fetched\"")
-                .await
-                + stack
-                    .counter(ingress, revalidations, "outcome=\"failed\"")
-                    .await,
-        }
-    }
-
-    fn since(&self, before: &TriggerCacheCounts) -> TriggerCacheCounts {
-        TriggerCacheCounts {
-            hits: self.hits - before.hits,
-            misses: self.misses - before.misses,
-            revalidations: self.revalidations - before.revalidations,
-        }
-    }
-}
-
-/// One round of `count` async calls: accepted per second, and recorded per second end to
-/// end, each against its ceilings.
-async fn async_round(
-    records: &Recorded,
-    names: (&'static str, &'static str),
-    call: impl Fn() -> BoxFuture<'static, Outcome> + Clone + Send + 'static,
-    count: usize,
-    concurrency: usize,
-    ceilings: &Ceilings,
-) -> [Row; 2] {
-    let before = records.total().await;
-    let started = Instant::now();
-    let round = drive(count, concurrency, call).await;
-    let (done_at, recorded) = match records.total_by(before + round.ok, RECORD_LIMIT).await {
-        Ok(done_at) => (done_at, round.ok),
-        Err(total) => (Instant::now(), total.saturating_sub(before)),
-    };
-    let rate = recorded as f64 / (done_at - started).as_secs_f64();
-    [
-        ceilings.accepted(names.0, Summary::of(&[round])),
-        ceilings.recorded(names.1, Summary::rate_only(rate)),
-    ]
-}
-
-/// `count` async workflows with one calculation node each; their webhook URLs.
-async fn create_many(stack: &Services, count: usize) -> Vec<String> {
-    let created = futures_util::stream::iter(0..count)
-        .map(|n| async move {
-            let mut document = async_calculation();
-            document["title"] = json!(format!("Benchmark: workflow {n}"));
-            stack.create_workflow(document).await
-        })
-        .buffer_unordered(CREATE_CONCURRENCY)
-        .collect::<Vec<_>>()
-        .await;
-    created
-        .iter()
-        .map(|workflow| stack.webhook(&workflow.key))
-        .collect()
-}
-
-/// An async workflow of 20 nodes: calculations, each on the one before.
-fn twenty_nodes() -> Value {
-    let mut nodes = vec![json!({"key": "n0", "type": "calculation",
-        "config": {"engine": "cel", "expression": "context.body.amount * 2"}})];
-    for n in 1..20 {
-        nodes.push(json!({"key": format!("n{n}"), "type": "calculation",
-            "config": {"engine": "cel", "expression": format!("jobs.n{} + 1", n - 1)}}));
-    }
-    json!({"title": "Benchmark: 20 nodes", "trigger": {"type": "webhook"}, "nodes": nodes})
 }
 
 /// Database pools and publish timeouts as in production; the test kit's

@@ -10,10 +10,6 @@ use std::{
     io::Read,
     net::SocketAddr,
     process::{Child, Command, ExitCode, Stdio},
-    sync::{
-        Arc,
-        atomic::{AtomicBool, AtomicU64, Ordering},
-    },
     time::{Duration, Instant},
 };
 
@@ -25,7 +21,10 @@ use shared::{
     testkit::{ADMIN_TOKEN, TestEnv, http_status},
 };
 
-use crate::common::Workflow;
+use crate::{
+    common::Workflow,
+    memory::{Memory, Rss},
+};
 
 /// The variable that makes the benchmark binary run a service instead of the benchmark.
 const SERVE: &str = "HOOKFLOW_BENCH_SERVE";
@@ -33,9 +32,6 @@ const SERVE: &str = "HOOKFLOW_BENCH_SERVE";
 /// How long a child may take to become ready, and to exit after SIGTERM.
 const START_LIMIT: Duration = Duration::from_secs(30);
 const STOP_LIMIT: Duration = Duration::from_secs(15);
-
-/// How often the resident memory of the children is sampled.
-const SAMPLE_EVERY: Duration = Duration::from_millis(100);
 
 /// When this process is a child started by [`Services::start`]: runs its service to the
 /// end, as the service's own binary would, and returns the exit code.
@@ -298,101 +294,4 @@ impl Services {
             .find_map(|value| value.trim().parse::<f64>().ok())
             .unwrap_or(0.0)
     }
-}
-
-/// Resident memory of one service.
-pub struct Rss {
-    pub service: Service,
-    /// `VmRSS` once it was ready, KiB.
-    pub at_start_kib: u64,
-    /// Largest `VmRSS` sampled every [`SAMPLE_EVERY`] since, KiB.
-    pub peak_kib: u64,
-    /// `VmHWM` (the kernel's peak of `VmRSS`) when asked, KiB.
-    pub high_water_kib: Option<u64>,
-}
-
-/// A thread that reads each child's `VmRSS` every [`SAMPLE_EVERY`] and keeps the largest.
-struct Memory {
-    children: Vec<(Service, u32, u64)>,
-    peaks: Arc<Vec<AtomicU64>>,
-    done: Arc<AtomicBool>,
-    sampler: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Memory {
-    fn sample(processes: &[&Process]) -> Memory {
-        let children: Vec<(Service, u32, u64)> = processes
-            .iter()
-            .map(|process| {
-                let rss = status_kib(process.pid(), "VmRSS:").unwrap_or(0);
-                (process.service, process.pid(), rss)
-            })
-            .collect();
-        let peaks: Arc<Vec<AtomicU64>> = Arc::new(
-            children
-                .iter()
-                .map(|(_, _, rss)| AtomicU64::new(*rss))
-                .collect(),
-        );
-        let done = Arc::new(AtomicBool::new(false));
-        let pids: Vec<u32> = children.iter().map(|(_, pid, _)| *pid).collect();
-        let sampler = {
-            let (peaks, done) = (Arc::clone(&peaks), Arc::clone(&done));
-            std::thread::spawn(move || {
-                while !done.load(Ordering::Relaxed) {
-                    for (pid, peak) in pids.iter().zip(peaks.iter()) {
-                        if let Some(rss) = status_kib(*pid, "VmRSS:") {
-                            peak.fetch_max(rss, Ordering::Relaxed);
-                        }
-                    }
-                    std::thread::sleep(SAMPLE_EVERY);
-                }
-            })
-        };
-        Memory {
-            children,
-            peaks,
-            done,
-            sampler: Some(sampler),
-        }
-    }
-
-    fn report(&self) -> Vec<Rss> {
-        self.children
-            .iter()
-            .zip(self.peaks.iter())
-            .map(|((service, pid, at_start), peak)| Rss {
-                service: *service,
-                at_start_kib: *at_start,
-                peak_kib: peak.load(Ordering::Relaxed),
-                high_water_kib: status_kib(*pid, "VmHWM:"),
-            })
-            .collect()
-    }
-
-    fn stop(&mut self) {
-        self.done.store(true, Ordering::Relaxed);
-        if let Some(sampler) = self.sampler.take() {
-            let _ = sampler.join();
-        }
-    }
-}
-
-impl Drop for Memory {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// A `kB` field of `/proc/<pid>/status` (`"VmRSS:"`, `"VmHWM:"`), in KiB.
-pub fn status_kib(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
 }
