@@ -1,8 +1,12 @@
 //! `cargo bench -p hookflow-ingress --bench webhook`: webhook throughput and latency of the
-//! whole stack in-process, each measured against a baseline run in the same process (raw
-//! RabbitMQ through the same broker code, or plain JSON work), so that the ratios say how
-//! close Hookflow gets to what its parts allow on this machine. Needs the local PostgreSQL
-//! and RabbitMQ; it creates its own database and AMQP prefixes and removes them.
+//! whole stack, config-api, executor and ingress each in its own process (the benchmark
+//! binary re-executes itself as each, see `webhook/services.rs`), driven over HTTP from
+//! this process; each figure is measured against a ceiling run in the same process (raw
+//! RabbitMQ through the same broker code, a bare lapin consumer, a bare actix handler,
+//! batched PostgreSQL inserts, or plain JSON work), so that the ratios say how close
+//! Hookflow gets to what its parts allow on this machine. The resident memory of each
+//! service is sampled during the load. Needs the local PostgreSQL and RabbitMQ; it creates
+//! its own database and AMQP prefixes and removes them.
 //!
 //! Settings (environment): `HOOKFLOW_BENCH_REQUESTS` per round (2000),
 //! `HOOKFLOW_BENCH_CONCURRENCY` clients (16), `HOOKFLOW_BENCH_ROUNDS` (3),
@@ -10,36 +14,53 @@
 //! round-robin (10000). The table is printed and written to `bench/results/` as JSON and
 //! Markdown.
 
+#[path = "webhook/broker_ceiling.rs"]
+mod broker_ceiling;
+#[path = "webhook/ceilings.rs"]
+mod ceilings;
 #[path = "../tests/common/mod.rs"]
 mod common;
 #[path = "webhook/engine.rs"]
 mod engine;
+#[path = "webhook/growth.rs"]
+mod growth;
 #[path = "webhook/load.rs"]
 mod load;
+#[path = "webhook/memory.rs"]
+mod memory;
 #[path = "webhook/raw_amqp.rs"]
 mod raw_amqp;
 #[path = "webhook/recorded.rs"]
 mod recorded;
 #[path = "webhook/report.rs"]
 mod report;
+#[path = "webhook/services.rs"]
+mod services;
 
 use shared::fixtures::payment_callback;
-use std::time::{Duration, Instant};
+use std::{
+    process::ExitCode,
+    time::{Duration, Instant},
+};
 
-use futures_util::{FutureExt, StreamExt, future::BoxFuture};
+use futures_util::{FutureExt, future::BoxFuture};
 use serde_json::{Value, json};
 use shared::{
-    broker::Broker,
     config::{Config, Service},
     testkit::TestEnv,
 };
 
 use crate::{
-    common::{Stack, Workflow},
-    load::{Outcome, Round, Summary, drive, drive_at_rate, median},
+    broker_ceiling::BrokerCeiling,
+    ceilings::{Ceilings, http_ceiling, postgres_ceiling},
+    common::Workflow,
+    growth::growth,
+    load::{Outcome, Summary, drive, drive_at_rate, median},
+    memory::{EXECUTOR_RSS_TARGET_MIB, INGRESS_RSS_TARGET_MIB, mib},
     raw_amqp::RoundTrips,
     recorded::Recorded,
     report::{Report, Row},
+    services::Services,
 };
 
 /// How long the executor may take to record one round's async executions.
@@ -83,13 +104,17 @@ impl Settings {
     }
 }
 
-fn main() {
+fn main() -> ExitCode {
+    // Re-executed as one of the services by `Services::start`.
+    if let Some(code) = services::serve_if_child() {
+        return code;
+    }
     // `cargo bench` passes `--bench`; `cargo test --all-targets` does not, and gets no load.
     if !std::env::args().any(|arg| arg == "--bench") {
         println!(
             "webhook benchmark: run it with `cargo bench -p hookflow-ingress --bench webhook`"
         );
-        return;
+        return ExitCode::SUCCESS;
     }
     let settings = Settings::from_env();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -99,289 +124,76 @@ fn main() {
     let report = runtime.block_on(run(&settings));
     report.print(&settings);
     report.write(&settings);
+    ExitCode::SUCCESS
 }
 
 async fn run(settings: &Settings) -> Report {
     eprintln!("engine alone…");
     let engine_rows = engine::measure(&payment_callback(), &webhook_body(), settings).await;
-    eprintln!("starting the stack…");
-    let stack = Stack::start_in(TestEnv::new().await, production_sizes).await;
+    eprintln!("starting config-api, executor and ingress, each in its own process…");
+    let stack = Services::start(TestEnv::new().await, production_sizes).await;
     let records = Recorded::new(&stack.env);
     // Baselines publish to a prefix of their own so that no executor consumes them.
     let raw = TestEnv::new().await;
+    let mut raw_config = raw.config(Service::Executor);
+    production_sizes(Service::Executor, &mut raw_config);
+    let broker = BrokerCeiling::start(&raw_config).await;
     eprintln!("ceilings: bare HTTP handler, PostgreSQL batched inserts…");
     let http = http_ceiling(settings).await;
     let postgres = postgres_ceiling(&stack.env, &webhook_body(), settings).await;
-    eprintln!("async webhooks…");
-    let (async_rows, publishes) =
-        async_webhooks(&stack, &records, &raw, &http, &postgres, settings).await;
+    eprintln!("async webhooks, against publishes consumed by a bare consumer…");
+    let (async_rows, ceilings) =
+        async_webhooks(&stack, &records, &broker, http, postgres, settings).await;
     eprintln!("sync webhooks…");
     let sync_rows = sync_webhooks(&stack, &raw, settings).await;
     eprintln!("how cost grows: 64 KiB bodies, a 20-node workflow, many workflows…");
-    let growth_rows = growth(&stack, &records, &publishes, settings).await;
+    let growth_rows = growth(&stack, &records, &broker, &ceilings, settings).await;
     records.close();
-    let facts = memory();
-    if let Err(err) = stack.stop().await {
-        eprintln!("the stack did not stop cleanly: {err:#}");
+    broker.close().await;
+    let memory_rows = memory::rows(&stack.memory());
+    if let Err(err) = stack.stop() {
+        eprintln!("the services did not stop cleanly: {err}");
     }
     drop(raw);
-    let ceilings = vec![
-        Row::baseline("bare actix handler, HTTP POST", http),
+    let ceiling_rows = vec![
+        Row::baseline("bare actix handler, HTTP POST", ceilings.http),
         Row::baseline(
             "PostgreSQL batched inserts (rows of executions, 64 per statement, 4 connections)",
-            postgres,
+            ceilings.postgres,
         ),
     ];
+    let me = std::process::id();
+    let generator = format!(
+        "{} at the peak",
+        memory::status_kib(me, "VmHWM:").map_or_else(|| "unknown".to_owned(), mib)
+    );
     Report {
-        rows: [async_rows, sync_rows, growth_rows, ceilings, engine_rows]
-            .into_iter()
-            .flatten()
-            .collect(),
-        facts,
-    }
-}
-
-/// The process's resident memory now and at its peak. The three services run in this one
-/// process, with the load generator, so this is their sum.
-fn memory() -> Vec<(String, String)> {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .map(|value| value.trim().to_owned())
-            .unwrap_or_else(|| "unknown".to_owned())
-    };
-    vec![(
-        "RSS of the benchmark process (ingress, executor, config-api and load generator together)"
-            .to_owned(),
-        format!("{} now, {} at the peak", field("VmRSS:"), field("VmHWM:")),
-    )]
-}
-
-/// What a bare actix-web handler answering `ok` to a POST serves to the same clients.
-async fn http_ceiling(settings: &Settings) -> Summary {
-    use actix_web::{App, HttpResponse, HttpServer, web};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let address = listener.local_addr().expect("address");
-    let server = HttpServer::new(|| {
-        App::new().route(
-            "/{tail:.*}",
-            web::post().to(|_body: web::Bytes| async { HttpResponse::Ok().body("ok") }),
-        )
-    })
-    .workers(2)
-    .listen(listener)
-    .expect("listen")
-    .disable_signals()
-    .run();
-    let handle = server.handle();
-    let running = tokio::spawn(server);
-    let call = poster(
-        vec![format!("http://{address}/bare")],
-        &webhook_body(),
-        Auth::None,
-        settings.concurrency,
-    );
-    let (n, c) = (settings.requests, settings.concurrency);
-    drive(settings.warm_up(), c, call.clone()).await;
-    let mut rounds = Vec::new();
-    for _ in 0..settings.rounds {
-        rounds.push(drive(n, c, call.clone()).await);
-    }
-    handle.stop(true).await;
-    let _ = running.await;
-    Summary::of(&rounds)
-}
-
-/// Rows of executions written as fast as PostgreSQL takes them: batches of 64 through
-/// `unnest`, on 4 connections, into a copy of the executions table (dropped after).
-async fn postgres_ceiling(env: &TestEnv, body: &Value, settings: &Settings) -> Summary {
-    const BATCH: usize = 64;
-    const CONNECTIONS: usize = 4;
-    let pool = env.pool();
-    let setup = pool.get().await.expect("database");
-    setup
-        .batch_execute("CREATE TABLE bench_ceiling (LIKE executions INCLUDING ALL)")
-        .await
-        .expect("scratch table");
-    let context = json!({"headers": {"x-request-id": "r-1"}, "query": {}, "body": body});
-    let mut rounds = Vec::new();
-    for _ in 0..settings.rounds {
-        let batches = settings.requests.div_ceil(BATCH);
-        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let started = Instant::now();
-        let writers: Vec<_> = (0..CONNECTIONS)
-            .map(|_| {
-                let (pool, next, context) = (pool.clone(), next.clone(), context.clone());
-                tokio::spawn(async move {
-                    let client = pool.get().await.expect("database");
-                    let statement = client
-                        .prepare(
-                            "INSERT INTO bench_ceiling (id, workflow_id, version, status, context, created_at, started_at, finished_at) \
-                             SELECT id, $2, 1, 'resolved', c, now(), now(), now() FROM unnest($1::uuid[], $3::jsonb[]) AS t(id, c)",
-                        )
-                        .await
-                        .expect("prepare");
-                    let workflow = uuid::Uuid::now_v7();
-                    let mut written = 0;
-                    while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < batches {
-                        let ids: Vec<uuid::Uuid> = (0..BATCH).map(|_| uuid::Uuid::now_v7()).collect();
-                        let contexts: Vec<&Value> = (0..BATCH).map(|_| &context).collect();
-                        client
-                            .execute(&statement, &[&ids, &workflow, &contexts])
-                            .await
-                            .expect("insert");
-                        written += BATCH;
-                    }
-                    written
-                })
-            })
-            .collect();
-        let mut ok = 0;
-        for writer in writers {
-            ok += writer.await.expect("writer");
-        }
-        rounds.push(Round {
-            ok,
-            failures: Default::default(),
-            elapsed: started.elapsed(),
-            latencies: Vec::new(),
-        });
-    }
-    let _ = setup.batch_execute("DROP TABLE bench_ceiling").await;
-    pool.close();
-    Summary::of(&rounds)
-}
-
-/// How cost grows with the body, the workflow and the number of workflows: async calls of
-/// each, accepted and recorded, against the confirmed publishes of the same run.
-async fn growth(
-    stack: &Stack,
-    records: &Recorded,
-    publishes: &Summary,
-    settings: &Settings,
-) -> Vec<Row> {
-    let c = settings.concurrency;
-    let n = settings.requests;
-    let mut rows = Vec::new();
-
-    let workflow = stack.create_workflow(async_calculation()).await;
-    let large = json!({"amount": 25, "blob": "x".repeat(64 * 1024 - 32)});
-    let call = poster(vec![stack.webhook(&workflow.key)], &large, Auth::None, c);
-    rows.extend(
-        async_round(
-            records,
-            (
-                "async, 64 KiB body, accepted",
-                "async, 64 KiB body, recorded",
-            ),
-            call,
-            n / 2,
-            c,
-            publishes,
-        )
-        .await,
-    );
-
-    let workflow = stack.create_workflow(twenty_nodes()).await;
-    let call = poster(
-        vec![stack.webhook(&workflow.key)],
-        &webhook_body(),
-        Auth::None,
-        c,
-    );
-    rows.extend(
-        async_round(
-            records,
-            (
-                "async, 20-node workflow, accepted",
-                "async, 20-node workflow, recorded",
-            ),
-            call,
-            n,
-            c,
-            publishes,
-        )
-        .await,
-    );
-
-    eprintln!("creating {} workflows…", settings.workflows);
-    let urls = create_many(stack, settings.workflows).await;
-    let call = poster(urls, &webhook_body(), Auth::None, c);
-    // Each workflow is called once before: its trigger is then cached, as in steady use.
-    drive(settings.workflows, c, call.clone()).await;
-    let count = n.max(settings.workflows);
-    rows.extend(
-        async_round(
-            records,
-            (
-                "async, workflows round-robin, accepted",
-                "async, workflows round-robin, recorded",
-            ),
-            call,
-            count,
-            c,
-            publishes,
-        )
-        .await
+        rows: [
+            async_rows,
+            sync_rows,
+            growth_rows,
+            ceiling_rows,
+            engine_rows,
+            memory_rows,
+        ]
         .into_iter()
-        .map(|row| row.note(format!("{} workflows", settings.workflows))),
-    );
-    rows
-}
-
-/// One round of `count` async calls: accepted per second, and recorded per second end to
-/// end, each against `publishes`.
-async fn async_round(
-    records: &Recorded,
-    names: (&'static str, &'static str),
-    call: impl Fn() -> BoxFuture<'static, Outcome> + Clone + Send + 'static,
-    count: usize,
-    concurrency: usize,
-    publishes: &Summary,
-) -> Vec<Row> {
-    let before = records.total().await;
-    let started = Instant::now();
-    let round = drive(count, concurrency, call).await;
-    let (done_at, recorded) = match records.total_by(before + round.ok, RECORD_LIMIT).await {
-        Ok(done_at) => (done_at, round.ok),
-        Err(total) => (Instant::now(), total.saturating_sub(before)),
-    };
-    let rate = recorded as f64 / (done_at - started).as_secs_f64();
-    vec![
-        Row::measured(names.0, Summary::of(&[round])).against(publishes, "of confirmed publishes"),
-        Row::measured(names.1, Summary::rate_only(rate))
-            .against(publishes, "of confirmed publishes"),
-    ]
-}
-
-/// `count` async workflows with one calculation node each; their webhook URLs.
-async fn create_many(stack: &Stack, count: usize) -> Vec<String> {
-    let created = futures_util::stream::iter(0..count)
-        .map(|n| async move {
-            let mut document = async_calculation();
-            document["title"] = json!(format!("Benchmark: workflow {n}"));
-            stack.create_workflow(document).await
-        })
-        .buffer_unordered(8)
-        .collect::<Vec<_>>()
-        .await;
-    created
-        .iter()
-        .map(|workflow| stack.webhook(&workflow.key))
-        .collect()
-}
-
-/// An async workflow of 20 nodes: calculations, each on the one before.
-fn twenty_nodes() -> Value {
-    let mut nodes = vec![json!({"key": "n0", "type": "calculation",
-        "config": {"engine": "cel", "expression": "context.body.amount * 2"}})];
-    for n in 1..20 {
-        nodes.push(json!({"key": format!("n{n}"), "type": "calculation",
-            "config": {"engine": "cel", "expression": format!("jobs.n{} + 1", n - 1)}}));
+        .flatten()
+        .collect(),
+        facts: vec![
+            (
+                "RSS targets (issue 9)".to_owned(),
+                format!(
+                    "ingress ≤ {INGRESS_RSS_TARGET_MIB} MiB, executor ≤ {EXECUTOR_RSS_TARGET_MIB} MiB; \
+                     peaks are VmRSS sampled every 100 ms from the service's start to the end of the load, \
+                     VmHWM is the kernel's high-water mark at the end"
+                ),
+            ),
+            (
+                "RSS of the benchmark process (load generator and ceilings, no service)".to_owned(),
+                generator,
+            ),
+        ],
     }
-    json!({"title": "Benchmark: 20 nodes", "trigger": {"type": "webhook"}, "nodes": nodes})
 }
 
 /// Database pools and publish timeouts as in production; the test kit's
@@ -392,15 +204,17 @@ fn production_sizes(service: Service, config: &mut Config) {
     config.publish_timeout_ms = defaults.publish_timeout_ms;
 }
 
-/// Accepted async calls against confirmed raw publishes, and executions recorded.
+/// Accepted async calls against confirmed raw publishes, and executions recorded against
+/// the same publishes consumed and acked by a bare consumer; the rounds of both measure
+/// the broker ceilings that the other figures are compared with too.
 async fn async_webhooks(
-    stack: &Stack,
+    stack: &Services,
     records: &Recorded,
-    raw: &TestEnv,
-    http: &Summary,
-    postgres: &Summary,
+    broker: &BrokerCeiling,
+    http: Summary,
+    postgres: Summary,
     settings: &Settings,
-) -> (Vec<Row>, Summary) {
+) -> (Vec<Row>, Ceilings) {
     let workflow = stack.create_workflow(async_calculation()).await;
     let body = webhook_body();
     let call = poster(
@@ -409,18 +223,23 @@ async fn async_webhooks(
         Auth::None,
         settings.concurrency,
     );
-    let broker = raw_amqp::connect(&raw.config(Service::Ingress)).await;
-    let publish = raw_amqp::publisher(broker.clone(), raw_amqp::execution_payload(&body, false));
+    let payload = raw_amqp::execution_payload(&body, false);
 
     let (n, c) = (settings.requests, settings.concurrency);
     let mut expected = drive(settings.warm_up(), c, call.clone()).await.ok;
     // A shortfall is reported by `wait_recorded` and shows in the first round's numbers.
     let _ = wait_recorded(records, &workflow, expected).await;
-    drive(settings.warm_up(), c, publish.clone()).await;
-    let (mut webhook, mut baseline, mut recorded) = (Vec::new(), Vec::new(), Vec::new());
+    broker
+        .round(payload.clone(), settings.warm_up(), c, RECORD_LIMIT)
+        .await;
+    let (mut webhook, mut recorded) = (Vec::new(), Vec::new());
+    let (mut publishes, mut consumed) = (Vec::new(), Vec::new());
     // Rounds alternate so that noise from other work on the machine hits both sides.
     for _ in 0..settings.rounds {
-        baseline.push(drive(n, c, publish.clone()).await);
+        let (round, rate) = broker.round(payload.clone(), n, c, RECORD_LIMIT).await;
+        publishes.push(round);
+        consumed.push(rate);
+
         let started = Instant::now();
         let round = drive(n, c, call.clone()).await;
         expected += round.ok;
@@ -431,31 +250,28 @@ async fn async_webhooks(
         recorded.push(count as f64 / (done_at - started).as_secs_f64());
         webhook.push(round);
     }
-    broker.close().await;
 
-    let baseline = Summary::of(&baseline);
-    let accepted = Summary::of(&webhook);
-    let of_http = accepted.rate / http.rate.max(f64::EPSILON);
-    let accepted = Row::measured("async webhook, accepted", accepted)
-        .against(&baseline, "of raw confirmed publishes")
-        .note(format!("{of_http:.3} of the bare HTTP handler"));
-    let recorded = Summary::rate_only(median(recorded).unwrap_or(0.0));
-    let of_postgres = recorded.rate / postgres.rate.max(f64::EPSILON);
-    let recorded = Row::measured("async executions recorded, end-to-end", recorded)
-        .against(&baseline, "of raw confirmed publishes")
-        .note(format!("{of_postgres:.3} of PostgreSQL batched inserts"));
-    let rows = vec![
-        accepted,
-        recorded,
-        Row::baseline(
-            "raw AMQP publish + confirm (not consumed)",
-            Summary {
-                failures: baseline.failures.clone(),
-                ..baseline
-            },
+    let ceilings = Ceilings {
+        http,
+        postgres,
+        publishes: Summary::of(&publishes),
+        consumed: Summary::rate_only(median(consumed).unwrap_or(0.0)),
+    };
+    let mut rows = vec![
+        ceilings.accepted("async webhook, accepted", Summary::of(&webhook)),
+        ceilings.recorded(
+            "async executions recorded, end-to-end",
+            Summary::rate_only(median(recorded).unwrap_or(0.0)),
         ),
     ];
-    (rows, baseline)
+    rows.extend(ceilings.broker_rows(
+        (
+            "broker, persistent publishes + confirms (quorum queue)",
+            "broker, the same consumed + acked by a bare consumer",
+        ),
+        broker.prefetch,
+    ));
+    (rows, ceilings)
 }
 
 /// Waits until the executor has recorded `expected` executions; how many are missing when
@@ -475,7 +291,7 @@ async fn wait_recorded(
 }
 
 /// Sync payment calls against raw AMQP request/reply round trips.
-async fn sync_webhooks(stack: &Stack, raw: &TestEnv, settings: &Settings) -> Vec<Row> {
+async fn sync_webhooks(stack: &Services, raw: &TestEnv, settings: &Settings) -> Vec<Row> {
     let workflow = stack.create_workflow(payment_callback()).await;
     let body = webhook_body();
     let url = stack.webhook(&workflow.key);
@@ -524,6 +340,7 @@ async fn sync_webhooks(stack: &Stack, raw: &TestEnv, settings: &Settings) -> Vec
             "sync, 4 connections, fixed-rate arrivals",
             Summary::of(&at_rate),
         )
+        .against(&baseline, "of raw request/reply")
         .note(format!(
             "arrivals at {rate:.0}/s = 70 % of the {capacity:.0}/s 4 connections manage"
         )),

@@ -139,6 +139,7 @@ where
 }
 
 /// Medians over rounds of one measurement.
+#[derive(Clone)]
 pub struct Summary {
     /// Median rate per second.
     pub rate: f64,

@@ -1,5 +1,6 @@
-//! The baselines: what RabbitMQ itself manages through `AmqpBroker` — confirmed publishes,
-//! and request/reply round trips with a consumer that answers at once.
+//! The baselines: what RabbitMQ itself manages through `AmqpBroker` — confirmed publishes
+//! (consumed by a bare consumer in `broker_ceiling.rs`), and request/reply round trips with
+//! a consumer that answers at once.
 
 use std::{
     collections::HashMap,

@@ -14,6 +14,8 @@ pub struct Row {
     /// This rate over its baseline's, and what the baseline was.
     ratio: Option<(f64, &'static str)>,
     note: Option<String>,
+    /// A memory figure instead of a rate: KiB, and the target in KiB.
+    memory: Option<(u64, Option<u64>)>,
 }
 
 impl Row {
@@ -25,6 +27,35 @@ impl Row {
             summary,
             ratio: None,
             note: None,
+            memory: None,
+        }
+    }
+
+    /// A resident memory figure of `kib`, against `target_kib` when there is one.
+    pub fn memory(name: &'static str, kib: u64, target_kib: Option<u64>) -> Row {
+        Row {
+            ratio: target_kib.map(|target| (kib as f64 / target.max(1) as f64, "of the target")),
+            memory: Some((kib, target_kib)),
+            ..Row::measured(name, Summary::rate_only(0.0))
+        }
+    }
+
+    /// The figure column: a rate, or MiB.
+    fn figure(&self) -> String {
+        match self.memory {
+            Some((kib, _)) => format!("{:.1} MiB", kib as f64 / 1024.0),
+            None => format!("{:.1}", self.summary.rate),
+        }
+    }
+
+    /// The ratio column's text.
+    fn ratio_text(&self) -> String {
+        match (self.ratio, self.memory) {
+            (Some((ratio, what)), Some((_, Some(target)))) => {
+                format!("{ratio:.3} {what} of {} MiB", target / 1024)
+            }
+            (Some((ratio, what)), _) => format!("{ratio:.3} {what}"),
+            (None, _) => String::new(),
         }
     }
 
@@ -45,8 +76,12 @@ impl Row {
         }
     }
 
-    /// Adds a remark after the ratio.
+    /// Adds a remark after the ratio (after the remarks before it).
     pub fn note(self, note: String) -> Row {
+        let note = match self.note {
+            Some(before) => format!("{before}; {note}"),
+            None => note,
+        };
         Row {
             note: Some(note),
             ..self
@@ -73,7 +108,7 @@ impl Report {
         };
         let mut text = format!(
             "{} calls x {} rounds, {} concurrent clients (unless the row says), {cores} cores, {build}, medians of rounds\n\n\
-             | figure | per second | p50 | p99 | p99.9 | ratio |\n|---|---:|---:|---:|---:|---|\n",
+             | figure | per second (or MiB) | p50 | p99 | p99.9 | ratio |\n|---|---:|---:|---:|---:|---|\n",
             settings.requests, settings.rounds, settings.concurrency,
         );
         for row in &self.rows {
@@ -82,10 +117,7 @@ impl Report {
             } else {
                 row.name.to_owned()
             };
-            let ratio = row
-                .ratio
-                .map(|(ratio, what)| format!("{ratio:.3} {what}"))
-                .unwrap_or_default();
+            let ratio = row.ratio_text();
             let mut remark = row.note.clone().unwrap_or_default();
             if !row.summary.failures.is_empty() {
                 let failures: Vec<String> = (row.summary.failures.iter())
@@ -94,8 +126,8 @@ impl Report {
                 remark.push_str(&format!(" failed: {}", failures.join(", ")));
             }
             text.push_str(&format!(
-                "| {name} | {:.1} | {} | {} | {} | {ratio}{} |\n",
-                row.summary.rate,
+                "| {name} | {} | {} | {} | {} | {ratio}{} |\n",
+                row.figure(),
                 millis(row.summary.p50),
                 millis(row.summary.p99),
                 millis(row.summary.p999),
@@ -121,19 +153,22 @@ impl Report {
                 "requests": settings.requests,
                 "rounds": settings.rounds,
                 "concurrency": settings.concurrency,
+                "workflows": settings.workflows,
                 "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
                 "release": !cfg!(debug_assertions),
             },
             "rows": self.rows.iter().map(|row| json!({
                 "name": row.name,
                 "ceiling": row.is_baseline,
-                "perSecond": row.summary.rate,
+                "perSecond": row.memory.is_none().then_some(row.summary.rate),
                 "p50Ms": ms(row.summary.p50),
                 "p99Ms": ms(row.summary.p99),
                 "p999Ms": ms(row.summary.p999),
                 "ratio": row.ratio.map(|(ratio, _)| ratio),
                 "ratioOf": row.ratio.map(|(_, what)| what),
                 "note": row.note,
+                "rssKiB": row.memory.map(|(kib, _)| kib),
+                "targetKiB": row.memory.and_then(|(_, target)| target),
                 "failures": row.summary.failures,
             })).collect::<Vec<_>>(),
             "facts": self.facts.iter().map(|(name, value)| json!({"name": name, "value": value})).collect::<Vec<_>>(),
@@ -180,8 +215,8 @@ impl Report {
             settings.rounds,
         );
         println!(
-            "{:<52} {:>12} {:>10} {:>10} {:>10}   ratio",
-            "", "per second", "p50", "p99", "p99.9"
+            "{:<64} {:>12} {:>10} {:>10} {:>10}   ratio",
+            "", "per s | MiB", "p50", "p99", "p99.9"
         );
         for row in &self.rows {
             let name = if row.is_baseline {
@@ -190,14 +225,14 @@ impl Report {
                 row.name.to_owned()
             };
             let mut line = format!(
-                "{name:<52} {:>12.1} {:>10} {:>10} {:>10}",
-                row.summary.rate,
+                "{name:<64} {:>12} {:>10} {:>10} {:>10}",
+                row.figure(),
                 millis(row.summary.p50),
                 millis(row.summary.p99),
                 millis(row.summary.p999),
             );
-            if let Some((ratio, what)) = row.ratio {
-                line.push_str(&format!("   {ratio:.3} {what}"));
+            if row.ratio.is_some() {
+                line.push_str(&format!("   {}", row.ratio_text()));
             }
             if let Some(note) = &row.note {
                 line.push_str(&format!(" ({note})"));
