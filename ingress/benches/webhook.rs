@@ -104,6 +104,11 @@ impl Settings {
     }
 }
 
+/// The allocator of the service binaries (their `main.rs`), as the services run in
+/// processes of this binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // Re-executed as one of the services by `Services::start`.
     if let Some(code) = services::serve_if_child() {
@@ -131,7 +136,14 @@ async fn run(settings: &Settings) -> Report {
     eprintln!("engine alone…");
     let engine_rows = engine::measure(&payment_callback(), &webhook_body(), settings).await;
     eprintln!("starting config-api, executor and ingress, each in its own process…");
-    let stack = Services::start(TestEnv::new().await, production_sizes).await;
+    // Room for every workflow of the round-robin case, as an operator would set it.
+    let cache_entries =
+        (2 * settings.workflows).max(Config::defaults(Service::Ingress).trigger_cache_entries);
+    let stack = Services::start(TestEnv::new().await, |service, config| {
+        production_sizes(service, config);
+        config.trigger_cache_entries = cache_entries;
+    })
+    .await;
     let records = Recorded::new(&stack.env);
     // Baselines publish to a prefix of their own so that no executor consumes them.
     let raw = TestEnv::new().await;

@@ -61,6 +61,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let triggers = TriggerCache::new(
         ConfigApiClient::new(&config)?,
+        config.trigger_cache_entries,
         Duration::from_millis(config.trigger_cache_max_age_ms),
     );
     let replies = Replies::new();

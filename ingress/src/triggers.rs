@@ -25,11 +25,6 @@ use crate::{
     respond::{self, Prepared},
 };
 
-/// Entries kept at most, so that probing random URLs cannot grow the cache without bound;
-/// past it the least useful ones (S3-FIFO: seen once and not since, as probes are) make
-/// room, and the webhooks in use stay.
-const MAX_ENTRIES: usize = 10_000;
-
 /// Why a definition could not be fetched.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -148,12 +143,11 @@ pub struct TriggerCache {
 }
 
 impl TriggerCache {
-    /// An empty cache over `client` whose entries are re-validated after `max_age`.
-    pub fn new(client: ConfigApiClient, max_age: Duration) -> Arc<Self> {
-        TriggerCache::with_capacity(client, MAX_ENTRIES, max_age)
-    }
-
-    fn with_capacity(client: ConfigApiClient, capacity: usize, max_age: Duration) -> Arc<Self> {
+    /// An empty cache over `client` holding at most `capacity` entries, so that probing
+    /// random URLs cannot grow it without bound (past it the least useful ones — S3-FIFO:
+    /// seen once and not since, as probes are — make room, and the webhooks in use stay),
+    /// whose entries are re-validated after `max_age`.
+    pub fn new(client: ConfigApiClient, capacity: usize, max_age: Duration) -> Arc<Self> {
         Arc::new(TriggerCache {
             client,
             entries: Cache::new(capacity),
@@ -319,7 +313,7 @@ mod tests {
     async fn a_full_cache_keeps_serving_the_keys_in_use() {
         let hot_fetches = Arc::new(AtomicUsize::new(0));
         let (client, server) = stub_config_api(Arc::clone(&hot_fetches));
-        let cache = TriggerCache::with_capacity(client, 100, Duration::from_secs(60));
+        let cache = TriggerCache::new(client, 100, Duration::from_secs(60));
         for n in 0..1_000 {
             assert!(
                 cache
@@ -340,7 +334,7 @@ mod tests {
     async fn entries_past_the_max_age_are_fetched_again_once_however_many_ask() {
         let hot_fetches = Arc::new(AtomicUsize::new(0));
         let (client, server) = stub_config_api(Arc::clone(&hot_fetches));
-        let cache = TriggerCache::with_capacity(client, 100, Duration::from_millis(200));
+        let cache = TriggerCache::new(client, 100, Duration::from_millis(200));
         assert!(cache.get("hot").await.expect("fetch").is_none());
         assert!(cache.get("hot").await.expect("cached").is_none());
         assert_eq!(hot_fetches.load(Ordering::SeqCst), 1, "fetched while fresh");
@@ -358,7 +352,7 @@ mod tests {
     async fn a_stale_entry_goes_on_serving_while_config_api_cannot_answer() {
         let hot_fetches = Arc::new(AtomicUsize::new(0));
         let (client, server) = stub_config_api(Arc::clone(&hot_fetches));
-        let cache = TriggerCache::with_capacity(client, 100, Duration::from_millis(100));
+        let cache = TriggerCache::new(client, 100, Duration::from_millis(100));
         assert!(cache.get("hot").await.expect("fetch").is_none());
         server.stop(false).await;
         tokio::time::sleep(Duration::from_millis(150)).await;

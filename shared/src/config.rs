@@ -165,6 +165,8 @@ pub struct Config {
     /// config-api again, so that a lost change event cannot keep a change from taking
     /// effect (ingress).
     pub trigger_cache_max_age_ms: u64,
+    /// Trigger definitions ingress keeps cached at most (ingress).
+    pub trigger_cache_entries: usize,
     /// Deliveries of one execution before it is dead-lettered.
     pub delivery_limit: u32,
     /// Maximum size of the database pool.
@@ -274,6 +276,8 @@ impl Config {
         // Together with a fetch's 5 s timeout, a change takes effect within 30 s.
         let trigger_cache_max_age_ms =
             settings.parse_with("HOOKFLOW_TRIGGER_CACHE_MAX_AGE_MS", within(1, 25_000));
+        let trigger_cache_entries =
+            settings.parse_with("HOOKFLOW_TRIGGER_CACHE_ENTRIES", within(100, 1_000_000));
         let delivery_limit = settings.parse("HOOKFLOW_DELIVERY_LIMIT");
         let database_pool_size = settings.parse("HOOKFLOW_DATABASE_POOL_SIZE");
         let otel_endpoint = settings.optional("OTEL_EXPORTER_OTLP_ENDPOINT");
@@ -336,6 +340,7 @@ impl Config {
             publish_timeout_ms: publish_timeout_ms?,
             trusted_proxies: trusted_proxies?,
             trigger_cache_max_age_ms: trigger_cache_max_age_ms?,
+            trigger_cache_entries: trigger_cache_entries?,
             delivery_limit: delivery_limit?,
             database_pool_size: database_pool_size?,
             otel_endpoint: otel_endpoint?.filter(|endpoint| !endpoint.is_empty()),

@@ -21,10 +21,6 @@ use crate::{
 /// Workflows created through config-api at once before the round-robin case.
 const CREATE_CONCURRENCY: usize = 32;
 
-/// Entries ingress's trigger cache holds (`MAX_ENTRIES` in ingress/src/triggers.rs; no
-/// setting changes it).
-const TRIGGER_CACHE_ENTRIES: usize = 10_000;
-
 /// How cost grows with the body, the workflow and the number of workflows: async calls of
 /// each, accepted and recorded, against the confirmed publishes of the same run.
 pub async fn growth(
@@ -125,15 +121,10 @@ pub async fn growth(
         "{many} workflows, created through the API in {:.1} s",
         created_in.as_secs_f64()
     );
-    if many > TRIGGER_CACHE_ENTRIES {
-        note.push_str(&format!(
-            "; more than the {TRIGGER_CACHE_ENTRIES} triggers ingress caches"
-        ));
-    }
     note.push_str(&format!(
         "; ingress's trigger cache in the round: {:.0} hits, {:.0} misses, {:.0} re-validations \
-         (it holds at most {TRIGGER_CACHE_ENTRIES}, a constant: no setting)",
-        cache.hits, cache.misses, cache.revalidations
+         (HOOKFLOW_TRIGGER_CACHE_ENTRIES={})",
+        cache.hits, cache.misses, cache.revalidations, stack.trigger_cache_entries
     ));
     let [accepted, recorded] = round;
     rows.push(accepted.note(note));

@@ -182,6 +182,10 @@ fn environment(config: &Config, addr: SocketAddr) -> Vec<(&'static str, String)>
             "HOOKFLOW_DATABASE_POOL_SIZE",
             config.database_pool_size.to_string(),
         ),
+        (
+            "HOOKFLOW_TRIGGER_CACHE_ENTRIES",
+            config.trigger_cache_entries.to_string(),
+        ),
     ];
     for (name, secret) in [
         ("HOOKFLOW_ADMIN_TOKEN", &config.admin_token),
@@ -204,6 +208,8 @@ pub struct Services {
     pub config_api: Process,
     memory: Memory,
     http: reqwest::Client,
+    /// Ingress's `HOOKFLOW_TRIGGER_CACHE_ENTRIES`.
+    pub trigger_cache_entries: usize,
     pub env: TestEnv,
 }
 
@@ -230,6 +236,7 @@ impl Services {
             config_api,
             memory,
             http: shared::testkit::http_client(),
+            trigger_cache_entries: ingress_config.trigger_cache_entries,
             env,
         }
     }

@@ -146,6 +146,12 @@ pub const SETTINGS: &[Setting] = &[
         used_by: &[Ingress],
     },
     Setting {
+        env: "HOOKFLOW_TRIGGER_CACHE_ENTRIES",
+        help: "Trigger definitions ingress keeps cached at most (100 to 1000000); unknown keys make room first",
+        default: |_| Some("10000"),
+        used_by: &[Ingress],
+    },
+    Setting {
         env: "HOOKFLOW_MAX_BODY_DEPTH",
         help: "Deepest nesting of arrays and objects in a webhook body",
         default: |_| Some("32"),

@@ -23,6 +23,7 @@ fn defaults_follow_the_spec() {
     assert_eq!(config.max_body_bytes, 2 * 1024 * 1024);
     assert!(config.trusted_proxies.is_empty());
     assert_eq!(config.trigger_cache_max_age_ms, 10_000);
+    assert_eq!(config.trigger_cache_entries, 10_000);
     assert_eq!(
         Config::defaults(Service::Executor).listen.to_string(),
         "0.0.0.0:13002"
