@@ -12,11 +12,6 @@ enum Other {
     Openapi,
 }
 
-/// mimalloc rather than the system allocator: the services allocate many small, short-lived
-/// values per request (parsed bodies, messages, frames), which it serves with less work.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     shared::cli::main(Service::ConfigApi, hookflow_config_api::run, run)
 }
