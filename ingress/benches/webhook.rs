@@ -20,6 +20,8 @@ mod broker_ceiling;
 mod ceilings;
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "webhook/cpu.rs"]
+mod cpu;
 #[path = "webhook/engine.rs"]
 mod engine;
 #[path = "webhook/growth.rs"]
@@ -104,11 +106,6 @@ impl Settings {
     }
 }
 
-/// The allocator of the service binaries (their `main.rs`), as the services run in
-/// processes of this binary.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     // Re-executed as one of the services by `Services::start`.
     if let Some(code) = services::serve_if_child() {
@@ -154,10 +151,18 @@ async fn run(settings: &Settings) -> Report {
     let http = http_ceiling(settings).await;
     let postgres = postgres_ceiling(&stack.env, &webhook_body(), settings).await;
     eprintln!("async webhooks, against publishes consumed by a bare consumer…");
-    let (async_rows, ceilings) =
-        async_webhooks(&stack, &records, &broker, http, postgres, settings).await;
+    let mut cpu = cpu::Account::default();
+    let (async_rows, ceilings) = async_webhooks(
+        &stack,
+        &records,
+        &broker,
+        (http, postgres),
+        &mut cpu,
+        settings,
+    )
+    .await;
     eprintln!("sync webhooks…");
-    let sync_rows = sync_webhooks(&stack, &raw, settings).await;
+    let sync_rows = sync_webhooks(&stack, &raw, &mut cpu, settings).await;
     eprintln!("how cost grows: 64 KiB bodies, a 20-node workflow, many workflows…");
     let growth_rows = growth(&stack, &records, &broker, &ceilings, settings).await;
     records.close();
@@ -191,7 +196,7 @@ async fn run(settings: &Settings) -> Report {
         .into_iter()
         .flatten()
         .collect(),
-        facts: vec![
+        facts: [cpu.facts(), vec![
             (
                 "RSS targets (issue 9)".to_owned(),
                 format!(
@@ -204,7 +209,7 @@ async fn run(settings: &Settings) -> Report {
                 "RSS of the benchmark process (load generator and ceilings, no service)".to_owned(),
                 generator,
             ),
-        ],
+        ]].concat(),
     }
 }
 
@@ -223,8 +228,8 @@ async fn async_webhooks(
     stack: &Services,
     records: &Recorded,
     broker: &BrokerCeiling,
-    http: Summary,
-    postgres: Summary,
+    (http, postgres): (Summary, Summary),
+    cpu: &mut cpu::Account,
     settings: &Settings,
 ) -> (Vec<Row>, Ceilings) {
     let workflow = stack.create_workflow(async_calculation()).await;
@@ -253,12 +258,14 @@ async fn async_webhooks(
         consumed.push(rate);
 
         let started = Instant::now();
+        let mark = cpu::Account::mark(stack);
         let round = drive(n, c, call.clone()).await;
         expected += round.ok;
         let (done_at, count) = match wait_recorded(records, &workflow, expected).await {
             Ok(done_at) => (done_at, round.ok),
             Err(missing) => (Instant::now(), round.ok.saturating_sub(missing)),
         };
+        cpu.add("async, accepted and recorded", stack, &mark, count);
         recorded.push(count as f64 / (done_at - started).as_secs_f64());
         webhook.push(round);
     }
@@ -303,7 +310,12 @@ async fn wait_recorded(
 }
 
 /// Sync payment calls against raw AMQP request/reply round trips.
-async fn sync_webhooks(stack: &Services, raw: &TestEnv, settings: &Settings) -> Vec<Row> {
+async fn sync_webhooks(
+    stack: &Services,
+    raw: &TestEnv,
+    cpu: &mut cpu::Account,
+    settings: &Settings,
+) -> Vec<Row> {
     let workflow = stack.create_workflow(payment_callback()).await;
     let body = webhook_body();
     let url = stack.webhook(&workflow.key);
@@ -330,7 +342,10 @@ async fn sync_webhooks(stack: &Services, raw: &TestEnv, settings: &Settings) -> 
     drive(settings.warm_up(), 64, wide.clone()).await;
     let mut at_64 = Vec::new();
     for _ in 0..settings.rounds {
-        at_64.push(drive(n, 64, wide.clone()).await);
+        let mark = cpu::Account::mark(stack);
+        let round = drive(n, 64, wide.clone()).await;
+        cpu.add("sync, 64 connections", stack, &mark, round.ok);
+        at_64.push(round);
     }
     // 4 connections: what they manage closed-loop, then arrivals at a fixed 70 % of it,
     // latencies counted from when each call was due.
