@@ -15,6 +15,7 @@ const REDELIVERIES: &str = "hookflow_redeliveries_total";
 const DEAD_LETTERED: &str = "hookflow_dead_lettered_total";
 const VERSION_CACHE: &str = "hookflow_version_cache_total";
 const DEAD_LETTERS_UNRECORDED: &str = "hookflow_dead_letters_unrecorded_total";
+const RECORD_BATCH: &str = "hookflow_record_batch_size";
 
 /// Node types with a label of their own; anything else counts as `other`.
 const NODE_TYPES: [&str; 5] = ["condition", "response", "end", "calculation", "delay"];
@@ -48,6 +49,10 @@ pub(crate) fn describe() {
     metrics::describe_counter!(
         DEAD_LETTERS_UNRECORDED,
         "Dead letters that could not be recorded and were dropped (each one is logged as an error)."
+    );
+    metrics::describe_histogram!(
+        RECORD_BATCH,
+        "Executions written by one statement (group commit)."
     );
     metrics::describe_counter!(
         VERSION_CACHE,
@@ -114,4 +119,9 @@ pub(crate) fn run_timed(result: &RunResult, elapsed: Duration) {
             .unwrap_or("other");
         metrics::histogram!(NODE_SECONDS, "type" => node_type).record(seconds);
     }
+}
+
+/// One batch of `executions` records written together.
+pub(crate) fn record_batch(executions: usize) {
+    metrics::histogram!(RECORD_BATCH).record(executions as f64);
 }

@@ -258,14 +258,15 @@ async fn async_webhooks(
         consumed.push(rate);
 
         let started = Instant::now();
-        let mark = cpu::Account::mark(stack);
+        let mark = cpu::Account::mark(stack).await;
         let round = drive(n, c, call.clone()).await;
         expected += round.ok;
         let (done_at, count) = match wait_recorded(records, &workflow, expected).await {
             Ok(done_at) => (done_at, round.ok),
             Err(missing) => (Instant::now(), round.ok.saturating_sub(missing)),
         };
-        cpu.add("async, accepted and recorded", stack, &mark, count);
+        cpu.add("async, accepted and recorded", stack, &mark, count)
+            .await;
         recorded.push(count as f64 / (done_at - started).as_secs_f64());
         webhook.push(round);
     }
@@ -342,9 +343,10 @@ async fn sync_webhooks(
     drive(settings.warm_up(), 64, wide.clone()).await;
     let mut at_64 = Vec::new();
     for _ in 0..settings.rounds {
-        let mark = cpu::Account::mark(stack);
+        let mark = cpu::Account::mark(stack).await;
         let round = drive(n, 64, wide.clone()).await;
-        cpu.add("sync, 64 connections", stack, &mark, round.ok);
+        cpu.add("sync, 64 connections", stack, &mark, round.ok)
+            .await;
         at_64.push(round);
     }
     // 4 connections: what they manage closed-loop, then arrivals at a fixed 70 % of it,

@@ -21,21 +21,27 @@ const NAMES: [&str; 6] = [
     "load generator",
 ];
 
-/// Processor seconds of each process so far.
+/// Processor seconds of each process so far, and the executor's record batches.
 #[derive(Clone)]
 pub struct Mark(BTreeMap<&'static str, f64>);
+
+/// The executor's histogram of executions per record batch (group commit).
+const BATCHES: &str = "hookflow_record_batch_size_count";
+const BATCHED: &str = "hookflow_record_batch_size_sum";
 
 /// Processor time per execution, by round kind, added up over the rounds of that kind.
 #[derive(Default)]
 pub struct Account {
-    /// Label → (seconds by process, executions).
+    /// Label → (seconds by process and batch counts, executions).
     rounds: BTreeMap<&'static str, (BTreeMap<&'static str, f64>, usize)>,
 }
 
 impl Account {
-    /// The processor seconds of every process now.
-    pub fn mark(stack: &Services) -> Mark {
+    /// The processor seconds of every process now, and the record batches so far.
+    pub async fn mark(stack: &Services) -> Mark {
         let mut seconds = BTreeMap::new();
+        seconds.insert(BATCHES, stack.series(&stack.executor, BATCHES).await);
+        seconds.insert(BATCHED, stack.series(&stack.executor, BATCHED).await);
         seconds.insert("ingress", pid_seconds(stack.ingress.pid()));
         seconds.insert("executor", pid_seconds(stack.executor.pid()));
         seconds.insert("config-api", pid_seconds(stack.config_api.pid()));
@@ -49,10 +55,16 @@ impl Account {
     }
 
     /// Adds what the processes spent since `since` on `executions` executions of `label`.
-    pub fn add(&mut self, label: &'static str, stack: &Services, since: &Mark, executions: usize) {
-        let now = Account::mark(stack);
+    pub async fn add(
+        &mut self,
+        label: &'static str,
+        stack: &Services,
+        since: &Mark,
+        executions: usize,
+    ) {
+        let now = Account::mark(stack).await;
         let (spent, count) = self.rounds.entry(label).or_default();
-        for name in NAMES {
+        for name in NAMES.into_iter().chain([BATCHES, BATCHED]) {
             let used =
                 now.0.get(name).copied().unwrap_or(0.0) - since.0.get(name).copied().unwrap_or(0.0);
             *spent.entry(name).or_default() += used.max(0.0);
@@ -75,12 +87,16 @@ impl Account {
                     .iter()
                     .map(|name| format!("{name} {:.0} µs", per(name)))
                     .collect();
+                let batches = spent.get(BATCHES).copied().unwrap_or(0.0);
+                let batched = spent.get(BATCHED).copied().unwrap_or(0.0);
                 (
                     format!("CPU per execution, {label}"),
                     format!(
-                        "{}; total {total:.0} µs, so {cores:.0} cores allow {:.0}/s",
+                        "{}; total {total:.0} µs, so {cores:.0} cores allow {:.0}/s; \
+                         {:.1} executions per record batch",
                         parts.join(", "),
-                        cores * 1e6 / total.max(f64::EPSILON)
+                        cores * 1e6 / total.max(f64::EPSILON),
+                        batched / batches.max(1.0)
                     ),
                 )
             })

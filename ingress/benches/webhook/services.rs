@@ -286,6 +286,12 @@ impl Services {
     /// The value of the counter `name` with `labels` (e.g. `result="hit"`) on a service's
     /// `/metrics`, 0 when absent.
     pub async fn counter(&self, process: &Process, name: &str, labels: &str) -> f64 {
+        self.series(process, &format!("{name}{{{labels}}}")).await
+    }
+
+    /// The value of the series written `series` (a name with its labels, if any) in
+    /// `process`'s `/metrics`; 0 when it is not there.
+    pub async fn series(&self, process: &Process, series: &str) -> f64 {
         let text = match self
             .http
             .get(format!("{}/metrics", process.url))
@@ -295,9 +301,8 @@ impl Services {
             Ok(response) => response.text().await.unwrap_or_default(),
             Err(_) => String::new(),
         };
-        let series = format!("{name}{{{labels}}}");
         text.lines()
-            .filter_map(|line| line.strip_prefix(&series))
+            .filter_map(|line| line.strip_prefix(series))
             .find_map(|value| value.trim().parse::<f64>().ok())
             .unwrap_or(0.0)
     }
