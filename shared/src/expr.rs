@@ -87,11 +87,56 @@ pub struct Expression {
     variables: Vec<String>,
     /// What it reads of each, so that only that is converted.
     reads: BTreeMap<String, reads::Read>,
+    /// Short and without loops: over small inputs it ends in microseconds.
+    short: bool,
 }
+
+/// The longest source an expression may have to count as short ([`Expression::is_light`]).
+const SHORT_SOURCE_BYTES: usize = 256;
+
+/// The most a light evaluation may read ([`Inputs::are_small`]), in bytes of strings and
+/// values.
+const SMALL_INPUT_BYTES: usize = 16 * 1024;
 
 /// The variables of one evaluation, converted: what an expression reads of them
 /// ([`Expression::inputs`]). They can be handed to another thread.
 pub struct Inputs(Vec<(String, cel::Value)>);
+
+impl Inputs {
+    /// Whether they weigh at most [`SMALL_INPUT_BYTES`] (strings by length, other values
+    /// by 8 bytes each); the walk stops once they weigh more.
+    pub fn are_small(&self) -> bool {
+        let mut left = SMALL_INPUT_BYTES;
+        self.0.iter().all(|(_, value)| within(value, &mut left))
+    }
+}
+
+/// Takes `value`'s weight from `left`; `false` once that is used up.
+fn within(value: &cel::Value, left: &mut usize) -> bool {
+    let weight = match value {
+        cel::Value::String(text) => text.len(),
+        cel::Value::Bytes(bytes) => bytes.len(),
+        _ => 8,
+    };
+    let Some(rest) = left.checked_sub(weight) else {
+        return false;
+    };
+    *left = rest;
+    match value {
+        cel::Value::List(items) => items.iter().all(|item| within(item, left)),
+        cel::Value::Map(map) => map.map.iter().all(|(key, item)| {
+            let key = match key {
+                Key::String(text) => text.len(),
+                _ => 8,
+            };
+            left.checked_sub(key).is_some_and(|rest| {
+                *left = rest;
+                within(item, left)
+            })
+        }),
+        _ => true,
+    }
+}
 
 impl Expression {
     /// The text the expression was compiled from.
@@ -102,6 +147,14 @@ impl Expression {
     /// The top-level variables it mentions (`context`, `jobs`...).
     pub fn variables(&self) -> &[String] {
         &self.variables
+    }
+
+    /// Whether evaluating it over `inputs` is quick enough to do where it is asked for
+    /// rather than on an evaluation thread: a source of at most 256 bytes without a
+    /// comprehension (`all`, `exists`, `map`, `filter`…), over at most 16 KiB of inputs, so
+    /// a few dozen operations on small values. Every value it builds is still size-checked.
+    pub fn is_light(&self, inputs: &Inputs) -> bool {
+        self.short && inputs.are_small()
     }
 
     /// The variables `variable` gives by name, converted for an evaluation: only what the
@@ -167,6 +220,7 @@ pub fn compile(expression: &str) -> Result<Expression, ExprError> {
         .map(str::to_owned)
         .collect();
     let reads = reads::of(program.expression());
+    let short = expression.len() <= SHORT_SOURCE_BYTES && !reads::loops(program.expression());
     let mut bounded = program.expression().clone();
     rewrite::rewrite(&mut bounded);
     Ok(Expression {
@@ -174,6 +228,7 @@ pub fn compile(expression: &str) -> Result<Expression, ExprError> {
         source: expression.to_owned(),
         variables,
         reads,
+        short,
     })
 }
 

@@ -78,6 +78,28 @@ fn collect_entry(entry: &EntryExpr, reads: &mut BTreeMap<String, Read>) {
     }
 }
 
+/// Whether `expr` holds a comprehension (a macro that loops: `all`, `exists`, `map`…).
+pub(crate) fn loops(expr: &IdedExpr) -> bool {
+    match &expr.expr {
+        Expr::Comprehension(_) => true,
+        Expr::Select(select) => loops(&select.operand),
+        Expr::Call(call) => {
+            call.target.as_deref().is_some_and(loops) || call.args.iter().any(loops)
+        }
+        Expr::List(list) => list.elements.iter().any(loops),
+        Expr::Map(map) => map.entries.iter().any(|e| entry_loops(&e.expr)),
+        Expr::Struct(st) => st.entries.iter().any(|e| entry_loops(&e.expr)),
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => false,
+    }
+}
+
+fn entry_loops(entry: &EntryExpr) -> bool {
+    match entry {
+        EntryExpr::MapEntry(entry) => loops(&entry.key) || loops(&entry.value),
+        EntryExpr::StructField(field) => loops(&field.value),
+    }
+}
+
 /// `a.b.c` as `("a", ["b", "c"])`, when the selections lead down to a name.
 fn chain(expr: &IdedExpr) -> Option<(&str, Vec<&str>)> {
     let mut fields = Vec::new();
@@ -203,6 +225,24 @@ mod tests {
             ),
             json!({"body": "text", "query": {}})
         );
+    }
+
+    #[test]
+    fn comprehensions_are_found_wherever_they_are() {
+        let program = |source: &str| crate::expr::env().compile(source).expect("compiles");
+        for source in [
+            "[1].all(x, x > 0)",
+            "size(context.body.items.map(i, i.qty)) > 1",
+            "{'a': [2].exists(x, x == 2)}",
+        ] {
+            assert!(loops(program(source).expression()), "{source}");
+        }
+        for source in [
+            "context.body.amount * 2 > 10",
+            "size(context.body) > 1 && has(context.query.a)",
+        ] {
+            assert!(!loops(program(source).expression()), "{source}");
+        }
     }
 
     #[test]

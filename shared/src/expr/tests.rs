@@ -146,3 +146,21 @@ fn evaluate_with_looks_up_only_the_variables_mentioned() {
     assert_eq!(value, json!(22));
     assert_eq!(asked.into_inner(), vec!["jobs"]);
 }
+
+#[test]
+fn short_expressions_over_small_inputs_are_light() {
+    let small = json!({"body": {"amount": 25, "note": "x".repeat(100)}});
+    let large = json!({"body": {"amount": 25, "note": "x".repeat(20 * 1024)}});
+    let light = |source: &str, context: &Value| {
+        let expression = compile(source).unwrap();
+        let inputs = expression.inputs(|name| (name == "context").then_some(context));
+        expression.is_light(&inputs)
+    };
+    assert!(light("context.body.amount * 2 > 10", &small));
+    // Only what it reads counts: the large note is not read.
+    assert!(light("context.body.amount * 2 > 10", &large));
+    assert!(!light("size(context.body.note) > 10", &large), "20 KiB read");
+    assert!(!light("[1, 2].exists(x, x == context.body.amount)", &small), "a loop");
+    let long = format!("context.body.amount > 0{}", " && true".repeat(40));
+    assert!(!light(&long, &small), "a long source");
+}
