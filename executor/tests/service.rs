@@ -25,6 +25,8 @@ async fn health_and_metrics_are_served() {
     let message = support::message(workflow, true, json!({}));
     harness.publish(&message).await;
     harness.next_reply().await;
+    // The reply comes before the record, which the executions counter counts.
+    harness.finished(message.execution_id).await;
 
     let metrics = reqwest::get(format!("{}/metrics", harness.executor.url))
         .await
