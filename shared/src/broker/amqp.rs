@@ -24,11 +24,16 @@ mod acks;
 mod deliveries;
 mod stream;
 
-/// A live connection and its confirm-mode publishing channel.
+/// A live connection, its confirm-mode publishing channel, and a channel without
+/// confirms for sync replies.
 #[derive(Clone)]
 struct Session {
     connection: Arc<Connection>,
     publisher: Channel,
+    /// Replies are not persistent and go to a queue that vanishes with its ingress: a
+    /// confirm would say only that RabbitMQ took one into memory, and costs a frame and a
+    /// wait per reply.
+    replier: Channel,
 }
 
 struct Inner {
@@ -114,9 +119,11 @@ async fn open_session(inner: &Inner) -> Result<Session, lapin::Error> {
     publisher
         .confirm_select(ConfirmSelectOptions::default())
         .await?;
+    let replier = connection.create_channel().await?;
     Ok(Session {
         connection: Arc::new(connection),
         publisher,
+        replier,
     })
 }
 
@@ -232,9 +239,15 @@ impl Broker for AmqpBroker {
             mandatory: durable,
             ..BasicPublishOptions::default()
         };
+        // Replies go out without a confirm (see `Session::replier`).
+        let confirmed = !matches!(route, Route::Reply(_));
+        let channel = if confirmed {
+            &session.publisher
+        } else {
+            &session.replier
+        };
         let publish = async {
-            let confirm = session
-                .publisher
+            let confirm = channel
                 .basic_publish(
                     exchange.into(),
                     routing_key.into(),
@@ -243,12 +256,16 @@ impl Broker for AmqpBroker {
                     properties(&message, durable),
                 )
                 .await?;
-            confirm.await
+            if confirmed {
+                confirm.await
+            } else {
+                Ok(Confirmation::NotRequested)
+            }
         };
         match tokio::time::timeout(inner.publish_timeout, publish).await {
             Err(_) => Err(BrokerError::ConfirmTimeout),
             Ok(Err(err)) => {
-                if !session.publisher.status().connected() {
+                if !channel.status().connected() {
                     inner.reset.notify_one();
                 }
                 Err(BrokerError::Unavailable(err.to_string()))
@@ -256,6 +273,7 @@ impl Broker for AmqpBroker {
             Ok(Ok(Confirmation::Ack(None))) => Ok(()),
             Ok(Ok(Confirmation::Ack(Some(_)))) => Err(BrokerError::Unroutable),
             Ok(Ok(Confirmation::Nack(_))) => Err(BrokerError::Nacked),
+            Ok(Ok(Confirmation::NotRequested)) if !confirmed => Ok(()),
             Ok(Ok(Confirmation::NotRequested)) => Err(BrokerError::Protocol(
                 "channel is not in confirm mode".into(),
             )),

@@ -140,6 +140,8 @@ pub trait Broker: Send + Sync + 'static {
     /// Publishes durably and waits for the broker's confirm: `Ok` means the message is
     /// stored (persistent, routed to a durable queue). The wait is bounded here
     /// (`Config::publish_timeout_ms`, then `ConfirmTimeout`); callers add no timeout.
+    /// A sync reply ([`Route::Reply`]) is neither persistent nor confirmed: `Ok` means it
+    /// was handed to the broker's connection.
     async fn publish(&self, route: Route, message: Outgoing) -> Result<(), BrokerError>;
 
     /// Consumes `source`. The stream survives reconnections; it ends only when the broker
