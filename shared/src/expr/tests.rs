@@ -159,8 +159,14 @@ fn short_expressions_over_small_inputs_are_light() {
     assert!(light("context.body.amount * 2 > 10", &small));
     // Only what it reads counts: the large note is not read.
     assert!(light("context.body.amount * 2 > 10", &large));
-    assert!(!light("size(context.body.note) > 10", &large), "20 KiB read");
-    assert!(!light("[1, 2].exists(x, x == context.body.amount)", &small), "a loop");
+    assert!(
+        !light("size(context.body.note) > 10", &large),
+        "20 KiB read"
+    );
+    assert!(
+        !light("[1, 2].exists(x, x == context.body.amount)", &small),
+        "a loop"
+    );
     let long = format!("context.body.amount > 0{}", " && true".repeat(40));
     assert!(!light(&long, &small), "a long source");
 }
