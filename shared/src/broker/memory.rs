@@ -196,20 +196,6 @@ impl Broker for MemoryBroker {
     }
 }
 
-struct NoSettle;
-
-#[async_trait]
-impl Settle for NoSettle {
-    async fn ack(&self) -> Result<(), BrokerError> {
-        Ok(())
-    }
-    async fn requeue(&self) -> Result<(), BrokerError> {
-        Ok(())
-    }
-    async fn reject(&self) -> Result<(), BrokerError> {
-        Ok(())
-    }
-}
 
 fn incoming(message: Outgoing, deliveries: u32, settle: Option<Box<dyn Settle>>) -> Incoming {
     Incoming {
@@ -219,7 +205,7 @@ fn incoming(message: Outgoing, deliveries: u32, settle: Option<Box<dyn Settle>>)
         correlation_id: message.correlation_id,
         reply_to: message.reply_to,
         redelivered: deliveries > 1,
-        settle: settle.unwrap_or_else(|| Box::new(NoSettle)),
+        settle: settle.unwrap_or_else(|| Box::new(super::Settled)),
     }
 }
 

@@ -105,6 +105,24 @@ pub trait Settle: Send + Sync {
     async fn reject(&self) -> Result<(), BrokerError>;
 }
 
+/// How a message that needs no settling is settled: one of a subscription consumed without
+/// acknowledgements (settled when it was delivered; acknowledging it again would close the
+/// channel), or one the in-process broker delivered to nobody in particular.
+pub(crate) struct Settled;
+
+#[async_trait]
+impl Settle for Settled {
+    async fn ack(&self) -> Result<(), BrokerError> {
+        Ok(())
+    }
+    async fn requeue(&self) -> Result<(), BrokerError> {
+        Ok(())
+    }
+    async fn reject(&self) -> Result<(), BrokerError> {
+        Ok(())
+    }
+}
+
 /// A received message.
 pub struct Incoming {
     /// Body bytes.

@@ -16,7 +16,7 @@ use lapin::{
 use tokio::sync::{mpsc, watch};
 
 use super::{Inner, Session, acks::Acks};
-use crate::broker::{BrokerError, Incoming, Settle, Source, declare};
+use crate::broker::{BrokerError, Incoming, Settle, Settled, Source, declare};
 use crate::retry::{self, BackoffBuilder};
 
 fn header_text(value: &AMQPValue) -> Option<String> {
@@ -72,23 +72,6 @@ impl Settle for AmqpSettle {
         let options = BasicRejectOptions { requeue: false };
         let sent = self.acker.reject(options).await;
         self.settled(sent)
-    }
-}
-
-/// How a delivery of a subscription consumed without acknowledgements is settled: it was
-/// settled when it was delivered, and acknowledging it again would close the channel.
-struct Settled;
-
-#[async_trait]
-impl Settle for Settled {
-    async fn ack(&self) -> Result<(), BrokerError> {
-        Ok(())
-    }
-    async fn requeue(&self) -> Result<(), BrokerError> {
-        Ok(())
-    }
-    async fn reject(&self) -> Result<(), BrokerError> {
-        Ok(())
     }
 }
 
