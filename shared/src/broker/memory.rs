@@ -196,7 +196,6 @@ impl Broker for MemoryBroker {
     }
 }
 
-
 fn incoming(message: Outgoing, deliveries: u32, settle: Option<Box<dyn Settle>>) -> Incoming {
     Incoming {
         payload: message.payload,
