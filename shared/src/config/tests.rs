@@ -186,6 +186,21 @@ fn the_execution_size_limit_is_checked_against_its_range() {
 }
 
 #[test]
+fn the_trigger_cache_size_is_checked_against_its_range() {
+    for value in ["99", "1000001"] {
+        assert_eq!(
+            errors(&[("HOOKFLOW_TRIGGER_CACHE_ENTRIES", value)]),
+            [format!(
+                "HOOKFLOW_TRIGGER_CACHE_ENTRIES=\"{value}\": must be from 100 to 1000000"
+            )]
+        );
+    }
+    let config = with(Service::Ingress, &[("HOOKFLOW_TRIGGER_CACHE_ENTRIES", "50000")])
+        .expect("50,000 entries");
+    assert_eq!(config.trigger_cache_entries, 50_000);
+}
+
+#[test]
 fn numbers_out_of_range_or_not_numbers_are_refused() {
     assert_eq!(
         errors(&[("HOOKFLOW_EXECUTOR_PREFETCH", "70000")]),
