@@ -195,8 +195,11 @@ fn the_trigger_cache_size_is_checked_against_its_range() {
             )]
         );
     }
-    let config = with(Service::Ingress, &[("HOOKFLOW_TRIGGER_CACHE_ENTRIES", "50000")])
-        .expect("50,000 entries");
+    let config = with(
+        Service::Ingress,
+        &[("HOOKFLOW_TRIGGER_CACHE_ENTRIES", "50000")],
+    )
+    .expect("50,000 entries");
     assert_eq!(config.trigger_cache_entries, 50_000);
 }
 

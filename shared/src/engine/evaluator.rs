@@ -97,8 +97,9 @@ impl Evaluator {
             .map_err(|_| NodeError::Expression("the evaluation threads are closed".to_owned()))
     }
 
-    /// Evaluates `program` over `inputs` on a blocking thread, charging the time it takes
-    /// to `budget`.
+    /// Evaluates `program` over `inputs` on a blocking thread — or in place when it is
+    /// light ([`Expression::is_light`]: microseconds, less than handing it to a thread) —
+    /// charging the time it takes to `budget`.
     pub(crate) async fn evaluate(
         &self,
         program: Arc<Expression>,
@@ -106,34 +107,30 @@ impl Evaluator {
         budget: &Budget,
     ) -> Result<Value, NodeError> {
         let (limit, which) = budget.next_limit(self.limits.node_time)?;
-        if program.is_light(&inputs) {
-            // Microseconds: handing it to a thread would cost more than it does.
-            let started = Instant::now();
-            let bounds = Bounds {
-                deadline: started + limit,
-                max_value_bytes: self.limits.max_value_bytes,
-            };
-            let result = expr::evaluate_inputs_within(&program, inputs, bounds);
-            budget.spend(started.elapsed());
-            return match result {
-                Err(ExprError::TimeLimit) => Err(which.exceeded(limit)),
-                result => result.map_err(expression_failed),
-            };
-        }
-        let permit = self.permit().await?;
+        let light = program.is_light(&inputs);
+        let permit = if light {
+            None
+        } else {
+            Some(self.permit().await?)
+        };
         let started = Instant::now();
         let bounds = Bounds {
             deadline: started + limit,
             max_value_bytes: self.limits.max_value_bytes,
         };
-        let task = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            expr::evaluate_inputs_within(&program, inputs, bounds)
-        });
-        // A function that runs long without a loop cannot be interrupted: the node stops
-        // waiting at the deadline and the thread finishes on its own.
-        let deadline = tokio::time::Instant::from_std(bounds.deadline);
-        let outcome = tokio::time::timeout_at(deadline, task).await;
+        let outcome = match permit {
+            None => Ok(Ok(expr::evaluate_inputs_within(&program, inputs, bounds))),
+            Some(permit) => {
+                let task = tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    expr::evaluate_inputs_within(&program, inputs, bounds)
+                });
+                // A function that runs long without a loop cannot be interrupted: the node
+                // stops waiting at the deadline and the thread finishes on its own.
+                let deadline = tokio::time::Instant::from_std(bounds.deadline);
+                tokio::time::timeout_at(deadline, task).await
+            }
+        };
         budget.spend(started.elapsed());
         match outcome {
             Err(_) | Ok(Ok(Err(ExprError::TimeLimit))) => Err(which.exceeded(limit)),

@@ -118,10 +118,11 @@ impl<'a> RunScope<'a> {
     }
 
     /// Evaluates a CEL expression over `context`, `jobs`, `system`, `scopes` and `env`, off the async
-    /// runtime and within the node and execution time limits and the value limit.
+    /// runtime unless it is light, and within the node and execution time limits and the
+    /// value limit.
     pub async fn cel(&self, source: &str) -> Result<Value, NodeError> {
         let program = self.eval.compile(source).await?;
-        // Converted here, as the evaluation runs on another thread: only what it reads.
+        // Converted here, as the evaluation may run on another thread: only what it reads.
         let inputs = program.inputs(|name| self.cel_variable(name));
         self.eval.evaluate(program, inputs, &self.budget).await
     }
