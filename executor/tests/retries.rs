@@ -31,6 +31,10 @@ struct FlakyStore {
     outage: AtomicBool,
     begins: AtomicU32,
     outcomes: AtomicU32,
+    /// Records that fail (with an error that waiting cannot cure) before one is written.
+    record_failures: AtomicU32,
+    /// Records asked for, written or not.
+    records: AtomicU32,
     /// When set, every message repeats this execution's idempotency key.
     original: Mutex<Option<(Uuid, Finished)>>,
     finished: Mutex<HashMap<Uuid, RunResult>>,
@@ -84,6 +88,12 @@ impl Store for FlakyStore {
     }
 
     async fn finish(&self, execution_id: Uuid, result: &RunResult) -> Result<Finished, StoreError> {
+        self.records.fetch_add(1, Ordering::SeqCst);
+        let failed = (self.record_failures)
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if failed.is_ok() {
+            return Err(StoreError::Invalid("staged record failure".into()));
+        }
         self.finished
             .lock()
             .expect("lock")
@@ -178,6 +188,41 @@ async fn a_database_error_gives_the_delivery_back_and_the_retry_runs_it_once() {
     assert_eq!(reply.status, ExecutionStatus::Resolved);
     assert_eq!(reply.response.expect("response").status_code, 202);
     assert_eq!(store.begins.load(Ordering::SeqCst), 2);
+    assert_eq!(store.finished.lock().expect("lock").len(), 1);
+    assert!(store.dead.lock().expect("lock").is_empty());
+    running.stop().await.expect("stop");
+}
+
+#[tokio::test]
+async fn a_sync_caller_answered_before_a_failed_record_is_recorded_once_on_the_retry() {
+    let store = Arc::new(FlakyStore::default());
+    store.record_failures.store(1, Ordering::SeqCst);
+    let (broker, running) = start(Arc::clone(&store)).await;
+    let mut replies = broker.subscribe(Source::Replies).await.expect("replies");
+    let id = publish_sync(&broker).await;
+
+    // The caller is answered from the run, while the record is being written (and fails).
+    let first = tokio::time::timeout(Duration::from_secs(20), replies.next())
+        .await
+        .expect("a reply in time")
+        .expect("reply");
+    let first: SyncReply = serde_json::from_slice(&first.payload).expect("SyncReply");
+    assert_eq!(
+        (first.execution_id, first.status),
+        (id, ExecutionStatus::Resolved)
+    );
+    assert!(
+        store.finished.lock().expect("lock").is_empty(),
+        "answered before anything was recorded"
+    );
+    // The delivery comes back (after its pause), runs again and is recorded once.
+    let second = tokio::time::timeout(Duration::from_secs(20), replies.next())
+        .await
+        .expect("the retry's reply in time")
+        .expect("reply");
+    let second: SyncReply = serde_json::from_slice(&second.payload).expect("SyncReply");
+    assert_eq!(second.execution_id, id);
+    assert_eq!(store.records.load(Ordering::SeqCst), 2);
     assert_eq!(store.finished.lock().expect("lock").len(), 1);
     assert!(store.dead.lock().expect("lock").is_empty());
     running.stop().await.expect("stop");
