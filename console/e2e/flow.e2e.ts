@@ -186,6 +186,11 @@ describe('the sync timeout answer', () => {
     await answerBody.evaluate((area: HTMLTextAreaElement) => area.setSelectionRange(17, 17));
     await page.getByLabel(/^Insert variable into Timeout answer body/).selectOption({ label: 'Execution id' });
     expect(await answerBody.inputValue()).toBe('{"executionId": "{{$execution.id}}", "status": "running"}');
+    // The field has the focus again, its cursor just after what was inserted.
+    await page.keyboard.type('x');
+    expect(await answerBody.inputValue()).toBe('{"executionId": "{{$execution.id}}x", "status": "running"}');
+    await page.keyboard.press('Backspace');
+    expect(await answerBody.inputValue()).toBe('{"executionId": "{{$execution.id}}", "status": "running"}');
     await screenshot(page, '15-editor-timeout-answer', true);
     await page.getByRole('tab', { name: 'Nodes' }).click();
     await addNode('Add node at step 1', /^Delay/);

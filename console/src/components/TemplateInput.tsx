@@ -1,6 +1,6 @@
 // A text field with a variable picker that inserts `{{path}}` (or a CEL name) at the cursor.
 
-import { useId, useRef } from 'react';
+import { useId, useLayoutEffect, useRef } from 'react';
 
 import { template, type VariableGroup } from '../model/variables';
 import type { Problem } from '../model/types';
@@ -95,17 +95,24 @@ export function TemplateInput({
 }) {
   const id = useId();
   const ref = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
+  // Where the cursor goes once the inserted text is in the field.
+  const caret = useRef<number | null>(null);
   const insert = (text: string) => {
     const field = ref.current;
     const start = field?.selectionStart ?? value.length;
     const end = field?.selectionEnd ?? value.length;
-    const next = value.slice(0, start) + text + value.slice(end);
-    onChange(next);
-    requestAnimationFrame(() => {
-      field?.focus();
-      field?.setSelectionRange(start + text.length, start + text.length);
-    });
+    caret.current = start + text.length;
+    onChange(value.slice(0, start) + text + value.slice(end));
   };
+  // In the commit that shows the new value: back in the field, just after what was inserted,
+  // so typing goes on from there.
+  useLayoutEffect(() => {
+    const field = ref.current;
+    if (caret.current === null || !field) return;
+    field.focus();
+    field.setSelectionRange(caret.current, caret.current);
+    caret.current = null;
+  }, [value]);
   const common = {
     id,
     ref,

@@ -1,7 +1,7 @@
 // The `$env` variables and secrets every workflow can use as {{$env.NAME}}: list, create,
 // edit, delete. A secret's value is never shown, not even as the API's mask.
 
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 
 import { ApiError, api, listAll } from '../api';
 import { ErrorBanner, TableHead, Time } from '../components/common';
@@ -136,11 +136,15 @@ export function VariablesPage() {
     setNotice(null);
     setEditing(form);
   };
-  const close = () => {
-    setEditing(null);
-    // Back to the button that opened the form, for keyboard users.
-    requestAnimationFrame(() => opener.current?.focus());
-  };
+  const close = () => setEditing(null);
+  // Back to the button that opened the form, for keyboard users: in the same commit that removes
+  // the form, so the focus is never left on the page body in between.
+  useLayoutEffect(() => {
+    if (editing === null && opener.current) {
+      opener.current.focus();
+      opener.current = null;
+    }
+  }, [editing]);
 
   const remove = async (variable: Variable) => {
     if (!window.confirm(`Delete ${variable.name}? Workflows that use {{$env.${variable.name}}} get nothing for it from now on.`)) return;
