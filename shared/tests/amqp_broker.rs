@@ -183,6 +183,65 @@ async fn acknowledgements_sent_together_settle_exactly_the_acknowledged_deliveri
     );
 }
 
+/// Publishes `count` executions, receives and acknowledges each, and closes the broker right
+/// after the last acknowledgement: with the subscription dropped first (the executor's order
+/// at shutdown) or still open.
+async fn acknowledge_all_then_close(env: &TestEnv, count: usize, drop_first: bool) {
+    let broker = connected(env).await;
+    let mut executions = broker
+        .subscribe(Source::Executions {
+            sync: false,
+            prefetch: 64,
+        })
+        .await
+        .expect("subscribe");
+    for n in 0..count {
+        broker
+            .publish(Route::Execution { sync: false }, message(&format!("m{n}")))
+            .await
+            .expect("publish");
+    }
+    let mut held = Vec::new();
+    for _ in 0..count {
+        held.push(next(&mut executions).await);
+    }
+    for delivery in held {
+        delivery.settle.ack().await.expect("ack");
+    }
+    if drop_first {
+        drop(executions);
+        broker.close().await;
+    } else {
+        broker.close().await;
+        drop(executions);
+    }
+}
+
+#[tokio::test]
+async fn acknowledgements_pending_at_close_are_sent_before_the_connection_goes() {
+    let env = TestEnv::new().await;
+    for drop_first in [true, false] {
+        acknowledge_all_then_close(&env, 50, drop_first).await;
+        // Had an acknowledgement been lost with the connection, its message would come back.
+        let broker = connected(&env).await;
+        let mut again = broker
+            .subscribe(Source::Executions {
+                sync: false,
+                prefetch: 64,
+            })
+            .await
+            .expect("subscribe again");
+        let leftover = tokio::time::timeout(Duration::from_secs(2), again.next()).await;
+        assert!(
+            leftover.is_err(),
+            "acknowledged before closing (subscription dropped first: {drop_first}), delivered again: {:?}",
+            leftover.ok().flatten().map(|d| d.message_id)
+        );
+        drop(again);
+        broker.close().await;
+    }
+}
+
 #[tokio::test]
 async fn replies_reach_the_instance_and_changes_fan_out() {
     let env = TestEnv::new().await;

@@ -14,6 +14,7 @@ use lapin::{
     types::{AMQPValue, FieldTable},
 };
 use tokio::sync::{Notify, mpsc, watch};
+use tokio_util::task::TaskTracker;
 
 use super::{Broker, BrokerError, Incoming, Outgoing, Route, Source, Topology, declare};
 use crate::config::Config;
@@ -23,6 +24,10 @@ use crate::tls;
 mod acks;
 mod deliveries;
 mod stream;
+
+/// How long closing waits for the consumers to send their pending acknowledgements and close
+/// their channels.
+const CONSUMERS_CLOSING: Duration = Duration::from_secs(2);
 
 /// A live connection, its confirm-mode publishing channel, and a channel without
 /// confirms for sync replies.
@@ -48,6 +53,9 @@ struct Inner {
     closed: watch::Sender<bool>,
     /// Asks the supervisor to drop the session and reconnect (e.g. a dead channel).
     reset: Notify,
+    /// The consuming tasks. Closing lets them send the acknowledgements still pending on their
+    /// channels before the connection goes, so that what was handled is not delivered again.
+    consumers: TaskTracker,
     consumer_seq: AtomicU64,
 }
 
@@ -72,6 +80,7 @@ impl AmqpBroker {
             ready: watch::Sender::new(false),
             closed: watch::Sender::new(false),
             reset: Notify::new(),
+            consumers: TaskTracker::new(),
             consumer_seq: AtomicU64::new(0),
         });
         tokio::spawn(supervise(Arc::downgrade(&inner)));
@@ -173,6 +182,8 @@ async fn supervise(weak: Weak<Inner>) {
                 },
                 _ = inner.reset.notified() => break,
                 _ = closed.changed() => {
+                    inner.consumers.close();
+                    let _ = tokio::time::timeout(CONSUMERS_CLOSING, inner.consumers.wait()).await;
                     inner.ready.send_replace(false);
                     inner.session.send_replace(None);
                     let _ = connection.close(200, "shutting down".into()).await;
@@ -286,7 +297,9 @@ impl Broker for AmqpBroker {
             _ => usize::from(declare::DEFAULT_PREFETCH),
         };
         let (tx, rx) = mpsc::channel(buffer);
-        tokio::spawn(deliveries::consume(Arc::downgrade(&self.inner), source, tx));
+        self.inner
+            .consumers
+            .spawn(deliveries::consume(Arc::downgrade(&self.inner), source, tx));
         Ok(futures_util::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|item| (item, rx))
         })
@@ -308,6 +321,10 @@ impl Broker for AmqpBroker {
     async fn close(&self) {
         self.inner.closed.send_replace(true);
         let mut ready = self.inner.ready.subscribe();
-        let _ = tokio::time::timeout(Duration::from_secs(2), ready.wait_for(|r| !*r)).await;
+        let _ = tokio::time::timeout(
+            CONSUMERS_CLOSING + Duration::from_secs(2),
+            ready.wait_for(|r| !*r),
+        )
+        .await;
     }
 }

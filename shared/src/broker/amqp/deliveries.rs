@@ -200,7 +200,11 @@ pub(super) async fn consume(weak: Weak<Inner>, source: Source, tx: mpsc::Sender<
                     unsubscribe(&channel, acks.as_deref()).await;
                     return;
                 }
-                _ = until_closed(&mut closed) => return,
+                // The connection closes once this returns.
+                _ = until_closed(&mut closed) => {
+                    unsubscribe(&channel, acks.as_deref()).await;
+                    return;
+                }
             }
         }
         if let Some(pause) = pauses.next() {
