@@ -11,9 +11,11 @@ use crate::model::MASKED_PASSWORD;
 /// The variables an execution reads as `{{$env.NAME}}` (CEL `env.NAME`), with the plain
 /// values of the secret ones, which [`Env::mask`] replaces by `********`. `Debug` names the
 /// variables without their values.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Env {
-    values: Map<String, Value>,
+    /// The `$env` object, always an object: read in place by every node of an execution
+    /// and by each of its parallel branches, never copied.
+    values: Value,
     /// Secret values, longest first: a secret that contains another is masked whole.
     secrets: Vec<String>,
 }
@@ -21,15 +23,25 @@ pub struct Env {
 impl std::fmt::Debug for Env {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Env")
-            .field("names", &self.values.keys().collect::<Vec<_>>())
+            .field("names", &self.values().keys().collect::<Vec<_>>())
             .field("secrets", &self.secrets.len())
             .finish()
+    }
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Env {
+            values: Value::Object(Map::new()),
+            secrets: Vec::new(),
+        }
     }
 }
 
 impl Env {
     /// The variables `(name, plain value, secret)`.
     pub fn new(variables: impl IntoIterator<Item = (String, String, bool)>) -> Env {
+        let mut values = Map::new();
         let mut env = Env::default();
         for (name, value, secret) in variables {
             // An empty secret would match everywhere; it is rendered but has nothing to mask.
@@ -43,16 +55,23 @@ impl Env {
                 }
                 env.secrets.push(value.clone());
             }
-            env.values.insert(name, Value::String(value));
+            values.insert(name, Value::String(value));
         }
+        env.values = Value::Object(values);
         env.secrets
             .sort_by_key(|secret| std::cmp::Reverse(secret.len()));
         env.secrets.dedup();
         env
     }
 
-    /// The `$env` object.
+    /// The `$env` object's variables.
     pub fn values(&self) -> &Map<String, Value> {
+        static NONE: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
+        self.values.as_object().unwrap_or(&NONE)
+    }
+
+    /// The `$env` object, as templates and CEL read it.
+    pub fn root(&self) -> &Value {
         &self.values
     }
 

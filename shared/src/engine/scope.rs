@@ -40,6 +40,15 @@ pub struct RunScope<'a> {
     env: &'a Env,
     /// What the execution's jobs hold, shared by its loops and parallel branches.
     held: Arc<Held>,
+    /// What this parallel branch's own copy of the roots other than `$context` holds (the
+    /// outputs recorded before its node, above all), counted in `held` while it lives.
+    copied: usize,
+}
+
+impl Drop for RunScope<'_> {
+    fn drop(&mut self) {
+        self.held.release(self.copied);
+    }
 }
 
 /// The variables of a scope given none.
@@ -60,7 +69,6 @@ impl<'a> RunScope<'a> {
             "$system": {"now": now()},
             "$execution": {"id": meta.execution_id.to_string()},
             "$workflow": {"key": meta.workflow_key, "id": meta.workflow_id.to_string()},
-            "$env": {},
         });
         let budget = Arc::new(Budget::new(eval.limits().execution_time));
         RunScope {
@@ -72,6 +80,7 @@ impl<'a> RunScope<'a> {
             iteration: Vec::new(),
             env: &NO_ENV,
             held: Arc::new(Held::new(max_execution_bytes)),
+            copied: 0,
         }
     }
 
@@ -86,9 +95,8 @@ impl<'a> RunScope<'a> {
         &self.iteration
     }
 
-    /// The scope with `env` as `$env` (CEL `env`).
+    /// The scope with `env` as `$env` (CEL `env`), read in place.
     pub(crate) fn with_env(mut self, env: &'a Env) -> Self {
-        self.vars["$env"] = Value::Object(env.values().clone());
         self.env = env;
         self
     }
@@ -167,10 +175,10 @@ impl<'a> RunScope<'a> {
     fn cel_variable(&self, name: &str) -> Option<&Value> {
         let root = match name {
             "context" => return Some(&self.context),
+            "env" => return Some(self.env.root()),
             "jobs" => "$jobsMapByNodeKey",
             "system" => "$system",
             "scopes" => "$scopes",
-            "env" => "$env",
             _ => return None,
         };
         self.vars.get(root)
@@ -184,8 +192,13 @@ impl<'a> RunScope<'a> {
     }
 
     /// A copy for a parallel branch, which sees the outputs recorded so far and records its
-    /// own apart from the other branches'; `$context` is shared, not copied.
+    /// own apart from the other branches'; `$context` is shared, not copied. The copy counts
+    /// toward the execution's limit until the branch is dropped, so that many branches over
+    /// large earlier outputs cannot multiply them unbounded; the branch's first node fails
+    /// when the copy takes the total past the limit.
     pub(crate) fn fork(&self) -> RunScope<'a> {
+        let copied = crate::shape::approximate_size(&self.vars);
+        self.held.add(copied);
         RunScope {
             context: Arc::clone(&self.context),
             vars: self.vars.clone(),
@@ -196,6 +209,7 @@ impl<'a> RunScope<'a> {
             env: self.env,
             // Shared: every branch's jobs count toward the one execution's.
             held: Arc::clone(&self.held),
+            copied,
         }
     }
 
@@ -252,25 +266,32 @@ impl<'a> RunScope<'a> {
     }
 }
 
-/// Placeholders read `$context` from the shared context and the other roots from `vars`,
-/// as if they were one object keyed by the roots.
+/// Placeholders read `$context` from the shared context, `$env` from the execution's
+/// variables and the other roots from `vars`, as if they were one object keyed by the roots.
 impl template::Scope for RunScope<'_> {
     fn lookup(&self, path: &str) -> Option<&Value> {
-        match path.strip_prefix("$context") {
-            Some("") => Some(&self.context),
-            Some(rest) if rest.starts_with('[') => paths::get(&self.context, rest),
-            Some(rest) => match rest.strip_prefix('.') {
-                Some(below) => paths::get(&self.context, below),
-                // `$contextual`, `$context]`: not the context root.
-                None => paths::get(&self.vars, path),
-            },
-            None => paths::get(&self.vars, path),
-        }
+        [("$context", &*self.context), ("$env", self.env.root())]
+            .into_iter()
+            .find_map(|(name, root)| under(path, name, root))
+            .unwrap_or_else(|| paths::get(&self.vars, path))
     }
 }
 
-/// The bytes an execution's jobs hold, counted as each job finishes, and their limit
-/// (`HOOKFLOW_MAX_EXECUTION_BYTES`).
+/// What `path` names inside `root` when it starts with the root's `name` (`Some(None)`:
+/// nothing there); `None` when it names another root (`$contextual`, `$context]`).
+fn under<'v>(path: &str, name: &str, root: &'v Value) -> Option<Option<&'v Value>> {
+    let rest = path.strip_prefix(name)?;
+    if rest.is_empty() {
+        return Some(Some(root));
+    }
+    if rest.starts_with('[') {
+        return Some(paths::get(root, rest));
+    }
+    rest.strip_prefix('.').map(|below| paths::get(root, below))
+}
+
+/// The bytes an execution's jobs hold, counted as each job finishes, with the copies its
+/// running parallel branches hold, and their limit (`HOOKFLOW_MAX_EXECUTION_BYTES`).
 struct Held {
     limit: usize,
     bytes: AtomicUsize,
@@ -290,6 +311,15 @@ impl Held {
             .bytes
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
                 Some(held.saturating_add(bytes))
+            });
+    }
+
+    /// Counts `bytes` no longer held (a parallel branch's copy, dropped).
+    fn release(&self, bytes: usize) {
+        let _ = self
+            .bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                Some(held.saturating_sub(bytes))
             });
     }
 
@@ -323,11 +353,13 @@ mod tests {
             workflow_key: "k".into(),
         };
         let context = json!({"body": {"items": [{"id": 7}], "$x": 1}, "0": "zero"});
-        let mut scope = RunScope::new(&meta, context.clone(), &eval, usize::MAX);
+        let env = Env::new([("SHOP".to_owned(), "acme".to_owned(), false)]);
+        let mut scope = RunScope::new(&meta, context.clone(), &eval, usize::MAX).with_env(&env);
         scope.record_output("calc", json!({"n": 2}));
-        // What the roots were before `$context` was kept apart.
+        // What the roots were before `$context` and `$env` were kept apart.
         let mut one = scope.vars.clone();
         one["$context"] = context;
+        one["$env"] = json!({"SHOP": "acme"});
         let branch = scope.fork();
         for path in [
             "$context",
@@ -342,6 +374,10 @@ mod tests {
             "$context]",
             "$contextual",
             "$context.missing",
+            "$env",
+            "$env.SHOP",
+            "$env.MISSING",
+            "$environment",
             "$jobsMapByNodeKey.calc.n",
             "$workflow.key",
             "$execution",

@@ -358,3 +358,53 @@ async fn parallel_branches_count_toward_one_execution_limit() {
     assert_eq!(status("b3"), None);
     assert_eq!(count(&both, "after"), 0);
 }
+
+/// `count` parallel nodes in a row after a 40 kB output, each of `branches` one-node branches.
+fn branches_over_a_large_output(count: usize, branches: usize) -> crate::model::WorkflowDocument {
+    let mut nodes = vec![calc("big", "context.body.s")];
+    for n in 0..count {
+        let branches: serde_json::Map<String, Value> = (0..branches)
+            .map(|b| (format!("b{b}"), json!([calc(&format!("p{n}b{b}"), "1")])))
+            .collect();
+        nodes.push(json!({"key": format!("p{n}"), "type": "parallel", "config": {"mode": "all"}, "branches": branches}));
+    }
+    nodes.push(calc("after", "jobs.big.size()"));
+    doc(Value::Array(nodes))
+}
+
+#[tokio::test]
+async fn each_branch_copy_of_earlier_outputs_counts_while_the_branch_runs() {
+    let context = json!({"body": {"s": "x".repeat(40_000)}});
+    let engine = holding(128 * 1024);
+
+    // Two branches copy the 40 kB output twice: 120 kB in all, within the limit. Three such
+    // nodes in a row stay within it too, as each node's copies go when its branches end.
+    let within = engine
+        .run(
+            &branches_over_a_large_output(3, 2),
+            &meta(),
+            context.clone(),
+        )
+        .await;
+    assert_eq!(
+        within.status,
+        ExecutionStatus::Resolved,
+        "{:?}",
+        within.error
+    );
+    assert_eq!(count(&within, "after"), 1);
+
+    // Four branches would hold 200 kB: the first branch's first node fails, so does the node.
+    let over = engine
+        .run(&branches_over_a_large_output(1, 4), &meta(), context)
+        .await;
+    let message = "the execution's job results exceeded the 128 KiB execution limit";
+    assert_eq!(over.status, ExecutionStatus::Error);
+    assert_eq!(
+        over.error,
+        Some(format!("node \"p0b0\" (calculation): {message}"))
+    );
+    let p0 = over.jobs.iter().find(|job| job.node_key == "p0");
+    assert_eq!(p0.map(|job| job.status), Some(JobStatus::Failed));
+    assert_eq!(count(&over, "after"), 0);
+}
