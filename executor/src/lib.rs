@@ -98,11 +98,7 @@ pub async fn serve(
         batches: worker::Batches::start(&store),
         broker,
         versions: Versions::new(Arc::clone(&store)),
-        variables: Variables::new(
-            Arc::clone(&store),
-            secrets,
-            Duration::from_millis(config.variables_refresh_ms),
-        ),
+        variables: Variables::new(Arc::clone(&store), secrets),
         store,
         engine: Engine::with_outbound(Arc::new(outbound))
             .with_limits(config.eval_limits())

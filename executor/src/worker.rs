@@ -45,7 +45,8 @@ const MOST_PER_BATCH: usize = 256;
 /// The store calls of many deliveries, grouped: whether executions are recorded already,
 /// and the records of the ones that ran (group commit).
 pub(crate) struct Batches {
-    lookups: Batcher<Uuid, Result<bool, StoreError>>,
+    /// Whether each execution is recorded, and the variables' generation.
+    lookups: Batcher<Uuid, Result<(bool, Option<i64>), StoreError>>,
     records: Batcher<Arc<Recording>, Result<Finished, StoreError>>,
 }
 
@@ -57,8 +58,11 @@ impl Batches {
             async move {
                 match store.recorded_among(&ids).await {
                     Ok(recorded) => {
-                        let recorded: HashSet<Uuid> = recorded.into_iter().collect();
-                        ids.iter().map(|id| Ok(recorded.contains(id))).collect()
+                        let generation = recorded.variables;
+                        let recorded: HashSet<Uuid> = recorded.ids.into_iter().collect();
+                        ids.iter()
+                            .map(|id| Ok((recorded.contains(id), generation)))
+                            .collect()
                     }
                     Err(err) => ids.iter().map(|_| Err(each(&err))).collect(),
                 }
@@ -162,15 +166,15 @@ impl Worker {
         // A first delivery of an execution that nothing recorded yet runs at once and is
         // written once, when it finished. The others are begun first: a redelivery, a
         // repeated publish, an idempotency key to claim.
-        let fresh = message.idempotency.is_none()
-            && !incoming.redelivered
-            && !self
+        if message.idempotency.is_none() && !incoming.redelivered {
+            let (recorded, variables) = self
                 .patiently(|| self.is_recorded(message.execution_id))
                 .await?;
-        if fresh {
-            return self
-                .run_and_record(&mut message, payload, false, incoming)
-                .await;
+            if !recorded {
+                return self
+                    .run_and_record(&mut message, payload, false, variables, incoming)
+                    .await;
+            }
         }
         match self.patiently(|| self.store.begin(&message)).await? {
             Begin::Finished(finished) => {
@@ -188,21 +192,23 @@ impl Worker {
                 self.answer_conflict(&message, incoming, original).await
             }
             Begin::Run => {
-                self.run_and_record(&mut message, payload, true, incoming)
+                self.run_and_record(&mut message, payload, true, None, incoming)
                     .await
             }
         }
     }
 
     /// Runs `message` and records how it ended; `begun` when [`Store::begin`] recorded it
-    /// first, else it is recorded as `started` only if it takes a while. A sync caller is
-    /// answered as soon as the run ended, while the record is written: the message is
-    /// acknowledged only once both are done, so a crash in between runs it again.
+    /// first, else it is recorded as `started` only if it takes a while. `variables` is the
+    /// variables' generation its lookup saw, if it was looked up. A sync caller is answered
+    /// as soon as the run ended, while the record is written: the message is acknowledged
+    /// only once both are done, so a crash in between runs it again.
     async fn run_and_record(
         &self,
         message: &mut ExecutionMessage,
         payload: Vec<u8>,
         begun: bool,
+        variables: Option<i64>,
         incoming: &Incoming,
     ) -> Result<(), RetryLater> {
         // The record takes the context from the message text, so the engine gets the parsed
@@ -221,7 +227,7 @@ impl Worker {
             context,
         };
         let engine_context = std::mem::take(&mut message.context);
-        let run = self.run(message, engine_context);
+        let run = self.run(message, engine_context, variables);
         let result = if begun {
             run.await?
         } else {
@@ -271,8 +277,8 @@ impl Worker {
     }
 
     /// Whether anything is recorded for `execution_id`, asked together with the other
-    /// deliveries that ask now.
-    async fn is_recorded(&self, execution_id: Uuid) -> Result<bool, StoreError> {
+    /// deliveries that ask now, and the variables' generation then.
+    async fn is_recorded(&self, execution_id: Uuid) -> Result<(bool, Option<i64>), StoreError> {
         (self.batches.lookups.call(execution_id).await).unwrap_or_else(|| Err(unanswered()))
     }
 
@@ -285,6 +291,7 @@ impl Worker {
         &self,
         message: &ExecutionMessage,
         context: Value,
+        variables: Option<i64>,
     ) -> Result<RunResult, StoreError> {
         let document = match self
             .patiently(|| self.versions.get(message.workflow_id, message.version))
@@ -305,7 +312,7 @@ impl Worker {
             workflow_id: message.workflow_id,
             workflow_key: message.workflow_key.clone(),
         };
-        let env = self.patiently(|| self.variables.current()).await?;
+        let env = self.patiently(|| self.variables.current(variables)).await?;
         let started = Instant::now();
         let result = self
             .engine

@@ -150,9 +150,6 @@ pub struct Config {
     /// Iterations one loop node may run; a loop whose target asks for more raises
     /// (executor).
     pub max_loop_iterations: u32,
-    /// How long an executor reuses the `$env` variables it read (0: every execution reads
-    /// them).
-    pub variables_refresh_ms: u64,
     /// Webhook publishes an ingress keeps in flight before answering 503.
     pub max_inflight_publishes: NonZeroUsize,
     /// How long ingress waits for a publisher confirm before answering 503.
@@ -262,8 +259,6 @@ impl Config {
         // Every iteration's jobs are recorded in the execution's one transaction.
         let max_loop_iterations =
             settings.parse_with("HOOKFLOW_MAX_LOOP_ITERATIONS", within(1, 1_000_000));
-        let variables_refresh_ms =
-            settings.parse_with("HOOKFLOW_VARIABLES_REFRESH_MS", within(0, 60_000));
         let max_inflight_publishes = settings.parse("HOOKFLOW_MAX_INFLIGHT_PUBLISHES");
         let publish_timeout_ms = settings.parse("HOOKFLOW_PUBLISH_TIMEOUT_MS");
         let trusted_proxies = settings
@@ -335,7 +330,6 @@ impl Config {
             executor_prefetch: executor_prefetch?,
             executor_max_inflight_bytes: executor_max_inflight_bytes?,
             max_loop_iterations: max_loop_iterations?,
-            variables_refresh_ms: variables_refresh_ms?,
             max_inflight_publishes: max_inflight_publishes?,
             publish_timeout_ms: publish_timeout_ms?,
             trusted_proxies: trusted_proxies?,

@@ -88,6 +88,25 @@ impl std::fmt::Debug for StoredVariable {
     }
 }
 
+/// Every `$env` variable as stored, and the generation they were read at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredVariables {
+    /// Moves on with every change to the variables; `None` from a store that cannot tell,
+    /// whose variables are then read again for every execution.
+    pub generation: Option<i64>,
+    /// The variables.
+    pub variables: Vec<StoredVariable>,
+}
+
+/// What [`Store::recorded_among`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// The executions recorded at all.
+    pub ids: Vec<Uuid>,
+    /// The variables' generation at the same moment (see [`StoredVariables`]).
+    pub variables: Option<i64>,
+}
+
 /// How an execution ended, as recorded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finished {
@@ -202,10 +221,10 @@ pub trait Store: Send + Sync + 'static {
         Ok(0)
     }
 
-    /// Every `$env` variable as stored: a secret's value is sealed (`crate::sealing`).
-    /// Stores without variables need not implement it.
-    async fn variables(&self) -> Result<Vec<StoredVariable>, StoreError> {
-        Ok(Vec::new())
+    /// Every `$env` variable as stored (a secret's value is sealed, `crate::sealing`), with
+    /// their generation. Stores without variables need not implement it.
+    async fn variables(&self) -> Result<StoredVariables, StoreError> {
+        Ok(StoredVariables::default())
     }
 
     /// Records how the execution ended and its jobs, atomically. When another attempt
@@ -214,10 +233,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// The executions among `ids` that are recorded at all (started or finished): only
     /// these need [`Store::begin`] before they run; the others run at once and are written
-    /// once, by [`Store::record`]. A store that cannot tell keeps this default, which names
-    /// every id: then every execution is begun.
-    async fn recorded_among(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
-        Ok(ids.to_vec())
+    /// once, by [`Store::record`]. Also the variables' generation, read in the same round
+    /// trip, which tells whether the variables read before are still current. A store that
+    /// cannot tell keeps this default, which names every id: then every execution is begun.
+    async fn recorded_among(&self, ids: &[Uuid]) -> Result<Recorded, StoreError> {
+        Ok(Recorded {
+            ids: ids.to_vec(),
+            variables: None,
+        })
     }
 
     /// Records that `execution`, run without [`Store::begin`], is still running (it waits,

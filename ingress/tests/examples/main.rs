@@ -52,8 +52,6 @@ async fn every_documented_example_answers_as_shown() {
             config.admin_token = Some(SHOWN_TOKEN.into());
         }
         config.internal_token = Some(SHOWN_INTERNAL_TOKEN.into());
-        // A variable created by one example is used by the next call at once.
-        config.variables_refresh_ms = 0;
         config.public_url = SHOWN_PUBLIC_URL.parse().expect("url");
     })
     .await;

@@ -11,8 +11,6 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use shared::config::Service;
-use shared::testkit::TestEnv;
 use tracing_subscriber::fmt::MakeWriter;
 
 use common::{Stack, Workflow, json_of};
@@ -60,15 +58,10 @@ fn logged() -> String {
     String::from_utf8_lossy(&logs().0.lock().expect("logs")).into_owned()
 }
 
-/// The whole stack; the executor reads the variables for every execution.
+/// The whole stack, with the services' defaults.
 async fn stack() -> Stack {
     logs();
-    Stack::start_in(TestEnv::new().await, |service, config| {
-        if service == Service::Executor {
-            config.variables_refresh_ms = 0;
-        }
-    })
-    .await
+    Stack::start().await
 }
 
 async fn finished(stack: &Stack, id: &str) -> Value {

@@ -104,12 +104,6 @@ pub const SETTINGS: &[Setting] = &[
         used_by: &[Executor],
     },
     Setting {
-        env: "HOOKFLOW_VARIABLES_REFRESH_MS",
-        help: "How long an executor reuses the $env variables it read, in ms (0 to 60000; 0 reads them for every execution)",
-        default: |_| Some("1000"),
-        used_by: &[Executor],
-    },
-    Setting {
         env: "HOOKFLOW_MAX_INFLIGHT_PUBLISHES",
         help: "Publishes awaiting a confirm before webhook calls get 503 (at least 1)",
         default: |_| Some("1024"),

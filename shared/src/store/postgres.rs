@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::idempotency::{self, Claim};
 use super::{
-    Begin, DeadLetter, Execution, Finished, Recording, Store, StoreError, StoredContext,
-    StoredVariable,
+    Begin, DeadLetter, Execution, Finished, Recorded, Recording, Store, StoreError, StoredContext,
+    StoredVariable, StoredVariables,
 };
 use crate::engine::RunResult;
 use crate::messages::{ExecutionMessage, ExecutionStatus, HttpReply};
@@ -196,32 +196,48 @@ impl Store for PgStore {
         })
     }
 
-    async fn variables(&self) -> Result<Vec<StoredVariable>, StoreError> {
+    async fn variables(&self) -> Result<StoredVariables, StoreError> {
         let client = self.client().await?;
+        // One statement, one snapshot: the generation is the one of these variables. With
+        // no variable there is still the generation's row.
         let statement = client
-            .prepare_cached("SELECT name, value, secret FROM variables")
+            .prepare_cached(
+                "SELECT g.n, v.name, v.value, v.secret \
+                 FROM variables_generation g LEFT JOIN variables v ON true",
+            )
             .await?;
         let rows = client.query(&statement, &[]).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(StoredVariable {
-                    name: row.try_get("name")?,
+        let mut stored = StoredVariables::default();
+        for row in &rows {
+            stored.generation = Some(row.try_get("n")?);
+            if let Some(name) = row.try_get::<_, Option<String>>("name")? {
+                stored.variables.push(StoredVariable {
+                    name,
                     value: row.try_get("value")?,
                     secret: row.try_get("secret")?,
-                })
-            })
-            .collect()
+                });
+            }
+        }
+        Ok(stored)
     }
 
-    async fn recorded_among(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
+    async fn recorded_among(&self, ids: &[Uuid]) -> Result<Recorded, StoreError> {
         let client = self.client().await?;
         let statement = client
-            .prepare_cached("SELECT id FROM executions WHERE id = ANY($1)")
+            .prepare_cached(
+                "SELECT id, NULL::bigint AS generation FROM executions WHERE id = ANY($1) \
+                 UNION ALL SELECT NULL, n FROM variables_generation",
+            )
             .await?;
         let rows = client.query(&statement, &[&ids]).await?;
-        rows.iter()
-            .map(|row| row.try_get(0).map_err(StoreError::from))
-            .collect()
+        let mut recorded = Recorded::default();
+        for row in &rows {
+            match row.try_get::<_, Option<Uuid>>("id")? {
+                Some(id) => recorded.ids.push(id),
+                None => recorded.variables = row.try_get("generation")?,
+            }
+        }
+        Ok(recorded)
     }
 
     async fn started(&self, execution: &Execution) -> Result<(), StoreError> {
