@@ -50,21 +50,34 @@ fn declared_headers(headers: &HeaderMap, request: &RequestSpec) -> Map<String, V
     let mut copied = Map::new();
     for field in &request.headers {
         let name = field.key.trim().to_ascii_lowercase();
-        if NEVER_COPIED.contains(&name.as_str()) {
-            continue;
-        }
-        let Ok(header_name) = HeaderName::try_from(name.as_str()) else {
-            continue;
-        };
-        let values: Vec<String> = headers
-            .get_all(&header_name)
-            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-            .collect();
-        if !values.is_empty() {
-            copied.insert(name, Value::String(values.join(", ")));
+        if let Ok(header_name) = HeaderName::try_from(name.as_str())
+            && let Some(value) = joined(headers, &header_name)
+        {
+            copied.insert(name, value);
         }
     }
     copied
+}
+
+/// Every header of the call but the credentials, by lower-case name, like
+/// [`declared_headers`]: what an `idempotencyKey` template may read.
+pub fn all_headers(headers: &HeaderMap) -> Map<String, Value> {
+    headers
+        .keys()
+        .filter_map(|name| Some((name.as_str().to_owned(), joined(headers, name)?)))
+        .collect()
+}
+
+/// The values of header `name` joined with `, `; `None` when it is absent or never copied.
+fn joined(headers: &HeaderMap, name: &HeaderName) -> Option<Value> {
+    if NEVER_COPIED.contains(&name.as_str()) {
+        return None;
+    }
+    let values: Vec<String> = headers
+        .get_all(name)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        .collect();
+    (!values.is_empty()).then(|| Value::String(values.join(", ")))
 }
 
 #[cfg(test)]
@@ -135,6 +148,14 @@ mod tests {
         assert_eq!(
             context,
             json!({"headers": {"x-request-id": "r-1", "x-tag": "a, b"}, "query": {}, "body": {}})
+        );
+    }
+
+    #[test]
+    fn an_idempotency_key_sees_every_header_but_the_credentials() {
+        assert_eq!(
+            Value::Object(all_headers(&request_headers())),
+            json!({"x-request-id": "r-1", "x-other": "not listed", "x-tag": "a, b"})
         );
     }
 

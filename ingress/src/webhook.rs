@@ -172,7 +172,12 @@ async fn handle(
         workflow_key: definition.key.clone(),
         version: definition.version,
         sync: definition.sync,
-        idempotency: idempotency::key_of(&definition.trigger, &mut context, request_digest),
+        idempotency: idempotency::key_of(
+            &definition.trigger,
+            &mut context,
+            || context::all_headers(headers),
+            request_digest,
+        ),
         context,
         received_at: Utc::now(),
         sync_timeout_ms: definition.sync.then(|| definition.options.timeout_ms()),
@@ -196,9 +201,11 @@ async fn handle(
         drop(held);
         match waiter.wait(Duration::from_millis(timeout_ms)).await {
             Some(reply) if reply.idempotency_conflict => Err(WebhookError::IdempotencyConflict),
+            // The execution whose answer this is: for a repeated idempotency key, the
+            // original one, which is the one recorded.
             Some(reply) => Ok(respond::with_execution_id(
                 respond::sync_reply(&reply),
-                execution_id,
+                reply.execution_id,
             )),
             None => {
                 instruments::sync_timeout();
