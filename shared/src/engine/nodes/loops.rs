@@ -70,15 +70,26 @@ pub(crate) fn parse(config: &Value, stage: Stage) -> Result<LoopPlan, Vec<Proble
     })
 }
 
-/// What a target value runs over. A number must be whole and not negative.
+/// What a target value runs over. A number must be whole (`3` or `3.0`, as CEL's doubles
+/// and some senders write it) and not negative.
 fn target(value: &Value) -> Result<LoopTarget, String> {
     match value {
         Value::Array(items) => Ok(LoopTarget::Items(items.clone())),
-        Value::Number(number) => number.as_u64().map(LoopTarget::Times).ok_or_else(|| {
-            format!("a loop target number must be a whole number from 0, not {value}")
-        }),
+        Value::Number(number) => number
+            .as_u64()
+            .or_else(|| whole(number.as_f64()?))
+            .map(LoopTarget::Times)
+            .ok_or_else(|| {
+                format!("a loop target number must be a whole number from 0, not {value}")
+            }),
         other => Ok(LoopTarget::Once(other.clone())),
     }
+}
+
+/// `number` as a count when it is whole and from 0.
+fn whole(number: f64) -> Option<u64> {
+    // `as` saturates: a count past u64 stays past the iteration limit.
+    (number >= 0.0 && number.fract() == 0.0).then_some(number as u64)
 }
 
 /// Whether the loop's `condition` (as stored) holds for the iteration `scope` is set up for.

@@ -90,17 +90,29 @@ async fn a_number_target_runs_that_many_times_with_the_index_as_item() {
     assert_eq!(trail(&result), keys(&[("times", "resolved")]));
     assert_eq!(result.jobs[0].result, json!(0));
 
-    let result = run(&workflow, json!({"query": {"n": -2}})).await;
-    assert_eq!(result.status, ExecutionStatus::Error);
-    assert!(
-        result
-            .error
-            .as_deref()
-            .unwrap_or_default()
-            .contains("whole number from 0"),
+    // A whole number written as a double (`3.0`, CEL's `double`) counts the same.
+    let result = run(&workflow, json!({"query": {"n": 3.0}})).await;
+    assert_eq!(
+        result.status,
+        ExecutionStatus::Resolved,
         "{:?}",
         result.error
     );
+    assert_eq!(result.jobs[0].result, json!(3));
+
+    for refused in [json!(-2), json!(2.5), json!(-1.0)] {
+        let result = run(&workflow, json!({"query": {"n": refused}})).await;
+        assert_eq!(result.status, ExecutionStatus::Error, "{refused}");
+        assert!(
+            result
+                .error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("whole number from 0"),
+            "{refused}: {:?}",
+            result.error
+        );
+    }
 }
 
 #[tokio::test]
