@@ -143,7 +143,8 @@ describe('variables and secrets', () => {
     await page.getByRole('button', { name: 'Save variable' }).click();
     await row('GREETING').getByText('hi', { exact: true }).waitFor();
     // The next call reads the change at once.
-    expect(await callWebhook(webhookUrl, {})).toMatchObject({ status: 200, body: { greeting: 'hi' } });
+    const second = await callWebhook(webhookUrl, {});
+    expect(second).toMatchObject({ status: 200, body: { greeting: 'hi' } });
 
     // The execution record masks the secret, and so the console cannot show it.
     const executionId = second.headers.get('x-hookflow-execution-id');
