@@ -61,84 +61,115 @@ impl Engine {
                 // leaves a record of what it was doing.
                 let slot = open(jobs, node, scope.iteration());
                 let outcome = self.run_node(node, scope).await;
-                let container = match outcome {
-                    Ok(Outcome::Continue(output)) => {
-                        if let Err(err) = hold(jobs, slot, &output, scope) {
-                            return raised(jobs, slot, node, &err, scope);
-                        }
-                        close(jobs, slot, JobStatus::Resolved, output.clone());
-                        scope.record_output(&node.key, output);
-                        continue;
-                    }
+                // A node that settles itself: its job's status and record, the output later
+                // nodes see (none when the flow ends with it), and where the flow goes.
+                let (status, record, output, then) = match outcome {
+                    Ok(Outcome::Continue(output)) => (
+                        JobStatus::Resolved,
+                        output.clone(),
+                        Some(output),
+                        Then::Next,
+                    ),
                     Ok(Outcome::Recorded { output, record }) => {
-                        if let Err(err) = hold(jobs, slot, &record, scope) {
-                            return raised(jobs, slot, node, &err, scope);
+                        (JobStatus::Resolved, record, Some(output), Then::Next)
+                    }
+                    Ok(Outcome::Branch { name, output }) => (
+                        JobStatus::Resolved,
+                        output.clone(),
+                        Some(output),
+                        Then::Branch(name),
+                    ),
+                    Ok(Outcome::Respond(reply)) => (
+                        JobStatus::Resolved,
+                        serde_json::to_value(&reply).unwrap_or(Value::Null),
+                        None,
+                        Then::Respond(reply),
+                    ),
+                    Ok(Outcome::End { status, output }) => {
+                        (status.job_status(), output, None, Then::End(status))
+                    }
+                    Ok(Outcome::Loop(plan)) => {
+                        let container = self.run_loop(node, plan, scope, jobs).await;
+                        if let Some(end) = contained(node, slot, container, scope, jobs) {
+                            return end;
                         }
-                        close(jobs, slot, JobStatus::Resolved, record);
-                        scope.record_output(&node.key, output);
                         continue;
                     }
-                    Ok(Outcome::Branch { name, output }) => {
-                        if let Err(err) = hold(jobs, slot, &output, scope) {
-                            return raised(jobs, slot, node, &err, scope);
+                    Ok(Outcome::Parallel(mode)) => {
+                        let container = Ok(self.run_parallel(node, mode, scope, jobs).await);
+                        if let Some(end) = contained(node, slot, container, scope, jobs) {
+                            return end;
                         }
-                        close(jobs, slot, JobStatus::Resolved, output.clone());
-                        scope.record_output(&node.key, output);
+                        continue;
+                    }
+                    Err(err) => return raised(jobs, slot, node, &err, scope),
+                };
+                if let Err(err) = hold(jobs, slot, &record, scope) {
+                    return raised(jobs, slot, node, &err, scope);
+                }
+                close(jobs, slot, status, record);
+                if let Some(output) = output {
+                    scope.record_output(&node.key, output);
+                }
+                match then {
+                    Then::Next => {}
+                    Then::Branch(name) => {
                         if let Some(branch) = node.branches.get(name) {
                             match self.chain(branch, scope, jobs).await {
                                 ChainEnd::Completed => {}
                                 end => return end,
                             }
                         }
-                        continue;
                     }
-                    Ok(Outcome::Respond(reply)) => {
-                        let output = serde_json::to_value(&reply).unwrap_or(Value::Null);
-                        if let Err(err) = hold(jobs, slot, &output, scope) {
-                            return raised(jobs, slot, node, &err, scope);
-                        }
-                        close(jobs, slot, JobStatus::Resolved, output);
-                        return ChainEnd::Responded(reply);
-                    }
-                    Ok(Outcome::End { status, output }) => {
-                        if let Err(err) = hold(jobs, slot, &output, scope) {
-                            return raised(jobs, slot, node, &err, scope);
-                        }
-                        close(jobs, slot, status.job_status(), output);
-                        return ChainEnd::Ended(status);
-                    }
-                    Ok(Outcome::Loop(plan)) => self.run_loop(node, plan, scope, jobs).await,
-                    Ok(Outcome::Parallel(mode)) => {
-                        Ok(self.run_parallel(node, mode, scope, jobs).await)
-                    }
-                    Err(err) => Err(err),
-                };
-                match container {
-                    Ok(Container {
-                        status,
-                        output,
-                        stop,
-                    }) => {
-                        if stop.is_some() {
-                            // The flow ends because of a branch, which says why.
-                            scope.charge(held_by(jobs, slot, &output));
-                        } else if let Err(err) = hold(jobs, slot, &output, scope) {
-                            return raised(jobs, slot, node, &err, scope);
-                        }
-                        close(jobs, slot, status, output.clone());
-                        if status == JobStatus::Resolved {
-                            scope.record_output(&node.key, output);
-                        }
-                        if let Some(end) = stop {
-                            return end;
-                        }
-                    }
-                    Err(err) => return raised(jobs, slot, node, &err, scope),
+                    Then::Respond(reply) => return ChainEnd::Responded(reply),
+                    Then::End(status) => return ChainEnd::Ended(status),
                 }
             }
             ChainEnd::Completed
         })
     }
+}
+
+/// Where the flow goes after a node.
+enum Then {
+    /// On with the next node.
+    Next,
+    /// Into the named branch, then on with the next node.
+    Branch(&'static str),
+    /// The workflow answers the sync caller and ends.
+    Respond(HttpReply),
+    /// The workflow ends.
+    End(EndStatus),
+}
+
+/// Settles the job of the loop or parallel `node` in `slot` once its branches ran as
+/// `container` says; `Some` with how the chain ends when it ends with the node.
+fn contained(
+    node: &Node,
+    slot: usize,
+    container: Result<Container, NodeError>,
+    scope: &mut RunScope<'_>,
+    jobs: &mut [JobRecord],
+) -> Option<ChainEnd> {
+    let Container {
+        status,
+        output,
+        stop,
+    } = match container {
+        Ok(container) => container,
+        Err(err) => return Some(raised(jobs, slot, node, &err, scope)),
+    };
+    if stop.is_some() {
+        // The flow ends because of a branch, which says why.
+        scope.charge(held_by(jobs, slot, &output));
+    } else if let Err(err) = hold(jobs, slot, &output, scope) {
+        return Some(raised(jobs, slot, node, &err, scope));
+    }
+    close(jobs, slot, status, output.clone());
+    if status == JobStatus::Resolved {
+        scope.record_output(&node.key, output);
+    }
+    stop
 }
 
 /// Records that `node` started; its job is pending until [`close`]d.
