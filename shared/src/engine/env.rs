@@ -23,7 +23,14 @@ pub struct Env {
 impl std::fmt::Debug for Env {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Env")
-            .field("names", &self.values().keys().collect::<Vec<_>>())
+            .field(
+                "names",
+                &self
+                    .values
+                    .as_object()
+                    .map(|values| values.keys().collect::<Vec<_>>())
+                    .unwrap_or_default(),
+            )
             .field("secrets", &self.secrets.len())
             .finish()
     }
@@ -64,14 +71,8 @@ impl Env {
         env
     }
 
-    /// The `$env` object's variables.
-    pub fn values(&self) -> &Map<String, Value> {
-        static NONE: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
-        self.values.as_object().unwrap_or(&NONE)
-    }
-
     /// The `$env` object, as templates and CEL read it.
-    pub fn root(&self) -> &Value {
+    pub fn values(&self) -> &Value {
         &self.values
     }
 

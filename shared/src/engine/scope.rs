@@ -175,7 +175,7 @@ impl<'a> RunScope<'a> {
     fn cel_variable(&self, name: &str) -> Option<&Value> {
         let root = match name {
             "context" => return Some(&self.context),
-            "env" => return Some(self.env.root()),
+            "env" => return Some(self.env.values()),
             "jobs" => "$jobsMapByNodeKey",
             "system" => "$system",
             "scopes" => "$scopes",
@@ -270,7 +270,7 @@ impl<'a> RunScope<'a> {
 /// variables and the other roots from `vars`, as if they were one object keyed by the roots.
 impl template::Scope for RunScope<'_> {
     fn lookup(&self, path: &str) -> Option<&Value> {
-        [("$context", &*self.context), ("$env", self.env.root())]
+        [("$context", &*self.context), ("$env", self.env.values())]
             .into_iter()
             .find_map(|(name, root)| under(path, name, root))
             .unwrap_or_else(|| paths::get(&self.vars, path))
