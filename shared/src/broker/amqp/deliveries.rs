@@ -131,8 +131,12 @@ async fn next_session(sessions: &mut watch::Receiver<Option<Session>>) -> Option
         .and_then(|s| s.clone())
 }
 
-async fn until_closed(closed: &mut watch::Receiver<bool>) {
-    let _ = closed.wait_for(|c| *c).await;
+/// Resolves once `tx`'s receiver is gone or the broker is closed.
+async fn ended(tx: &mpsc::Sender<Incoming>, closed: &mut watch::Receiver<bool>) {
+    tokio::select! {
+        () = tx.closed() => {}
+        _ = closed.wait_for(|c| *c) => {}
+    }
 }
 
 /// Consumes `source` on a fresh channel of each session until the receiver goes away.
@@ -155,8 +159,7 @@ pub(super) async fn consume(weak: Weak<Inner>, source: Source, tx: mpsc::Sender<
                 Some(s) => s,
                 None => return,
             },
-            _ = until_closed(&mut closed) => return,
-            _ = tx.closed() => return,
+            () = ended(&tx, &mut closed) => return,
         };
         let consumer = match declare::consumer(
             &session.connection,
@@ -196,12 +199,8 @@ pub(super) async fn consume(weak: Weak<Inner>, source: Source, tx: mpsc::Sender<
                     }
                     None => break,
                 },
-                _ = tx.closed() => {
-                    unsubscribe(&channel, acks.as_deref()).await;
-                    return;
-                }
-                // The connection closes once this returns.
-                _ = until_closed(&mut closed) => {
+                // When the broker closes, its connection goes once this returns.
+                () = ended(&tx, &mut closed) => {
                     unsubscribe(&channel, acks.as_deref()).await;
                     return;
                 }
