@@ -191,26 +191,31 @@ impl<'a> RunScope<'a> {
         }
     }
 
-    /// A copy for a parallel branch, which sees the outputs recorded so far and records its
-    /// own apart from the other branches'; `$context` is shared, not copied. The copy counts
-    /// toward the execution's limit until the branch is dropped, so that many branches over
-    /// large earlier outputs cannot multiply them unbounded; the branch's first node fails
-    /// when the copy takes the total past the limit.
-    pub(crate) fn fork(&self) -> RunScope<'a> {
+    /// A copy for each of `branches` parallel branches, which sees the outputs recorded so
+    /// far and records its own apart from the other branches'; `$context` is shared, not
+    /// copied. Each copy counts toward the execution's limit until its branch is dropped, so
+    /// that many branches over large earlier outputs cannot multiply them unbounded; a
+    /// branch's first node fails when the copies take the total past the limit.
+    pub(crate) fn forks(&self, branches: usize) -> Vec<RunScope<'a>> {
+        // Measured once: every copy is the same size.
         let copied = crate::shape::approximate_size(&self.vars);
-        self.held.add(copied);
-        RunScope {
-            context: Arc::clone(&self.context),
-            vars: self.vars.clone(),
-            eval: self.eval,
-            // Shared: the execution's evaluation time counts every branch's.
-            budget: Arc::clone(&self.budget),
-            iteration: self.iteration.clone(),
-            env: self.env,
-            // Shared: every branch's jobs count toward the one execution's.
-            held: Arc::clone(&self.held),
-            copied,
-        }
+        (0..branches)
+            .map(|_| {
+                self.held.add(copied);
+                RunScope {
+                    context: Arc::clone(&self.context),
+                    vars: self.vars.clone(),
+                    eval: self.eval,
+                    // Shared: the execution's evaluation time counts every branch's.
+                    budget: Arc::clone(&self.budget),
+                    iteration: self.iteration.clone(),
+                    env: self.env,
+                    // Shared: every branch's jobs count toward the one execution's.
+                    held: Arc::clone(&self.held),
+                    copied,
+                }
+            })
+            .collect()
     }
 
     /// Takes over the outputs that the nodes named `keys` recorded in a finished or stopped
@@ -360,7 +365,7 @@ mod tests {
         let mut one = scope.vars.clone();
         one["$context"] = context;
         one["$env"] = json!({"SHOP": "acme"});
-        let branch = scope.fork();
+        let branch = scope.forks(1).pop().expect("one branch");
         for path in [
             "$context",
             "$context.body",

@@ -95,11 +95,11 @@ impl Engine {
     ) -> Container {
         let mut lanes = Lanes {
             node,
-            lanes: node
-                .branches
-                .values()
-                .map(|_| Lane {
-                    scope: scope.fork(),
+            lanes: scope
+                .forks(node.branches.len())
+                .into_iter()
+                .map(|scope| Lane {
+                    scope,
                     jobs: Vec::new(),
                 })
                 .collect(),
