@@ -146,7 +146,7 @@ async fn a_rabbitmq_restart_answers_503_meanwhile_and_loses_nothing() {
             "chaos RabbitMQ restart: accepted {}, refused {} (503 with Retry-After {}), \
              accepted after the restart {after_recovery}, down {:.1} s, recovery {:.1} s \
              after RabbitMQ answered again, recorded {} ({} of them answered 503), lost {}, \
-             duplicated {}, redelivered {}, drained {:.1} s after the load",
+             duplicated {}, redelivered {}, drained {:.1} s after the load (service logs: {})",
             books.accepted.len(),
             refused.len(),
             refused
@@ -161,6 +161,7 @@ async fn a_rabbitmq_restart_answers_503_meanwhile_and_loses_nothing() {
             books.duplicated.len(),
             books.redelivered,
             drained.as_secs_f64(),
+            stack.log.display(),
         ));
         assert!(
             ingress_unready,
@@ -241,7 +242,7 @@ async fn a_postgresql_restart_is_waited_out_without_dead_letters() {
             "chaos PostgreSQL restart: accepted {} ({accepted_meanwhile} while it was down), \
              refused {}, down {:.1} s, executor ready again {:.1} s after PostgreSQL was, recorded {}, \
              lost {}, duplicated {}, dead-lettered {errors}, redelivered {}, \
-             drained {:.1} s after the load",
+             drained {:.1} s after the load (service logs: {})",
             books.accepted.len(),
             refused.len(),
             outage.as_secs_f64(),
@@ -251,6 +252,7 @@ async fn a_postgresql_restart_is_waited_out_without_dead_letters() {
             books.duplicated.len(),
             books.redelivered,
             drained.as_secs_f64(),
+            stack.log.display(),
         ));
         assert!(
             executor_unready,

@@ -6,6 +6,8 @@
 //! `verify-ca` also checks that a trusted root signed it, `verify-full` also that it is for
 //! the URL's host. Trusted roots: the system's plus `HOOKFLOW_TLS_CA_FILE`.
 
+use std::time::Duration;
+
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
@@ -25,6 +27,14 @@ pub enum DbError {
     Pool(String),
 }
 
+/// How long opening a connection (TCP, TLS, authentication) or checking an idle one before
+/// reuse may take: a server that is unreachable without refusing would otherwise hold the
+/// caller until the kernel gives up on the connection.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a readiness check waits for a connection and for `SELECT 1`.
+const READINESS_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Builds a pool for `url` holding at most `size` connections, with TLS as the URL's
 /// `sslmode` asks, trusting the system's roots and `extra`. No connection is made yet.
 pub fn pool(url: &str, size: usize, extra: &ExtraRoots) -> Result<Pool, DbError> {
@@ -41,6 +51,8 @@ pub fn pool(url: &str, size: usize, extra: &ExtraRoots) -> Result<Pool, DbError>
     Pool::builder(manager)
         .max_size(size)
         .runtime(deadpool_postgres::Runtime::Tokio1)
+        .create_timeout(Some(CONNECTION_TIMEOUT))
+        .recycle_timeout(Some(CONNECTION_TIMEOUT))
         .build()
         .map_err(|e| DbError::Pool(e.to_string()))
 }
@@ -66,19 +78,24 @@ fn ssl_checks(url: &str) -> (String, Verify) {
     (url.to_owned(), Verify::Nothing)
 }
 
-/// Whether a connection can be had and answers; when not, says why in the log.
+/// Whether a connection can be had and answers within [`READINESS_TIMEOUT`]; when not,
+/// says why in the log.
 pub async fn is_usable(pool: &Pool) -> bool {
-    let answer = match pool.get().await {
-        Ok(client) => client.simple_query("SELECT 1").await.map(drop),
-        Err(err) => {
+    let check = async {
+        let client = pool.get().await.map_err(|err| {
             tracing::warn!(error = %crate::causes::text(&err), "no database connection");
-            return false;
-        }
+        })?;
+        client.simple_query("SELECT 1").await.map_err(|err| {
+            tracing::warn!(error = %crate::causes::text(&err), "the database does not answer");
+        })
     };
-    if let Err(err) = &answer {
-        tracing::warn!(error = %crate::causes::text(err), "the database does not answer");
+    match tokio::time::timeout(READINESS_TIMEOUT, check).await {
+        Ok(answer) => answer.is_ok(),
+        Err(_) => {
+            tracing::warn!(timeout = ?READINESS_TIMEOUT, "the database did not answer in time");
+            false
+        }
     }
-    answer.is_ok()
 }
 
 #[cfg(test)]

@@ -10,11 +10,12 @@ use std::time::Duration;
 pub use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
 
 /// Reaching a service that is down or still starting (RabbitMQ, PostgreSQL at start-up,
-/// a broker subscription): 100 ms, doubling, at most 5 s between attempts, without end.
+/// a broker subscription): 100 ms, doubling, at most 2 s between attempts, without end, so
+/// that a service is back within about 2 s of its dependency.
 pub fn reconnect() -> ExponentialBuilder {
     ExponentialBuilder::new()
         .with_min_delay(Duration::from_millis(100))
-        .with_max_delay(Duration::from_secs(5))
+        .with_max_delay(Duration::from_secs(2))
         .without_max_times()
 }
 
@@ -80,10 +81,10 @@ mod tests {
     }
 
     #[test]
-    fn reconnecting_pauses_double_up_to_five_seconds_and_never_end() {
+    fn reconnecting_pauses_double_up_to_two_seconds_and_never_end() {
         assert_eq!(
-            pauses(reconnect(), 9),
-            [100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000]
+            pauses(reconnect(), 8),
+            [100, 200, 400, 800, 1600, 2000, 2000, 2000]
         );
         assert!(reconnect().build().nth(10_000).is_some());
     }

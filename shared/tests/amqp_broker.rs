@@ -286,3 +286,46 @@ async fn publishing_without_a_broker_fails_fast() {
         .expect_err("not connected");
     assert!(matches!(err, shared::broker::BrokerError::Unavailable(_)));
 }
+
+/// A server that accepts a connection and then says nothing (RabbitMQ still booting, or a
+/// peer gone without a reset) must not hold the broker: the attempt times out and the next
+/// one, through to RabbitMQ, connects.
+#[tokio::test]
+async fn a_connection_that_never_answers_is_given_up_and_made_again() {
+    use tokio::net::{TcpListener, TcpStream};
+
+    let env = TestEnv::new().await;
+    let mut config = env.config(Service::Ingress);
+    let upstream: lapin::uri::AMQPUri = config.amqp_url.parse().expect("AMQP URL");
+    let upstream = format!("{}:{}", upstream.authority.host, upstream.authority.port);
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let proxy = tokio::spawn(async move {
+        // The first connection is held open, never answered, until the test ends.
+        let _silent = listener.accept().await.expect("first connection");
+        loop {
+            let (mut client, _) = listener.accept().await.expect("connection");
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let mut server = TcpStream::connect(upstream).await.expect("RabbitMQ");
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            });
+        }
+    });
+    config.amqp_url = format!("amqp://guest:guest@{addr}/%2f");
+    let broker = AmqpBroker::start(&config);
+    assert!(
+        !broker.wait_ready(Duration::from_secs(2)).await,
+        "the first attempt cannot have connected"
+    );
+    assert!(
+        broker.wait_ready(Duration::from_secs(20)).await,
+        "the broker did not give up on the silent connection and connect again"
+    );
+    broker
+        .publish(Route::Execution { sync: false }, message("after"))
+        .await
+        .expect("publishing once connected");
+    broker.close().await;
+    proxy.abort();
+}

@@ -10,6 +10,8 @@ pub mod servers;
 use std::{
     future::Future,
     io::Write,
+    path::PathBuf,
+    sync::{Mutex, OnceLock},
     time::{Duration, Instant},
 };
 
@@ -30,7 +32,27 @@ pub struct Stack {
     pub executor: Option<Running>,
     pub config_api: Running,
     pub http: reqwest::Client,
+    /// Where the in-process services log, for a report to name.
+    pub log: PathBuf,
     pub env: TestEnv,
+}
+
+/// The log of the services run in this test process (`info` and above, all tests of the
+/// binary), created on first use under the target's temporary directory.
+fn services_log() -> PathBuf {
+    static LOG: OnceLock<PathBuf> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("chaos-services-{}.log", std::process::id()));
+        let file = std::fs::File::create(&path).expect("services log file");
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+            .with_ansi(false)
+            .with_writer(Mutex::new(file))
+            .try_init();
+        path
+    })
+    .clone()
 }
 
 impl Stack {
@@ -38,6 +60,7 @@ impl Stack {
     /// fresh database and prefix; `adjust` changes every service's configuration.
     pub async fn start(with_executor: bool, adjust: fn(&mut Config)) -> Stack {
         let servers = Servers::claim().await;
+        let log = services_log();
         let env = TestEnv::new().await;
         let config = |service| {
             let mut config = env.config(service);
@@ -58,6 +81,7 @@ impl Stack {
             executor,
             config_api,
             http: shared::testkit::http_client(),
+            log,
             env,
         }
     }

@@ -29,6 +29,37 @@ mod stream;
 /// their channels.
 const CONSUMERS_CLOSING: Duration = Duration::from_secs(2);
 
+/// How long one step of reaching RabbitMQ may take: opening a session (TCP, TLS, the AMQP
+/// handshake, declaring the topology, opening its channels) or a consumer. A server that
+/// accepts a connection and then says nothing (still booting, or gone without a reset)
+/// would otherwise hold the reconnecting for good; past this the attempt fails and is
+/// made again.
+const STEP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long closing a connection or channel may wait for RabbitMQ's answer; a dead one
+/// never answers.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// `step` bounded by [`STEP_TIMEOUT`]; past it, an error naming `what`.
+async fn bounded<T>(
+    what: &str,
+    step: impl Future<Output = Result<T, lapin::Error>>,
+) -> Result<T, lapin::Error> {
+    tokio::time::timeout(STEP_TIMEOUT, step)
+        .await
+        .unwrap_or_else(|_| {
+            Err(lapin::Error::from(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("{what} took more than {STEP_TIMEOUT:?}"),
+            )))
+        })
+}
+
+/// Closes `connection`, waiting at most [`CLOSE_TIMEOUT`] for RabbitMQ to answer.
+async fn close_connection(connection: &Connection, code: u16, reason: &str) {
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, connection.close(code, reason.into())).await;
+}
+
 /// A live connection, its confirm-mode publishing channel, and a channel without
 /// confirms for sync replies.
 #[derive(Clone)]
@@ -144,7 +175,7 @@ async fn supervise(weak: Weak<Inner>) {
         if *inner.closed.borrow() {
             return;
         }
-        let session = match open_session(&inner).await {
+        let session = match bounded("opening a RabbitMQ session", open_session(&inner)).await {
             Ok(session) => session,
             Err(err) => {
                 let Some(pause) = pauses.next() else {
@@ -168,7 +199,7 @@ async fn supervise(weak: Weak<Inner>) {
         drop(inner);
         loop {
             let Some(inner) = weak.upgrade() else {
-                let _ = connection.close(200, "broker dropped".into()).await;
+                close_connection(&connection, 200, "broker dropped").await;
                 return;
             };
             tokio::select! {
@@ -186,7 +217,7 @@ async fn supervise(weak: Weak<Inner>) {
                     let _ = tokio::time::timeout(CONSUMERS_CLOSING, inner.consumers.wait()).await;
                     inner.ready.send_replace(false);
                     inner.session.send_replace(None);
-                    let _ = connection.close(200, "shutting down".into()).await;
+                    close_connection(&connection, 200, "shutting down").await;
                     return;
                 }
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {
@@ -200,7 +231,7 @@ async fn supervise(weak: Weak<Inner>) {
             inner.ready.send_replace(false);
             inner.session.send_replace(None);
         }
-        let _ = connection.close(320, "reconnecting".into()).await;
+        close_connection(&connection, 320, "reconnecting").await;
     }
 }
 

@@ -15,7 +15,7 @@ use lapin::{
 };
 use tokio::sync::{mpsc, watch};
 
-use super::{Inner, Session, acks::Acks};
+use super::{CLOSE_TIMEOUT, Inner, Session, acks::Acks, bounded};
 use crate::broker::{BrokerError, Incoming, Settle, Settled, Source, declare};
 use crate::retry::{self, BackoffBuilder};
 
@@ -120,12 +120,17 @@ async fn unsubscribe(channel: &lapin::Channel, acks: Option<&Acks>) {
     {
         tracing::warn!(error = %err, "acknowledging deliveries failed; they will be delivered again");
     }
-    let _ = channel.close(200, "unsubscribed".into()).await;
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, channel.close(200, "unsubscribed".into())).await;
 }
 
+/// The broker's session once there is one whose connection is alive: a consumer that saw
+/// its channel fail may look before the supervisor has noticed the connection is gone.
 async fn next_session(sessions: &mut watch::Receiver<Option<Session>>) -> Option<Session> {
     sessions
-        .wait_for(Option::is_some)
+        .wait_for(|s| {
+            s.as_ref()
+                .is_some_and(|s| s.connection.status().connected())
+        })
         .await
         .ok()
         .and_then(|s| s.clone())
@@ -161,12 +166,9 @@ pub(super) async fn consume(weak: Weak<Inner>, source: Source, tx: mpsc::Sender<
             },
             () = ended(&tx, &mut closed) => return,
         };
-        let consumer = match declare::consumer(
-            &session.connection,
-            &topology,
-            &instance,
-            source,
-            &tag,
+        let consumer = match bounded(
+            "opening a consumer",
+            declare::consumer(&session.connection, &topology, &instance, source, &tag),
         )
         .await
         {
