@@ -11,6 +11,7 @@ const EXECUTIONS: &str = "hookflow_executions_total";
 const EXECUTION_SECONDS: &str = "hookflow_execution_duration_seconds";
 const NODE_SECONDS: &str = "hookflow_node_duration_seconds";
 const CONSUMER_LAG: &str = "hookflow_consumer_lag_seconds";
+const LOOKUP_SECONDS: &str = "hookflow_execution_lookup_seconds";
 const REDELIVERIES: &str = "hookflow_redeliveries_total";
 const DEAD_LETTERED: &str = "hookflow_dead_lettered_total";
 const VERSION_CACHE: &str = "hookflow_version_cache_total";
@@ -37,6 +38,11 @@ pub(crate) fn describe() {
         CONSUMER_LAG,
         metrics::Unit::Seconds,
         "Time from ingress accepting a webhook call to an executor starting on it, by queue."
+    );
+    metrics::describe_histogram!(
+        LOOKUP_SECONDS,
+        metrics::Unit::Seconds,
+        "Time a first delivery waited, before it ran, to learn from PostgreSQL whether it is recorded already and which variables hold, by queue."
     );
     metrics::describe_counter!(
         REDELIVERIES,
@@ -75,6 +81,13 @@ pub(crate) fn delivered(message: &ExecutionMessage, redelivered: bool) {
     if redelivered {
         metrics::counter!(REDELIVERIES, "queue" => queue).increment(1);
     }
+}
+
+/// A first delivery learnt, after `waited`, whether it is recorded and the variables'
+/// generation.
+pub(crate) fn looked_up(sync: bool, waited: Duration) {
+    let queue = if sync { "sync" } else { "async" };
+    metrics::histogram!(LOOKUP_SECONDS, "queue" => queue).record(waited.as_secs_f64());
 }
 
 /// A dead-lettered message was recorded; the reason is RabbitMQ's `x-first-death-reason`.

@@ -167,9 +167,11 @@ impl Worker {
         // written once, when it finished. The others are begun first: a redelivery, a
         // repeated publish, an idempotency key to claim.
         if message.idempotency.is_none() && !incoming.redelivered {
+            let looking = Instant::now();
             let (recorded, variables) = self
                 .patiently(|| self.is_recorded(message.execution_id))
                 .await?;
+            instruments::looked_up(message.sync, looking.elapsed());
             if !recorded {
                 return self
                     .run_and_record(&mut message, payload, false, variables, incoming)

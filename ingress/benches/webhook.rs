@@ -38,6 +38,8 @@ mod recorded;
 mod report;
 #[path = "webhook/services.rs"]
 mod services;
+#[path = "webhook/stages.rs"]
+mod stages;
 
 use shared::fixtures::payment_callback;
 use std::{
@@ -162,7 +164,7 @@ async fn run(settings: &Settings) -> Report {
     )
     .await;
     eprintln!("sync webhooks…");
-    let sync_rows = sync_webhooks(&stack, &raw, &mut cpu, settings).await;
+    let (sync_rows, sync_stages) = sync_webhooks(&stack, &raw, &mut cpu, settings).await;
     eprintln!("how cost grows: 64 KiB bodies, a 20-node workflow, many workflows…");
     let growth_rows = growth(&stack, &records, &broker, &ceilings, settings).await;
     records.close();
@@ -197,6 +199,7 @@ async fn run(settings: &Settings) -> Report {
         .flatten()
         .collect(),
         facts: [cpu.facts(), vec![
+            sync_stages,
             (
                 "RSS targets (issue 9)".to_owned(),
                 format!(
@@ -310,13 +313,14 @@ async fn wait_recorded(
         })
 }
 
-/// Sync payment calls against raw AMQP request/reply round trips.
+/// Sync payment calls against raw AMQP request/reply round trips, and where the time of the
+/// fixed-rate calls went.
 async fn sync_webhooks(
     stack: &Services,
     raw: &TestEnv,
     cpu: &mut cpu::Account,
     settings: &Settings,
-) -> Vec<Row> {
+) -> (Vec<Row>, (String, String)) {
     let workflow = stack.create_workflow(payment_callback()).await;
     let body = webhook_body();
     let url = stack.webhook(&workflow.key);
@@ -355,12 +359,20 @@ async fn sync_webhooks(
     let capacity = drive(n, 4, narrow.clone()).await.rate();
     let rate = (capacity * 0.7).max(1.0);
     let mut at_rate = Vec::new();
+    let stages = stages::Mark::now(stack).await;
     for _ in 0..settings.rounds {
         at_rate.push(drive_at_rate(n, rate, 4, narrow.clone()).await);
     }
+    let stages = stages::fact(
+        stack,
+        &stages,
+        &at_rate,
+        "4 connections, fixed-rate arrivals",
+    )
+    .await;
 
     let baseline = Summary::of(&baseline);
-    vec![
+    let rows = vec![
         Row::measured("sync webhook, payment example", Summary::of(&webhook))
             .against(&baseline, "of raw request/reply"),
         Row::measured("sync, 64 connections", Summary::of(&at_64))
@@ -374,7 +386,8 @@ async fn sync_webhooks(
             "arrivals at {rate:.0}/s = 70 % of the {capacity:.0}/s 4 connections manage"
         )),
         Row::baseline("raw AMQP request/reply", baseline),
-    ]
+    ];
+    (rows, stages)
 }
 
 /// Credentials a call presents.

@@ -289,10 +289,9 @@ impl Services {
         self.series(process, &format!("{name}{{{labels}}}")).await
     }
 
-    /// The value of the series written `series` (a name with its labels, if any) in
-    /// `process`'s `/metrics`; 0 when it is not there.
-    pub async fn series(&self, process: &Process, series: &str) -> f64 {
-        let text = match self
+    /// The text of `process`'s `/metrics`; empty when it does not answer.
+    pub async fn metrics(&self, process: &Process) -> String {
+        match self
             .http
             .get(format!("{}/metrics", process.url))
             .send()
@@ -300,8 +299,15 @@ impl Services {
         {
             Ok(response) => response.text().await.unwrap_or_default(),
             Err(_) => String::new(),
-        };
-        text.lines()
+        }
+    }
+
+    /// The value of the series written `series` (a name with its labels, if any) in
+    /// `process`'s `/metrics`; 0 when it is not there.
+    pub async fn series(&self, process: &Process, series: &str) -> f64 {
+        self.metrics(process)
+            .await
+            .lines()
             .filter_map(|line| line.strip_prefix(series))
             .find_map(|value| value.trim().parse::<f64>().ok())
             .unwrap_or(0.0)
