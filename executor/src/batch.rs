@@ -14,21 +14,55 @@ pub(crate) struct Batcher<T, R> {
     items: mpsc::Sender<(T, oneshot::Sender<R>)>,
 }
 
+/// How much one batch may take: at most `items` of them, and, when the first alone does not
+/// already, at most `weight` of what `weigh` counts.
+pub(crate) struct Bound<T> {
+    pub(crate) items: usize,
+    pub(crate) weight: usize,
+    pub(crate) weigh: fn(&T) -> usize,
+}
+
+// Not derived: that would ask `T: Copy`, and a bound holds no `T`.
+impl<T> Clone for Bound<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Bound<T> {}
+
+impl<T> Bound<T> {
+    /// At most `items`, whatever their weight.
+    pub(crate) fn items(items: usize) -> Bound<T> {
+        Bound {
+            items,
+            weight: usize::MAX,
+            weigh: |_| 0,
+        }
+    }
+}
+
+/// The items not taken yet: the queue, and one taken from it that did not fit in the batch
+/// before, which starts the next.
+struct Waiting<T> {
+    queue: mpsc::Receiver<T>,
+    held: Option<T>,
+}
+
 impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
     /// Starts the lanes; they end when the batcher is dropped. `flush` answers a batch
     /// with one result per item, in order.
-    pub(crate) fn start<F, Fut>(lanes: usize, most: usize, flush: F) -> Batcher<T, R>
+    pub(crate) fn start<F, Fut>(lanes: usize, bound: Bound<T>, flush: F) -> Batcher<T, R>
     where
         F: Fn(Vec<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Vec<R>> + Send,
     {
-        let (items, waiting) = mpsc::channel(most.max(1) * lanes.max(1));
-        let waiting = Arc::new(Mutex::new(waiting));
+        let (items, queue) = mpsc::channel(bound.items.max(1) * lanes.max(1));
+        let waiting = Arc::new(Mutex::new(Waiting { queue, held: None }));
         let flush = Arc::new(flush);
         for _ in 0..lanes.max(1) {
             let (waiting, flush) = (Arc::clone(&waiting), Arc::clone(&flush));
             tokio::spawn(async move {
-                while let Some(batch) = next_batch(&waiting, most).await {
+                while let Some(batch) = next_batch(&waiting, bound).await {
                     let (values, answers): (Vec<T>, Vec<oneshot::Sender<R>>) =
                         batch.into_iter().unzip();
                     let results = flush(values).await;
@@ -51,17 +85,29 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
     }
 }
 
-/// Waits for an item, then takes what else has arrived, up to `most` in all.
-async fn next_batch<T>(waiting: &Mutex<mpsc::Receiver<T>>, most: usize) -> Option<Vec<T>> {
+/// Waits for an item, then takes what else has arrived, within `bound`.
+async fn next_batch<T, A>(
+    waiting: &Mutex<Waiting<(T, A)>>,
+    bound: Bound<T>,
+) -> Option<Vec<(T, A)>> {
     let mut waiting = waiting.lock().await;
-    let first = waiting.recv().await?;
-    let mut batch = Vec::with_capacity(most.min(64));
+    let first = match waiting.held.take() {
+        Some(item) => item,
+        None => waiting.queue.recv().await?,
+    };
+    let mut weight = (bound.weigh)(&first.0);
+    let mut batch = Vec::with_capacity(bound.items.min(64));
     batch.push(first);
-    while batch.len() < most {
-        match waiting.try_recv() {
-            Ok(item) => batch.push(item),
-            Err(_) => break,
+    while batch.len() < bound.items {
+        let Ok(item) = waiting.queue.try_recv() else {
+            break;
+        };
+        weight = weight.saturating_add((bound.weigh)(&item.0));
+        if weight > bound.weight {
+            waiting.held = Some(item);
+            break;
         }
+        batch.push(item);
     }
     Some(batch)
 }
@@ -77,13 +123,17 @@ mod tests {
     async fn calls_made_while_a_batch_is_served_make_the_next_batch() {
         let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = Arc::clone(&batches);
-        let batcher = Arc::new(Batcher::start(1, 100, move |items: Vec<u32>| {
-            seen.lock().expect("lock").push(items.len());
-            async move {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                items.into_iter().map(|n| n * 2).collect::<Vec<_>>()
-            }
-        }));
+        let batcher = Arc::new(Batcher::start(
+            1,
+            Bound::items(100),
+            move |items: Vec<u32>| {
+                seen.lock().expect("lock").push(items.len());
+                async move {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    items.into_iter().map(|n| n * 2).collect::<Vec<_>>()
+                }
+            },
+        ));
         let first = tokio::spawn({
             let batcher = Arc::clone(&batcher);
             async move { batcher.call(1).await }
@@ -106,11 +156,57 @@ mod tests {
     async fn an_item_left_without_a_result_gets_none() {
         let flushed = Arc::new(AtomicUsize::new(0));
         let count = Arc::clone(&flushed);
-        let batcher = Batcher::start(2, 10, move |_: Vec<u32>| {
+        let batcher = Batcher::start(2, Bound::items(10), move |_: Vec<u32>| {
             count.fetch_add(1, Ordering::SeqCst);
             async { Vec::<u32>::new() }
         });
         assert_eq!(batcher.call(7).await, None);
         assert_eq!(flushed.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_batch_stops_at_its_weight_and_what_did_not_fit_starts_the_next() {
+        let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = Arc::clone(&batches);
+        let bound = Bound {
+            items: 100,
+            weight: 10,
+            weigh: |n: &u32| *n as usize,
+        };
+        // The one lane is kept busy by the first call until the others are all queued.
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let released = Arc::new(tokio::sync::Mutex::new(Some(released)));
+        let batcher = Arc::new(Batcher::start(1, bound, move |items: Vec<u32>| {
+            seen.lock().expect("lock").push(items.clone());
+            let released = Arc::clone(&released);
+            async move {
+                if let Some(released) = released.lock().await.take() {
+                    let _ = released.await;
+                }
+                items
+            }
+        }));
+        let first = tokio::spawn({
+            let batcher = Arc::clone(&batcher);
+            async move { batcher.call(1).await }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let mut rest = Vec::new();
+        // 4 + 5 fit in 10; 6 does not and starts the next batch, with 3; 12 is heavier than
+        // a batch may be and goes alone.
+        for n in [4, 5, 6, 3, 12, 1] {
+            let batcher = Arc::clone(&batcher);
+            rest.push(tokio::spawn(async move { batcher.call(n).await }));
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let _ = release.send(());
+        assert_eq!(first.await.expect("task"), Some(1));
+        for (n, call) in [4, 5, 6, 3, 12, 1].into_iter().zip(rest) {
+            assert_eq!(call.await.expect("task"), Some(n), "every item is answered");
+        }
+        assert_eq!(
+            *batches.lock().expect("lock"),
+            vec![vec![1], vec![4, 5], vec![6, 3], vec![12], vec![1]]
+        );
     }
 }

@@ -15,7 +15,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::{batch::Batcher, instruments, spans, variables::Variables, versions::Versions};
+use crate::{
+    batch::{Batcher, Bound},
+    instruments, spans,
+    variables::Variables,
+    versions::Versions,
+};
 
 /// Why a delivery could not be completed now; it is given back to the queue.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +46,19 @@ const RECORD_LANES: usize = 2;
 const LOOKUP_LANES: usize = 2;
 /// …of at most this many executions.
 const MOST_PER_BATCH: usize = 256;
+/// …and records of contexts of at most this many bytes together (unless the first alone is
+/// larger). A connection keeps buffers as large as the largest statement it carried, and
+/// every connection of the pool carries records in turn: unbounded, 64 KiB bodies made
+/// statements of megabytes and kept the executor at 150 MiB after a long load.
+const MOST_RECORD_BYTES: usize = 512 * 1024;
+
+/// What a record weighs in its batch's statement: its context's text.
+fn record_weight(recording: &Arc<Recording>) -> usize {
+    match &recording.execution.context {
+        StoredContext::Message(text) => text.len(),
+        StoredContext::Value(value) => shared::shape::approximate_size(value),
+    }
+}
 
 /// The store calls of many deliveries, grouped: whether executions are recorded already,
 /// and the records of the ones that ran (group commit).
@@ -53,36 +71,41 @@ pub(crate) struct Batches {
 impl Batches {
     pub(crate) fn start(store: &Arc<dyn Store>) -> Batches {
         let looking = Arc::clone(store);
-        let lookups = Batcher::start(LOOKUP_LANES, MOST_PER_BATCH, move |ids: Vec<Uuid>| {
-            let store = Arc::clone(&looking);
-            async move {
-                match store.recorded_among(&ids).await {
-                    Ok(recorded) => {
-                        let generation = recorded.variables;
-                        let recorded: HashSet<Uuid> = recorded.ids.into_iter().collect();
-                        ids.iter()
-                            .map(|id| Ok((recorded.contains(id), generation)))
-                            .collect()
-                    }
-                    Err(err) => ids.iter().map(|_| Err(each(&err))).collect(),
-                }
-            }
-        });
-        let recording = Arc::clone(store);
-        let records = Batcher::start(
-            RECORD_LANES,
-            MOST_PER_BATCH,
-            move |batch: Vec<Arc<Recording>>| {
-                let store = Arc::clone(&recording);
-                instruments::record_batch(batch.len());
+        let lookups = Batcher::start(
+            LOOKUP_LANES,
+            Bound::items(MOST_PER_BATCH),
+            move |ids: Vec<Uuid>| {
+                let store = Arc::clone(&looking);
                 async move {
-                    match store.record(&batch).await {
-                        Ok(outcomes) => outcomes,
-                        Err(err) => batch.iter().map(|_| Err(each(&err))).collect(),
+                    match store.recorded_among(&ids).await {
+                        Ok(recorded) => {
+                            let generation = recorded.variables;
+                            let recorded: HashSet<Uuid> = recorded.ids.into_iter().collect();
+                            ids.iter()
+                                .map(|id| Ok((recorded.contains(id), generation)))
+                                .collect()
+                        }
+                        Err(err) => ids.iter().map(|_| Err(each(&err))).collect(),
                     }
                 }
             },
         );
+        let recording = Arc::clone(store);
+        let bound = Bound {
+            items: MOST_PER_BATCH,
+            weight: MOST_RECORD_BYTES,
+            weigh: record_weight,
+        };
+        let records = Batcher::start(RECORD_LANES, bound, move |batch: Vec<Arc<Recording>>| {
+            let store = Arc::clone(&recording);
+            instruments::record_batch(batch.len());
+            async move {
+                match store.record(&batch).await {
+                    Ok(outcomes) => outcomes,
+                    Err(err) => batch.iter().map(|_| Err(each(&err))).collect(),
+                }
+            }
+        });
         Batches { lookups, records }
     }
 }
