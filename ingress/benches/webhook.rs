@@ -57,7 +57,6 @@ use shared::{
 use crate::{
     broker_ceiling::BrokerCeiling,
     ceilings::{Ceilings, http_ceiling, postgres_ceiling},
-    common::Workflow,
     growth::growth,
     load::{Outcome, Summary, drive, drive_at_rate, median},
     memory::{EXECUTOR_RSS_TARGET_MIB, INGRESS_RSS_TARGET_MIB, mib},
@@ -143,7 +142,7 @@ async fn run(settings: &Settings) -> Report {
         config.trigger_cache_entries = cache_entries;
     })
     .await;
-    let records = Recorded::new(&stack.env);
+    let records = Recorded::new(&stack.executor.url);
     // Baselines publish to a prefix of their own so that no executor consumes them.
     let raw = TestEnv::new().await;
     let mut raw_config = raw.config(Service::Executor);
@@ -167,7 +166,6 @@ async fn run(settings: &Settings) -> Report {
     let (sync_rows, sync_stages) = sync_webhooks(&stack, &raw, &mut cpu, settings).await;
     eprintln!("how cost grows: 64 KiB bodies, a 20-node workflow, many workflows…");
     let growth_rows = growth(&stack, &records, &broker, &ceilings, settings).await;
-    records.close();
     broker.close().await;
     let memory_rows = memory::rows(&stack.memory());
     if let Err(err) = stack.stop() {
@@ -246,9 +244,10 @@ async fn async_webhooks(
     let payload = raw_amqp::execution_payload(&body, false);
 
     let (n, c) = (settings.requests, settings.concurrency);
-    let mut expected = drive(settings.warm_up(), c, call.clone()).await.ok;
+    let before = records.total().await;
+    let warmed = drive(settings.warm_up(), c, call.clone()).await.ok;
     // A shortfall is reported by `wait_recorded` and shows in the first round's numbers.
-    let _ = wait_recorded(records, &workflow, expected).await;
+    let _ = wait_recorded(records, before + warmed).await;
     broker
         .round(payload.clone(), settings.warm_up(), c, RECORD_LIMIT)
         .await;
@@ -260,11 +259,11 @@ async fn async_webhooks(
         publishes.push(round);
         consumed.push(rate);
 
+        let before = records.total().await;
         let started = Instant::now();
         let mark = cpu::Account::mark(stack).await;
         let round = drive(n, c, call.clone()).await;
-        expected += round.ok;
-        let (done_at, count) = match wait_recorded(records, &workflow, expected).await {
+        let (done_at, count) = match wait_recorded(records, before + round.ok).await {
             Ok(done_at) => (done_at, round.ok),
             Err(missing) => (Instant::now(), round.ok.saturating_sub(missing)),
         };
@@ -297,15 +296,11 @@ async fn async_webhooks(
     (rows, ceilings)
 }
 
-/// Waits until the executor has recorded `expected` executions; how many are missing when
-/// it did not in time.
-async fn wait_recorded(
-    records: &Recorded,
-    workflow: &Workflow,
-    expected: usize,
-) -> Result<Instant, usize> {
+/// Waits until the executor has recorded `expected` executions in all; how many are missing
+/// when it did not in time.
+async fn wait_recorded(records: &Recorded, expected: usize) -> Result<Instant, usize> {
     records
-        .by(workflow, expected, RECORD_LIMIT)
+        .total_by(expected, RECORD_LIMIT)
         .await
         .map_err(|recorded| {
             eprintln!("only {recorded} of {expected} executions recorded in {RECORD_LIMIT:?}");

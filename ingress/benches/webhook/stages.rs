@@ -144,4 +144,3 @@ fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
         .next()
         .unwrap_or(0.0)
 }
-
