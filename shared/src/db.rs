@@ -32,6 +32,10 @@ pub enum DbError {
 /// caller until the kernel gives up on the connection.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The server setting that plans each statement for its own parameters and the tables'
+/// current size rather than reusing a generic plan.
+const CUSTOM_PLANS: &str = "-c plan_cache_mode=force_custom_plan";
+
 /// How long a readiness check waits for a connection and for `SELECT 1`.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -39,7 +43,17 @@ const READINESS_TIMEOUT: Duration = Duration::from_secs(3);
 /// `sslmode` asks, trusting the system's roots and `extra`. No connection is made yet.
 pub fn pool(url: &str, size: usize, extra: &ExtraRoots) -> Result<Pool, DbError> {
     let (url, verify) = ssl_checks(url);
-    let pg: tokio_postgres::Config = url.parse()?;
+    let mut pg: tokio_postgres::Config = url.parse()?;
+    // Every statement is planned for the tables as they are when it runs. A plan cached by
+    // a long-lived connection is made once, from the statistics of that moment: one made
+    // while `executions` was nearly empty scans the whole table for each lookup of an id,
+    // and keeps doing so until the table is analyzed — never, where autovacuum is off
+    // (measured: lookups 0.4 → 5–15 ms after 100,000 executions).
+    let options = match pg.get_options() {
+        Some(given) => format!("{given} {CUSTOM_PLANS}"),
+        None => CUSTOM_PLANS.to_owned(),
+    };
+    pg.options(&options);
     let tls = MakeRustlsConnect::new(tls::client_config(extra, verify)?);
     let manager = Manager::from_config(
         pg,
