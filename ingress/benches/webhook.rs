@@ -142,7 +142,7 @@ async fn run(settings: &Settings) -> Report {
         config.trigger_cache_entries = cache_entries;
     })
     .await;
-    let records = Recorded::new(&stack.executor.url);
+    let records = Recorded::new(&stack);
     // Baselines publish to a prefix of their own so that no executor consumes them.
     let raw = TestEnv::new().await;
     let mut raw_config = raw.config(Service::Executor);
@@ -227,7 +227,7 @@ fn production_sizes(service: Service, config: &mut Config) {
 /// the broker ceilings that the other figures are compared with too.
 async fn async_webhooks(
     stack: &Services,
-    records: &Recorded,
+    records: &Recorded<'_>,
     broker: &BrokerCeiling,
     (http, postgres): (Summary, Summary),
     cpu: &mut cpu::Account,
@@ -298,7 +298,7 @@ async fn async_webhooks(
 
 /// Waits until the executor has recorded `expected` executions in all; how many are missing
 /// when it did not in time.
-async fn wait_recorded(records: &Recorded, expected: usize) -> Result<Instant, usize> {
+async fn wait_recorded(records: &Recorded<'_>, expected: usize) -> Result<Instant, usize> {
     records
         .total_by(expected, RECORD_LIMIT)
         .await

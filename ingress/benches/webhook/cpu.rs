@@ -40,8 +40,8 @@ impl Account {
     /// The processor seconds of every process now, and the record batches so far.
     pub async fn mark(stack: &Services) -> Mark {
         let mut seconds = BTreeMap::new();
-        seconds.insert(BATCHES, stack.series(&stack.executor, BATCHES).await);
-        seconds.insert(BATCHED, stack.series(&stack.executor, BATCHED).await);
+        seconds.insert(BATCHES, stack.sample(&stack.executor, BATCHES, &[]).await);
+        seconds.insert(BATCHED, stack.sample(&stack.executor, BATCHED, &[]).await);
         seconds.insert("ingress", pid_seconds(stack.ingress.pid()));
         seconds.insert("executor", pid_seconds(stack.executor.pid()));
         seconds.insert("config-api", pid_seconds(stack.config_api.pid()));

@@ -25,7 +25,7 @@ const CREATE_CONCURRENCY: usize = 32;
 /// each, accepted and recorded, against the confirmed publishes of the same run.
 pub async fn growth(
     stack: &Services,
-    records: &Recorded,
+    records: &Recorded<'_>,
     broker: &BrokerCeiling,
     ceilings: &Ceilings,
     settings: &Settings,
@@ -145,13 +145,13 @@ impl TriggerCacheCounts {
         let cache = "hookflow_trigger_cache_total";
         let revalidations = "hookflow_trigger_revalidations_total";
         TriggerCacheCounts {
-            hits: stack.counter(ingress, cache, "result=\"hit\"").await,
-            misses: stack.counter(ingress, cache, "result=\"miss\"").await,
+            hits: stack.sample(ingress, cache, &[("result", "hit")]).await,
+            misses: stack.sample(ingress, cache, &[("result", "miss")]).await,
             revalidations: stack
-                .counter(ingress, revalidations, "outcome=\"fetched\"")
+                .sample(ingress, revalidations, &[("outcome", "fetched")])
                 .await
                 + stack
-                    .counter(ingress, revalidations, "outcome=\"failed\"")
+                    .sample(ingress, revalidations, &[("outcome", "failed")])
                     .await,
         }
     }
@@ -168,7 +168,7 @@ impl TriggerCacheCounts {
 /// One round of `count` async calls: accepted per second, and recorded per second end to
 /// end, each against its ceilings.
 async fn async_round(
-    records: &Recorded,
+    records: &Recorded<'_>,
     names: (&'static str, &'static str),
     call: impl Fn() -> BoxFuture<'static, Outcome> + Clone + Send + 'static,
     count: usize,

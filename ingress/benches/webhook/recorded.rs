@@ -6,36 +6,25 @@
 
 use std::time::{Duration, Instant};
 
+use crate::services::Services;
+
 /// The executor's count of recorded executions, over its `/metrics`.
-pub struct Recorded {
-    http: reqwest::Client,
-    metrics: String,
+pub struct Recorded<'a> {
+    stack: &'a Services,
 }
 
 /// The executor's counter of recorded executions, one series per final status.
 const RECORDED: &str = "hookflow_executions_total";
 
-impl Recorded {
-    /// Counts what the executor serving metrics at `executor_url` records.
-    pub fn new(executor_url: &str) -> Recorded {
-        Recorded {
-            http: reqwest::Client::new(),
-            metrics: format!("{executor_url}/metrics"),
-        }
+impl Recorded<'_> {
+    /// Counts what `stack`'s executor records.
+    pub fn new(stack: &Services) -> Recorded<'_> {
+        Recorded { stack }
     }
 
     /// Executions recorded so far, in any final status.
     pub async fn total(&self) -> usize {
-        let text = match self.http.get(&self.metrics).send().await {
-            Ok(response) => response.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        let sum: f64 = text
-            .lines()
-            .filter_map(|line| line.strip_prefix(RECORDED)?.strip_prefix('{'))
-            .filter_map(|rest| rest.split_once('}')?.1.trim().parse::<f64>().ok())
-            .sum();
-        sum as usize
+        self.stack.sample(&self.stack.executor, RECORDED, &[]).await as usize
     }
 
     /// Waits (at most `limit`) until `count` executions are recorded in all: when they were,

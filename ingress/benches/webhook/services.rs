@@ -283,12 +283,6 @@ impl Services {
         Workflow::from(serde_json::from_str::<Value>(&text).expect("config-api JSON"))
     }
 
-    /// The value of the counter `name` with `labels` (e.g. `result="hit"`) on a service's
-    /// `/metrics`, 0 when absent.
-    pub async fn counter(&self, process: &Process, name: &str, labels: &str) -> f64 {
-        self.series(process, &format!("{name}{{{labels}}}")).await
-    }
-
     /// The text of `process`'s `/metrics`; empty when it does not answer.
     pub async fn metrics(&self, process: &Process) -> String {
         match self
@@ -302,14 +296,9 @@ impl Services {
         }
     }
 
-    /// The value of the series written `series` (a name with its labels, if any) in
-    /// `process`'s `/metrics`; 0 when it is not there.
-    pub async fn series(&self, process: &Process, series: &str) -> f64 {
-        self.metrics(process)
-            .await
-            .lines()
-            .filter_map(|line| line.strip_prefix(series))
-            .find_map(|value| value.trim().parse::<f64>().ok())
-            .unwrap_or(0.0)
+    /// The sum of `process`'s samples of `name` whose labels include every one of `labels`
+    /// (`/metrics`); 0 when there is none.
+    pub async fn sample(&self, process: &Process, name: &str, labels: &[(&str, &str)]) -> f64 {
+        crate::common::sample(&self.metrics(process).await, name, labels).unwrap_or(0.0)
     }
 }

@@ -2,6 +2,7 @@
 //! executor measure of each call (their `/metrics` histograms), beside what the callers
 //! waited. The profile of latency, as `cpu.rs` is the profile of processor time.
 
+use crate::common::sample;
 use crate::load::Round;
 use crate::services::Services;
 
@@ -69,10 +70,11 @@ impl Mark {
                         Service::Ingress => &ingress,
                         Service::Executor => &executor,
                     };
-                    (
-                        value(text, &format!("{}_sum", stage.histogram), stage.labels),
-                        value(text, &format!("{}_count", stage.histogram), stage.labels),
-                    )
+                    let value = |series: &str| {
+                        let name = format!("{}_{series}", stage.histogram);
+                        sample(text, &name, stage.labels).unwrap_or(0.0)
+                    };
+                    (value("sum"), value("count"))
                 })
                 .collect(),
         )
@@ -123,24 +125,4 @@ pub async fn fact(
              rate, time queued behind earlier calls"
         ),
     )
-}
-
-/// The value of the series `name` whose labels include every one of `labels`, in a
-/// Prometheus text exposition; 0 when there is none.
-fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    text.lines()
-        .filter_map(|line| {
-            let rest = line.strip_prefix(name)?;
-            let (series_labels, number) = match rest.strip_prefix('{') {
-                Some(rest) => rest.split_once('}')?,
-                None => ("", rest),
-            };
-            let number = number.trim().parse::<f64>().ok()?;
-            labels
-                .iter()
-                .all(|(key, value)| series_labels.contains(&format!("{key}=\"{value}\"")))
-                .then_some(number)
-        })
-        .next()
-        .unwrap_or(0.0)
 }

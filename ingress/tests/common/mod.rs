@@ -273,3 +273,27 @@ pub async fn json_of(response: reqwest::Response) -> Value {
     let text = response.text().await.expect("body");
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
 }
+
+/// The sum of the samples of `name` whose labels include every one of `labels`, or `None`
+/// if there is no such series, in a Prometheus text exposition (`/metrics`).
+pub fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let mut found = None;
+    for line in text.lines().filter(|line| !line.starts_with('#')) {
+        let Some((series, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        let (series_name, series_labels) = match series.split_once('{') {
+            Some((series_name, rest)) => (series_name, rest.trim_end_matches('}')),
+            None => (series, ""),
+        };
+        let matches = series_name == name
+            && labels.iter().all(|(label, wanted)| {
+                let pair = format!("{label}=\"{wanted}\"");
+                series_labels.split(',').any(|have| have == pair)
+            });
+        if matches {
+            *found.get_or_insert(0.0) += value.parse::<f64>().unwrap_or(f64::NAN);
+        }
+    }
+    found
+}

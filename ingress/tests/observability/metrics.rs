@@ -10,33 +10,9 @@ use shared::{
 };
 
 use crate::{
-    common::Stack,
+    common::{Stack, sample},
     traces::{call, payment_workflow},
 };
-
-/// The sum of the samples of `name` whose labels include every one of `labels`, or `None`
-/// if there is no such series.
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    let mut found = None;
-    for line in text.lines().filter(|line| !line.starts_with('#')) {
-        let Some((series, value)) = line.rsplit_once(' ') else {
-            continue;
-        };
-        let (series_name, series_labels) = match series.split_once('{') {
-            Some((series_name, rest)) => (series_name, rest.trim_end_matches('}')),
-            None => (series, ""),
-        };
-        let matches = series_name == name
-            && labels.iter().all(|(label, wanted)| {
-                let pair = format!("{label}=\"{wanted}\"");
-                series_labels.split(',').any(|have| have == pair)
-            });
-        if matches {
-            *found.get_or_insert(0.0) += value.parse::<f64>().unwrap_or(f64::NAN);
-        }
-    }
-    found
-}
 
 #[track_caller]
 fn assert_at_least(text: &str, name: &str, labels: &[(&str, &str)], minimum: f64) {
@@ -213,6 +189,14 @@ async fn metrics_show_requests_publishes_executions_nodes_and_caches() {
             &executor,
             "hookflow_consumer_lag_seconds_bucket",
             &labels,
+            1.0,
+        );
+    }
+    for queue in ["sync", "async"] {
+        assert_at_least(
+            &executor,
+            "hookflow_execution_lookup_seconds_count",
+            &[("queue", queue)],
             1.0,
         );
     }
