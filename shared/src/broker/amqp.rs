@@ -55,9 +55,15 @@ async fn bounded<T>(
         })
 }
 
+/// Awaits `close` (of a connection or a channel) at most [`CLOSE_TIMEOUT`]; whether it
+/// succeeded does not matter to anyone waiting on it.
+async fn close_quietly(close: impl Future<Output = Result<(), lapin::Error>>) {
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, close).await;
+}
+
 /// Closes `connection`, waiting at most [`CLOSE_TIMEOUT`] for RabbitMQ to answer.
 async fn close_connection(connection: &Connection, code: u16, reason: &str) {
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, connection.close(code, reason.into())).await;
+    close_quietly(connection.close(code, reason.into())).await;
 }
 
 /// A live connection, its confirm-mode publishing channel, and a channel without

@@ -15,7 +15,7 @@ use lapin::{
 };
 use tokio::sync::{mpsc, watch};
 
-use super::{CLOSE_TIMEOUT, Inner, Session, acks::Acks, bounded};
+use super::{Inner, Session, acks::Acks, bounded, close_quietly};
 use crate::broker::{BrokerError, Incoming, Settle, Settled, Source, declare};
 use crate::retry::{self, BackoffBuilder};
 
@@ -120,7 +120,7 @@ async fn unsubscribe(channel: &lapin::Channel, acks: Option<&Acks>) {
     {
         tracing::warn!(error = %err, "acknowledging deliveries failed; they will be delivered again");
     }
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, channel.close(200, "unsubscribed".into())).await;
+    close_quietly(channel.close(200, "unsubscribed".into())).await;
 }
 
 /// The broker's session once there is one whose connection is alive: a consumer that saw
